@@ -1,0 +1,130 @@
+/* JOSE layer of libauthtoken: strict JWS compact parsing, signature
+ * verification and signing over OpenSSL 3 EVP, keys bound to one algorithm
+ * (RFC 8725 section 3.1), JWK / JWK Set import and export (RFC 7517, 7638).
+ *
+ * No httpd headers: the module, token-admin and the unit tests link the same
+ * code. Memory comes from APR pools; OpenSSL and jansson objects are released
+ * by pool cleanups registered where they are created. Functions return
+ * APR_SUCCESS or an error status and fill an at_error_t with a short,
+ * loggable reason that never contains token or key material.
+ */
+#ifndef AT_JOSE_H
+#define AT_JOSE_H
+
+#include <stddef.h>
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_errno.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "at_error.h"
+
+/* Largest token (the compact serialisation itself) we look at. */
+#define AT_JWS_MAX_LEN 16384
+/* Deepest nesting of arrays/objects accepted in a header or payload. */
+#define AT_JSON_MAX_DEPTH 16
+
+typedef enum {
+    AT_ALG_UNKNOWN = 0,
+    AT_ALG_HS256, AT_ALG_HS384, AT_ALG_HS512,
+    AT_ALG_RS256, AT_ALG_RS384, AT_ALG_RS512,
+    AT_ALG_PS256, AT_ALG_PS384, AT_ALG_PS512,
+    AT_ALG_ES256, AT_ALG_ES384, AT_ALG_ES512,
+    AT_ALG_EDDSA,
+    AT_ALG_COUNT
+} at_alg_t;
+
+/* Exact, case-sensitive lookup ("none", "hs256" -> AT_ALG_UNKNOWN). */
+at_alg_t at_alg_from_name(const char *name);
+/* "HS256" ... "EdDSA"; NULL for AT_ALG_UNKNOWN. */
+const char *at_alg_name(at_alg_t alg);
+int at_alg_is_hmac(at_alg_t alg);
+
+/* A key bound to exactly one algorithm. Immutable once loaded, so one key
+ * may serve many threads at once. */
+typedef struct at_key {
+    at_alg_t alg;
+    const char *kid;          /* NULL: serves any token of its algorithm */
+    EVP_PKEY *pkey;           /* asymmetric keys; NULL for HMAC */
+    const unsigned char *secret; /* HMAC keys */
+    size_t secret_len;
+    int has_private;          /* can sign */
+    const char *source;       /* file it came from, for messages */
+    void *impl;               /* precomputed per-algorithm state */
+} at_key_t;
+
+/* Loads a key for ALG from PATH: HS* a raw secret (one trailing newline
+ * ignored; shorter than the hash output is an error), otherwise a PEM public
+ * key, certificate, or (want_private) private key. Refuses keys that do not
+ * fit ALG (type, curve) and RSA under 2048 bits. kid may be NULL. */
+apr_status_t at_key_load_file(apr_pool_t *p, at_alg_t alg, const char *path,
+                              const char *kid, int want_private,
+                              at_key_t **key, at_error_t *err);
+
+/* Loads every key of a JWK Set file into *keys (array of at_key_t *).
+ * Binding: "alg" member; else EC/OKP by curve, RSA -> RS256; "oct" needs
+ * "alg". A key that cannot be used is an error naming its index/kid. */
+apr_status_t at_jwks_load_file(apr_pool_t *p, const char *path,
+                               apr_array_header_t **keys, at_error_t *err);
+/* Same from JSON text (a JWK Set, or a single JWK). */
+apr_status_t at_jwks_load_json(apr_pool_t *p, const char *json, size_t len,
+                               const char *source, apr_array_header_t **keys,
+                               at_error_t *err);
+
+/* RFC 7638 SHA-256 thumbprint, base64url; NULL for HMAC keys. */
+const char *at_jwk_thumbprint(apr_pool_t *p, const at_key_t *key);
+/* Public JWK (kty, crv/n/e/x/y, kid, alg, use "sig"); NULL for HMAC keys.
+ * Caller owns the reference. */
+json_t *at_jwk_public(const at_key_t *key);
+
+/* A parsed (not yet verified) JWS in compact serialisation. */
+typedef struct at_jws {
+    json_t *header;           /* owned by the pool passed to at_jws_parse */
+    json_t *claims;           /* payload, must be a JSON object */
+    at_alg_t alg;
+    const char *kid;          /* NULL when absent */
+    const char *typ;          /* NULL when absent */
+    const char *signing_input;   /* "header.payload" */
+    size_t signing_input_len;
+    unsigned char *sig;
+    size_t sig_len;
+} at_jws_t;
+
+/* Strict parse: exactly three non-empty segments, base64url without padding,
+ * JSON objects without duplicate members or nesting deeper than
+ * AT_JSON_MAX_DEPTH, a known alg (never "none"), no "crit", size at most
+ * AT_JWS_MAX_LEN. */
+apr_status_t at_jws_parse(apr_pool_t *p, const char *token, size_t len,
+                          at_jws_t *jws, at_error_t *err);
+
+/* Verifies with one key: its algorithm must equal jws->alg and, when the key
+ * has a kid, the token's kid must equal it. ECDSA signatures must be raw
+ * r||s of the curve's size. HMAC compared in constant time. */
+apr_status_t at_jws_verify(const at_jws_t *jws, const at_key_t *key,
+                           at_error_t *err);
+
+/* Picks the key from KEYS (at_key_t *): with a token kid, keys with that kid
+ * or without a kid, of the token's alg; without a kid, keys of the token's
+ * alg. Succeeds if one verifies; *used (may be NULL) gets the key. */
+apr_status_t at_jws_verify_keys(const at_jws_t *jws,
+                                const apr_array_header_t *keys,
+                                const at_key_t **used, at_error_t *err);
+
+/* Signs CLAIMS with KEY (which must have_private or be HMAC). "alg" and,
+ * when the key has one, "kid" are set in a copy of HEADER (may be NULL). */
+apr_status_t at_jws_sign(apr_pool_t *p, const at_key_t *key, json_t *header,
+                         json_t *claims, char **token, at_error_t *err);
+
+/* Base64url without padding; strict decoding (no '=', no other alphabet,
+ * no impossible trailing bits). */
+char *at_b64url_encode(apr_pool_t *p, const unsigned char *in, size_t len);
+apr_status_t at_b64url_decode(apr_pool_t *p, const char *in, size_t len,
+                              unsigned char **out, size_t *outlen);
+
+/* Strict JSON text -> value: duplicate members rejected, depth bounded.
+ * The value is released with the pool. */
+json_t *at_json_parse(apr_pool_t *p, const char *text, size_t len,
+                      at_error_t *err);
+
+#endif /* AT_JOSE_H */

@@ -1,0 +1,55 @@
+/* mod_auth_token: what the module's files share. The resource-server side
+ * (config.c, authn_bearer.c, authz_token.c, claims_export.c) validates
+ * bearer tokens per request; the issuer side (issuer_*.c) answers the OAuth
+ * endpoints from the registry. Library code (lib/) knows nothing of httpd.
+ */
+#ifndef MOD_AUTH_TOKEN_H
+#define MOD_AUTH_TOKEN_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "apr_tables.h"
+
+#include "at_jose.h"
+#include "at_claims.h"
+
+/* Log ids: "AT0xxxx: " prefixes, one per call site, never reused.
+ *   AT00001-AT00099 configuration and startup
+ *   AT00100-AT00199 request authentication (authn_bearer.c)
+ *   AT00200-AT00299 authorization providers (authz_token.c)
+ *   AT00300-AT00399 claims export
+ *   AT00400-AT00599 issuer handlers
+ *   AT00600-AT00699 registry access and revocation cache */
+#define AT_LOG_TAG "mod_auth_token: "
+
+extern module AP_MODULE_DECLARE_DATA auth_token_module;
+
+/* Per-directory (resource server). "Unset" is NULL or -1 so that merge can
+ * tell it from an explicit value; typed getters apply the defaults. */
+typedef struct at_dir_conf {
+    apr_array_header_t *keys;       /* at_key_t *: VerifyKey + JWKS */
+    int verify_local;               /* -1 unset */
+    apr_array_header_t *issuers;    /* const char * */
+    apr_array_header_t *audiences;  /* const char * */
+    long leeway;                    /* -1 unset; default 30 */
+    const char *user_claim;         /* NULL unset; default "sub" */
+    const char *claims_env;         /* NULL unset; "" Off; default
+                                       "TOKEN_CLAIM_" */
+    const char *claims_header;      /* NULL unset; "" Off (default) */
+    const char *require_typ;        /* NULL unset: default rule */
+    int allow_preflight;            /* -1 unset; default Off */
+    int revocation_check;           /* -1 unset; default Off */
+} at_dir_conf_t;
+
+/* Per-server (issuer). */
+typedef struct at_srv_conf {
+    const char *registry_driver;    /* NULL unset; "sqlite3" */
+    const char *registry_params;
+    const char *issuer_name;
+    apr_array_header_t *signing_keys; /* at_key_t *; the first signs */
+    apr_table_t *endpoint_urls;     /* token, authorize, revoke, ... */
+    long access_lifetime;           /* -1 unset; default 600 */
+    long refresh_lifetime;          /* -1 unset; default 30 days */
+} at_srv_conf_t;
+
+#endif /* MOD_AUTH_TOKEN_H */
