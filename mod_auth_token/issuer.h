@@ -1,0 +1,23 @@
+/* The issuer side of the module as seen by the rest of it: hook
+ * registration, and the revocation check the authn path calls for
+ * AuthTokenRevocationCheck On. Implemented in issuer_*.c. */
+#ifndef AT_ISSUER_H
+#define AT_ISSUER_H
+
+#include "httpd.h"
+#include "apr_pools.h"
+
+/* Registers the issuer's hooks (registry creation in post_config, the
+ * per-process connection pool and revocation cache in child_init, the
+ * oauth-* handlers). Called from the module's register_hooks. */
+void at_issuer_register_hooks(apr_pool_t *p);
+
+/* For AuthTokenRevocationCheck On: 1 when the token (its jti, client_id
+ * and iat, any may be NULL/0) was revoked in the registry, 0 when not.
+ * Answers from a per-process cache refreshed at most once a second, so the
+ * common case costs no database query. -1 when the registry cannot be read
+ * (the caller fails closed with 500 and the reason already logged). */
+int at_revocation_is_revoked(request_rec *r, const char *jti,
+                             const char *client_id, long long iat);
+
+#endif /* AT_ISSUER_H */

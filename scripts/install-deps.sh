@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs what building, the demo and the tests need on Debian 12 (as root).
+# Idempotent: packages already present are left as they are.
+set -e
+PKGS="build-essential autoconf pkg-config apache2 apache2-dev
+      libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libssl-dev
+      libjansson-dev libxml2-dev libsqlite3-dev sqlite3 openssl curl"
+if [ "$1" = "--tests" ]; then
+    PKGS="$PKGS python3-pytest python3-requests python3-jwt python3-jwcrypto
+          python3-authlib python3-lxml wrk valgrind chromium nodejs npm"
+fi
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
+        || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends $missing
+fi

@@ -1,0 +1,215 @@
+"""A private httpd for integration tests, in the manner of httpd's test/pyhttpd.
+
+Each HttpdEnv owns a temporary ServerRoot with conf/, htdocs/, logs/ and a
+free loopback port. A test class installs its config fragment with
+`env.install(conf)` and `env.restart()`; httpd is driven with
+`apachectl -d ROOT -f conf/httpd.conf -k start|stop`. After every test the
+error log is checked: an unexpected [error]/[warn]/[crit]/[emerg] line or a
+crash fails the test, unless the line carries a log id the test whitelisted.
+"""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+import requests
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+MODULE = os.path.join(REPO, "mod_auth_token", "mod_auth_token.so")
+TOKEN_ADMIN = os.path.join(REPO, "admin-cgi", "token-admin")
+APACHECTL = shutil.which("apachectl") or "/usr/sbin/apachectl"
+MODULES_DIR = "/usr/lib/apache2/modules"
+RUN_USER = "www-data"
+
+BASE_CONF = """\
+ServerRoot "{root}"
+ServerName 127.0.0.1
+Listen 127.0.0.1:{port}
+PidFile "{root}/logs/httpd.pid"
+ErrorLog "{root}/logs/error_log"
+LogLevel {loglevel}
+LogFormat "%h %l %u %t \\"%r\\" %>s %b" common
+CustomLog "{root}/logs/access_log" common
+User {user}
+Group {user}
+DocumentRoot "{root}/htdocs"
+Mutex file:{root}/logs
+DefaultRuntimeDir "{root}/logs"
+{modules}
+<IfModule mpm_event_module>
+    StartServers 1
+    ServerLimit 2
+    ThreadsPerChild 16
+    MaxRequestWorkers 32
+</IfModule>
+<Directory "{root}/htdocs">
+    Require all granted
+</Directory>
+TypesConfig /etc/mime.types
+"""
+
+STD_MODULES = [
+    "mpm_event", "authn_core", "authz_core", "mime", "log_config", "env",
+    "setenvif", "headers", "alias", "cgid", "auth_basic", "authn_file",
+    "authz_user", "unixd", "dir", "rewrite", "proxy", "proxy_http",
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class HttpdEnv:
+    """One private server. Not thread-safe; one per test class."""
+
+    def __init__(self, loglevel="info auth_token:debug"):
+        self.root = tempfile.mkdtemp(prefix="at-httpd-")
+        os.chmod(self.root, 0o755)
+        for d in ("conf", "htdocs", "logs", "keys", "cgi-bin", "var"):
+            os.makedirs(os.path.join(self.root, d), exist_ok=True)
+            os.chmod(os.path.join(self.root, d), 0o755)
+        shutil.chown(os.path.join(self.root, "var"), RUN_USER, RUN_USER) \
+            if os.geteuid() == 0 else None
+        self.port = free_port()
+        self.loglevel = loglevel
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.extra = ""
+        self.log_offset = 0
+        self.running = False
+        self.write_file("htdocs/index.html", "hello\n")
+        self.write_file("htdocs/api/data.txt", "protected data\n")
+
+    # -- files -------------------------------------------------------------
+    def path(self, rel):
+        return os.path.join(self.root, rel)
+
+    def write_file(self, rel, content, mode=0o644):
+        p = self.path(rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb" if isinstance(content, bytes) else "w") as f:
+            f.write(content)
+        os.chmod(p, mode)
+        return p
+
+    # -- config ------------------------------------------------------------
+    def base_conf(self, load_module=True):
+        mods = []
+        for m in STD_MODULES:
+            so = os.path.join(MODULES_DIR, "mod_%s.so" % m)
+            if os.path.exists(so):
+                mods.append("LoadModule %s_module %s" % (m, so))
+        if load_module:
+            mods.append("LoadModule auth_token_module %s" % MODULE)
+        return BASE_CONF.format(root=self.root, port=self.port,
+                                loglevel=self.loglevel, user=RUN_USER,
+                                modules="\n".join(mods))
+
+    def install(self, extra, load_module=True):
+        """Writes conf/httpd.conf: the base plus EXTRA ({root} and {port}
+        are substituted)."""
+        self.extra = extra.replace("{root}", self.root).replace(
+            "{port}", str(self.port))
+        self.write_file("conf/httpd.conf",
+                        self.base_conf(load_module) + "\n" + self.extra)
+
+    def apachectl(self, *args):
+        return subprocess.run(
+            [APACHECTL, "-d", self.root, "-f", "conf/httpd.conf"] + list(args),
+            capture_output=True, text=True, timeout=60)
+
+    def configtest(self):
+        """(ok, output) of `apachectl configtest` on the installed config."""
+        r = self.apachectl("-t")
+        return r.returncode == 0, r.stdout + r.stderr
+
+    def start(self):
+        r = self.apachectl("-k", "start")
+        if r.returncode != 0:
+            raise RuntimeError("httpd did not start: %s%s\n%s" % (
+                r.stdout, r.stderr, self.read_log()[-3000:]))
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                requests.get(self.url + "/", timeout=1)
+                self.running = True
+                return
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError("httpd did not answer: %s" % self.read_log()[-3000:])
+
+    def pid(self):
+        try:
+            with open(self.path("logs/httpd.pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def stop(self):
+        pid = self.pid()
+        if pid is None:
+            self.running = False
+            return
+        self.apachectl("-k", "stop")
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                break
+            time.sleep(0.1)
+        self.running = False
+
+    def restart(self):
+        """Stop and start, so every directive is read afresh."""
+        self.stop()
+        self.start()
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # -- logs --------------------------------------------------------------
+    def read_log(self):
+        try:
+            with open(self.path("logs/error_log"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def new_log(self):
+        """Error-log text since the last call (or mark_log)."""
+        text = self.read_log()
+        new = text[self.log_offset:]
+        self.log_offset = len(text)
+        return new
+
+    def mark_log(self):
+        self.log_offset = len(self.read_log())
+
+    BAD = re.compile(r"\[(?:[a-z_]+:)?(error|warn|crit|alert|emerg)\]")
+
+    def log_problems(self, text, allowed=()):
+        """Lines at warn or worse not carrying an allowed log id; crashes."""
+        bad = []
+        for line in text.splitlines():
+            if "exit signal" in line or "Segmentation fault" in line:
+                bad.append(line)
+            elif self.BAD.search(line) and not any(a in line for a in allowed):
+                bad.append(line)
+        return bad
+
+    # -- requests ----------------------------------------------------------
+    def get(self, path, token=None, headers=None, **kw):
+        h = dict(headers or {})
+        if token is not None:
+            h["Authorization"] = "Bearer " + token
+        return requests.get(self.url + path, headers=h, timeout=10, **kw)
+
+    def post(self, path, **kw):
+        kw.setdefault("timeout", 10)
+        return requests.post(self.url + path, **kw)
