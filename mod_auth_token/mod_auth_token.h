@@ -52,4 +52,34 @@ typedef struct at_srv_conf {
     long refresh_lifetime;          /* -1 unset; default 30 days */
 } at_srv_conf_t;
 
+/* Typed getters of the server configuration (config.c): they apply the
+ * defaults, so callers never test for "unset" themselves. */
+
+/* The module's configuration of server S (never NULL). */
+at_srv_conf_t *at_srv_conf(const server_rec *s);
+/* apr_dbd driver of AuthTokenRegistry: "sqlite3" unless another was named. */
+const char *at_srv_registry_driver(const at_srv_conf_t *sc);
+/* Its parameters (the file path for sqlite3); NULL when no registry is
+ * configured. */
+const char *at_srv_registry_params(const at_srv_conf_t *sc);
+/* AuthTokenIssuerName, or NULL when not configured. */
+const char *at_srv_issuer_name(const at_srv_conf_t *sc);
+/* All AuthTokenSigningKey keys (at_key_t *, loaded with their private
+ * part; asymmetric ones always have a kid), never NULL (maybe empty). */
+const apr_array_header_t *at_srv_signing_keys(const at_srv_conf_t *sc);
+/* The key that signs (the first AuthTokenSigningKey), or NULL. */
+const at_key_t *at_srv_signing_key(const at_srv_conf_t *sc);
+/* Where the metadata says endpoint NAME (token, authorize, revoke,
+ * introspect, jwks) is: AuthTokenEndpointURL, else "<issuer>/oauth/NAME";
+ * NULL without an issuer name. Allocated from P when computed. */
+const char *at_srv_endpoint_url(apr_pool_t *p, const at_srv_conf_t *sc,
+                                const char *name);
+/* AuthTokenAccessLifetime in seconds (default 600). */
+long at_srv_access_lifetime(const at_srv_conf_t *sc);
+/* AuthTokenRefreshLifetime in seconds (default 30 days). */
+long at_srv_refresh_lifetime(const at_srv_conf_t *sc);
+
+#define AT_DEFAULT_ACCESS_LIFETIME  600L
+#define AT_DEFAULT_REFRESH_LIFETIME (30L * 24 * 3600)
+
 #endif /* MOD_AUTH_TOKEN_H */
