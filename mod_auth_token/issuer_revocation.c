@@ -1,0 +1,226 @@
+/* The per-process revocation cache behind AuthTokenRevocationCheck On.
+ *
+ * A request must not cost a database query in the common case, so each
+ * process keeps an immutable snapshot of the registry's revocation state
+ * (revoked jtis, per-client cut-offs) and asks the registry at most once a
+ * second whether its revocation generation moved; only then is the
+ * snapshot reloaded. One thread refreshes (trylock); the others answer
+ * from the snapshot they have, so no request waits for the database while
+ * another refreshes. Only the very first check of a process must wait for
+ * the first load, since before it there is nothing to answer from.
+ *
+ * Snapshots are swapped under a write lock held for a pointer store; a
+ * reader holds the read lock for one or two hash lookups.
+ */
+#include <stdlib.h>
+
+#include "httpd.h"
+#include "http_log.h"
+#include "apr_atomic.h"
+#include "apr_hash.h"
+#include "apr_strings.h"
+#include "apr_thread_mutex.h"
+#include "apr_thread_rwlock.h"
+
+#include "mod_auth_token.h"
+#include "issuer.h"
+#include "issuer_private.h"
+
+APLOG_USE_MODULE(auth_token);
+
+#define CHECK_INTERVAL apr_time_from_sec(1)
+
+typedef struct snapshot {
+    apr_pool_t *pool;           /* unmanaged: freed when replaced */
+    long long generation;
+    apr_hash_t *jtis;           /* jti -> non-NULL */
+    apr_hash_t *cutoffs;        /* client_id -> long long *: revoked
+                                   are the tokens issued before it */
+} snapshot_t;
+
+struct at_revcache {
+    apr_thread_mutex_t *refresh;  /* held by the thread refreshing */
+    apr_thread_rwlock_t *lock;    /* guards snap and failed */
+    snapshot_t *snap;             /* NULL until the first load */
+    int failed;                   /* the last refresh could not read */
+    volatile apr_uint64_t next_check; /* apr_time_t of the next check */
+};
+
+at_revcache_t *at_revcache_create(apr_pool_t *p)
+{
+    at_revcache_t *c = apr_pcalloc(p, sizeof(*c));
+
+    if (apr_thread_mutex_create(&c->refresh, APR_THREAD_MUTEX_DEFAULT, p)
+            != APR_SUCCESS
+        || apr_thread_rwlock_create(&c->lock, p) != APR_SUCCESS) {
+        return NULL;
+    }
+    return c;
+}
+
+/* Builds a snapshot from the registry. NULL (logged) when it cannot. */
+static snapshot_t *load_snapshot(request_rec *r, at_registry_t *reg,
+                                 long long generation, int *db_failed)
+{
+    apr_array_header_t *jtis;
+    apr_table_t *clients;
+    const apr_array_header_t *entries;
+    const apr_table_entry_t *e;
+    snapshot_t *snap;
+    apr_pool_t *pool;
+    at_error_t err;
+    apr_status_t rv;
+    int i;
+
+    if (apr_pool_create_unmanaged_ex(&pool, NULL, NULL) != APR_SUCCESS) {
+        return NULL;
+    }
+    err.text[0] = '\0';
+    rv = at_revocation_load(reg, pool, &jtis, &clients, &err);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                      "AT00610: cannot load the revocation state: %s",
+                      err.text);
+        *db_failed = 1;
+        apr_pool_destroy(pool);
+        return NULL;
+    }
+    snap = apr_pcalloc(pool, sizeof(*snap));
+    snap->pool = pool;
+    snap->generation = generation;
+    snap->jtis = apr_hash_make(pool);
+    snap->cutoffs = apr_hash_make(pool);
+    for (i = 0; i < jtis->nelts; i++) {
+        const char *jti = APR_ARRAY_IDX(jtis, i, const char *);
+        apr_hash_set(snap->jtis, jti, APR_HASH_KEY_STRING, "");
+    }
+    entries = apr_table_elts(clients);
+    e = (const apr_table_entry_t *)entries->elts;
+    for (i = 0; i < entries->nelts; i++) {
+        long long *cutoff = apr_palloc(pool, sizeof(*cutoff));
+        *cutoff = strtoll(e[i].val, NULL, 10);
+        apr_hash_set(snap->cutoffs, e[i].key, APR_HASH_KEY_STRING, cutoff);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  "AT00611: revocation state generation %lld loaded: "
+                  "%d jti(s), %d client cut-off(s)", generation, jtis->nelts,
+                  entries->nelts);
+    return snap;
+}
+
+/* With c->refresh held: asks for the generation and reloads when it moved
+ * (or when there is no snapshot yet). */
+static void refresh(request_rec *r, at_revcache_t *c)
+{
+    snapshot_t *fresh = NULL, *old = NULL;
+    long long generation;
+    at_conn_t *conn;
+    at_error_t err;
+    apr_status_t rv;
+    int db_failed = 0, failed = 1;
+
+    apr_atomic_set64(&c->next_check, apr_time_now() + CHECK_INTERVAL);
+    conn = at_issuer_acquire(r);
+    if (conn) {
+        err.text[0] = '\0';
+        rv = at_revocation_generation(at_conn_registry(conn), r->pool,
+                                      &generation, &err);
+        if (rv != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                          "AT00612: cannot read the revocation generation: "
+                          "%s", err.text);
+            db_failed = 1;
+        }
+        else if (c->snap && c->snap->generation == generation) {
+            failed = 0;
+        }
+        else {
+            fresh = load_snapshot(r, at_conn_registry(conn), generation,
+                                  &db_failed);
+            failed = fresh == NULL;
+        }
+        at_issuer_release(conn, db_failed);
+    }
+
+    apr_thread_rwlock_wrlock(c->lock);
+    if (fresh) {
+        old = c->snap;
+        c->snap = fresh;
+    }
+    c->failed = failed;
+    apr_thread_rwlock_unlock(c->lock);
+    /* Readers hold the read lock while they use a snapshot, so once the
+     * write lock was ours nobody can still be looking at the old one. */
+    if (old) {
+        apr_pool_destroy(old->pool);
+    }
+}
+
+static int lookup(const snapshot_t *snap, const char *jti,
+                  const char *client_id, long long iat)
+{
+    const long long *cutoff;
+
+    if (jti && apr_hash_get(snap->jtis, jti, APR_HASH_KEY_STRING)) {
+        return 1;
+    }
+    if (client_id) {
+        cutoff = apr_hash_get(snap->cutoffs, client_id, APR_HASH_KEY_STRING);
+        /* A token without iat cannot prove it came after the cut-off. */
+        if (cutoff && (iat <= 0 || iat < *cutoff)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int at_revocation_is_revoked(request_rec *r, const char *jti,
+                             const char *client_id, long long iat)
+{
+    at_revcache_t *c = at_issuer_revcache(r);
+    int revoked;
+
+    if (!c) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "AT00613: AuthTokenRevocationCheck On needs an "
+                      "AuthTokenRegistry for this server");
+        return -1;
+    }
+    if ((apr_time_t)apr_atomic_read64(&c->next_check) <= apr_time_now()) {
+        apr_thread_rwlock_rdlock(c->lock);
+        revoked = c->snap != NULL;
+        apr_thread_rwlock_unlock(c->lock);
+        if (!revoked) {
+            /* Nothing to answer from yet: wait for whoever loads it. */
+            apr_thread_mutex_lock(c->refresh);
+            if (!c->snap
+                || (apr_time_t)apr_atomic_read64(&c->next_check)
+                       <= apr_time_now()) {
+                refresh(r, c);
+            }
+            apr_thread_mutex_unlock(c->refresh);
+        }
+        else if (apr_thread_mutex_trylock(c->refresh) == APR_SUCCESS) {
+            if ((apr_time_t)apr_atomic_read64(&c->next_check)
+                <= apr_time_now()) {
+                refresh(r, c);
+            }
+            apr_thread_mutex_unlock(c->refresh);
+        }
+    }
+
+    apr_thread_rwlock_rdlock(c->lock);
+    if (c->failed || !c->snap) {
+        revoked = -1;
+    }
+    else {
+        revoked = lookup(c->snap, jti, client_id, iat);
+    }
+    apr_thread_rwlock_unlock(c->lock);
+    if (revoked < 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "AT00614: revocation state unavailable, refusing the "
+                      "token");
+    }
+    return revoked;
+}
