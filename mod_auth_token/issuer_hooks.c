@@ -55,15 +55,14 @@ struct at_conn {
  * read afterwards, so requests need no lock to look a registry up. */
 static apr_hash_t *registries;
 
-at_srv_conf_t *at_issuer_srv_conf(const server_rec *s)
-{
-    return ap_get_module_config(s->module_config, &auth_token_module);
-}
-
+/* NULL when the server has no registry. */
 static const char *registry_key(apr_pool_t *p, const at_srv_conf_t *sc)
 {
-    return apr_pstrcat(p, sc->registry_driver, "\n", sc->registry_params,
-                       NULL);
+    if (!at_srv_registry_params(sc)) {
+        return NULL;
+    }
+    return apr_pstrcat(p, at_srv_registry_driver(sc), "\n",
+                       at_srv_registry_params(sc), NULL);
 }
 
 int at_registry_failed(apr_status_t status)
@@ -136,40 +135,39 @@ static int issuer_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     server_rec *s;
 
     for (s = main_s; s; s = s->next) {
-        at_srv_conf_t *sc = at_issuer_srv_conf(s);
+        at_srv_conf_t *sc = at_srv_conf(s);
         at_registry_t *reg;
         at_error_t err;
         apr_status_t rv;
         const char *key;
 
-        if (!sc || !sc->registry_driver || !sc->registry_params) {
-            continue;
-        }
         key = registry_key(ptemp, sc);
-        if (apr_hash_get(seen, key, APR_HASH_KEY_STRING)) {
+        if (!key || apr_hash_get(seen, key, APR_HASH_KEY_STRING)) {
             continue;
         }
         apr_hash_set(seen, key, APR_HASH_KEY_STRING, key);
 
         err.text[0] = '\0';
-        rv = at_registry_open(ptemp, sc->registry_driver,
-                              sc->registry_params, &reg, &err);
+        rv = at_registry_open(ptemp, at_srv_registry_driver(sc),
+                              at_srv_registry_params(sc), &reg, &err);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, rv, s,
                          "AT00601: AuthTokenRegistry %s %s cannot be "
-                         "used: %s", sc->registry_driver,
-                         sc->registry_params, err.text);
+                         "used: %s", at_srv_registry_driver(sc),
+                         at_srv_registry_params(sc), err.text);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         at_registry_close(reg);
 
-        if (geteuid() == 0 && strcmp(sc->registry_driver, "sqlite3") == 0) {
-            rv = give_registry_to_user(ptemp, sc->registry_params, s);
+        if (geteuid() == 0
+            && strcmp(at_srv_registry_driver(sc), "sqlite3") == 0) {
+            rv = give_registry_to_user(ptemp, at_srv_registry_params(sc),
+                                       s);
             if (rv != APR_SUCCESS) {
                 ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, rv, s,
                              "AT00602: cannot give the registry %s (or "
                              "its directory) to the server's User",
-                             sc->registry_params);
+                             at_srv_registry_params(sc));
                 return HTTP_INTERNAL_SERVER_ERROR;
             }
         }
@@ -232,21 +230,18 @@ static void issuer_child_init(apr_pool_t *pchild, server_rec *main_s)
         threads = 1;
     }
     for (s = main_s; s; s = s->next) {
-        at_srv_conf_t *sc = at_issuer_srv_conf(s);
+        at_srv_conf_t *sc = at_srv_conf(s);
         registry_state_t *state;
         const char *key;
         apr_status_t rv;
 
-        if (!sc || !sc->registry_driver || !sc->registry_params) {
-            continue;
-        }
         key = registry_key(pchild, sc);
-        if (apr_hash_get(registries, key, APR_HASH_KEY_STRING)) {
+        if (!key || apr_hash_get(registries, key, APR_HASH_KEY_STRING)) {
             continue;
         }
         state = apr_pcalloc(pchild, sizeof(*state));
-        state->driver = sc->registry_driver;
-        state->params = sc->registry_params;
+        state->driver = at_srv_registry_driver(sc);
+        state->params = at_srv_registry_params(sc);
         rv = apr_reslist_create(&state->conns, 0,
                                 threads < CONN_SOFT_MAX ? threads
                                                         : CONN_SOFT_MAX,
@@ -266,13 +261,14 @@ static void issuer_child_init(apr_pool_t *pchild, server_rec *main_s)
 
 static registry_state_t *state_for(request_rec *r)
 {
-    at_srv_conf_t *sc = at_issuer_srv_conf(r->server);
+    at_srv_conf_t *sc = at_srv_conf(r->server);
 
-    if (!registries || !sc || !sc->registry_driver || !sc->registry_params) {
+    const char *key = registry_key(r->pool, sc);
+
+    if (!registries || !key) {
         return NULL;
     }
-    return apr_hash_get(registries, registry_key(r->pool, sc),
-                        APR_HASH_KEY_STRING);
+    return apr_hash_get(registries, key, APR_HASH_KEY_STRING);
 }
 
 at_conn_t *at_issuer_acquire(request_rec *r)

@@ -13,15 +13,8 @@
 #include "mod_auth_token.h"
 #include "at_registry.h"
 
-/* Defaults for the lifetimes when neither the application nor the server
- * sets one (interface.md). */
-#define AT_DEFAULT_ACCESS_LIFETIME  600L
-#define AT_DEFAULT_REFRESH_LIFETIME (30L * 24 * 3600)
 /* Largest form body read by the POST endpoints. */
 #define AT_FORM_MAX_BYTES 16384
-
-/* The per-server issuer configuration, or NULL when the module has none. */
-at_srv_conf_t *at_issuer_srv_conf(const server_rec *s);
 
 /* --- registry connections (issuer_hooks.c) ------------------------------ */
 
