@@ -1,0 +1,143 @@
+/* console_main.c: the web console's pipeline, in the manner of cgit's
+ * main: read the CGI context in one place, refuse to work for nobody, open
+ * the registry, parse the request (bounded), check the CSRF token of every
+ * POST, then hand over to the page the PATH_INFO names.
+ *
+ * URL map (below SCRIPT_NAME):
+ *   /                               dashboard
+ *   /apps                           list, ?q= search, ?page=
+ *   /apps/new                       create form (POST creates)
+ *   /apps/ID                        detail
+ *   /apps/ID/edit                   edit form (POST saves)
+ *   /apps/ID/secret                 the new secret, shown once
+ *   /apps/ID/rotate                 POST: new secret, optional grace
+ *   /apps/ID/end-old-secrets        POST: revoke the previous secrets now
+ *   /apps/ID/enable, /disable       POST
+ *   /apps/ID/delete                 confirmation (POST deletes)
+ *   /apps/ID/grants                 refresh-token families
+ *   /apps/ID/grants/revoke          POST family=...
+ *   /apps/ID/revoke-all             POST: every token of the application
+ *   /scopes                         list and create (POST)
+ *   /scopes/NAME                    edit description (POST saves)
+ *   /scopes/NAME/delete             POST
+ *   /audit                          audit log, ?app= ?actor= ?page=
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "token_admin.h"
+#include "console.h"
+
+/* "DRIVER PARAMS" like AuthTokenRegistry, or just the SQLite file. */
+static void registry_driver(console_t *c, const char **driver,
+                            const char **params)
+{
+    const char *spec = c->registry_spec;
+    const char *sp = strchr(spec, ' ');
+
+    if (sp && memchr(spec, '/', (size_t)(sp - spec)) == NULL) {
+        *driver = apr_pstrmemdup(c->pool, spec, (apr_size_t)(sp - spec));
+        *params = sp + 1;
+    }
+    else {
+        *driver = "sqlite3";
+        *params = spec;
+    }
+}
+
+static int not_found(console_t *c)
+{
+    return ui_error(c, 404, "Page not found",
+                    "The console has no page at this address.");
+}
+
+/* The page table: PATH_INFO segments to handlers. The other pages land
+ * in the next commits. */
+static int dispatch(console_t *c)
+{
+    if (c->segments->nelts == 0)
+        return ui_dashboard(c);
+    return not_found(c);
+}
+
+int console_main(apr_pool_t *p)
+{
+    console_t ctx, *c = &ctx;
+    const char *why = NULL, *driver, *params;
+    at_error_t err = {{0}};
+    int status;
+
+    memset(c, 0, sizeof(*c));
+    c->pool = p;
+    console_cgi_read(c);
+
+    /* Without an authenticated operator there is no actor for the audit
+     * log and no one to bind CSRF tokens to: the server is misconfigured,
+     * and the page says how to fix it. */
+    if (*c->remote_user == '\0') {
+        fprintf(stderr, "token-admin: refused a request without REMOTE_USER:"
+                        " put the console behind Apache authentication\n");
+        return ui_no_operator(c);
+    }
+    if (strcmp(c->method, "GET") != 0 && strcmp(c->method, "HEAD") != 0
+        && !c->is_post) {
+        apr_table_setn(c->headers_out, "Allow", "GET, HEAD, POST");
+        return ui_error(c, 405, "Method not allowed",
+                        "The console answers GET and POST only.");
+    }
+    if (*c->registry_spec == '\0') {
+        fprintf(stderr, "token-admin: AUTH_TOKEN_REGISTRY is not set "
+                        "(SetEnv AUTH_TOKEN_REGISTRY /path/registry.db)\n");
+        return ui_error(c, 500, "Registry not configured",
+                        "Set the registry with SetEnv AUTH_TOKEN_REGISTRY "
+                        "/var/lib/mod_auth_token/registry.db beside the "
+                        "console's ScriptAlias.");
+    }
+    registry_driver(c, &driver, &params);
+    if (at_registry_open(p, driver, params, &c->reg, &err) != APR_SUCCESS) {
+        fprintf(stderr, "token-admin: cannot open the registry: %s\n",
+                err.text);
+        return ui_error(c, 500, "Registry unavailable",
+                        "The console cannot open the registry. The "
+                        "server's error log says why.");
+    }
+    if (console_csrf_init(c, &why) != 0) {
+        fprintf(stderr, "token-admin: %s\n", why);
+        status = ui_error(c, 500, "Console key unavailable",
+                          "The console cannot read or create its form key "
+                          "beside the registry. The server's error log "
+                          "says why.");
+        goto done;
+    }
+    c->csrf_token = console_csrf_token(c);
+
+    if ((status = console_parse_request(c, &why)) != 0) {
+        status = ui_error(c, status, "Bad request", why);
+        goto done;
+    }
+    if (c->is_post) {
+        if ((status = console_read_form(c, &why)) != 0) {
+            status = ui_error(c, status, "Form refused", why);
+            goto done;
+        }
+        /* Nothing is changed unless the form came from a console page
+         * served to this same operator recently. */
+        if (!console_csrf_check(c, apr_table_get(c->form, "csrf"))) {
+            fprintf(stderr, "token-admin: refused a POST by %s without a "
+                            "valid CSRF token\n", c->remote_user);
+            status = ui_error(c, 403, "Form expired or forged",
+                              "This form did not come from a console page "
+                              "opened by you in the last hours, so nothing "
+                              "was changed. Go back, reload the page and "
+                              "send it again.");
+            goto done;
+        }
+    }
+    status = dispatch(c);
+
+done:
+    at_registry_close(c->reg);
+    return status;
+}

@@ -1,0 +1,265 @@
+/* ui_chrome.c: what every console page shares: the frame from
+ * htdocs/layout.xhtml, error pages, the CSRF field of every form, notices
+ * after a redirect, the pager and the formatting of times and lifetimes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <apr_strings.h>
+#include <libxml/HTMLtree.h>
+
+#include "console.h"
+#include "html.h"
+
+static const char *const nav_ids[][2] = {
+    {"dashboard", "/"},
+    {"apps", "/apps"},
+    {"scopes", "/scopes"},
+    {"audit", "/audit"},
+};
+
+xmlDocPtr ui_page(console_t *c, const char *title, const char *current,
+                  const char *body, xmlNodePtr *main)
+{
+    const char *why = NULL;
+    xmlDocPtr doc, part;
+    xmlNodePtr n;
+    size_t i;
+
+    doc = html_load(c->pool, c->htdocs, "layout.xhtml", &why);
+    if (doc == NULL) {
+        fprintf(stderr, "token-admin: %s", why);
+        ui_error_bare(c, 500, "The console's page templates are missing.");
+        return NULL;
+    }
+    n = html_by_id(doc, "page-title");
+    html_clear(n);
+    html_text(n, apr_pstrcat(c->pool, title, " - token-admin", NULL));
+    n = html_by_id(doc, "heading");
+    html_clear(n);
+    html_text(n, title);
+    n = html_by_id(doc, "operator");
+    html_clear(n);
+    html_text(n, *c->remote_user ? c->remote_user : "nobody");
+    html_attr(html_by_id(doc, "stylesheet"), "href",
+              apr_pstrcat(c->pool, c->assets, "/console.css", NULL));
+    html_attr(html_by_id(doc, "script"), "src",
+              apr_pstrcat(c->pool, c->assets, "/console.js", NULL));
+    html_attr(html_by_id(doc, "brand"), "href", console_url(c, "/"));
+    for (i = 0; i < sizeof(nav_ids) / sizeof(nav_ids[0]); i++) {
+        n = html_by_id(doc, apr_pstrcat(c->pool, "nav-", nav_ids[i][0],
+                                        NULL));
+        html_attr(n, "href", console_url(c, nav_ids[i][1]));
+        if (current && strcmp(current, nav_ids[i][0]) == 0)
+            html_attr(n, "aria-current", "page");
+    }
+    *main = html_by_id(doc, "main");
+    if (body) {
+        part = html_load(c->pool, c->htdocs, body, &why);
+        if (part == NULL) {
+            fprintf(stderr, "token-admin: %s", why);
+            xmlFreeDoc(doc);
+            ui_error_bare(c, 500,
+                          "The console's page templates are missing.");
+            return NULL;
+        }
+        html_import_children(*main, part);
+        xmlFreeDoc(part);
+    }
+    return doc;
+}
+
+int ui_error_bare(console_t *c, int status, const char *text)
+{
+    xmlDocPtr doc = htmlNewDocNoDtD(NULL, NULL);
+    xmlNodePtr html, head, body;
+
+    html = xmlNewDocNode(doc, NULL, BAD_CAST "html", NULL);
+    xmlDocSetRootElement(doc, html);
+    html_attr(html, "lang", "en");
+    head = html_el(html, "head", NULL);
+    html_el(head, "title", "Error - token-admin");
+    body = html_el(html, "body", NULL);
+    html_el(body, "h1", "Error");
+    html_el(body, "p", text);
+    return console_send_doc(c, status, doc);
+}
+
+int ui_error(console_t *c, int status, const char *heading,
+             const char *text)
+{
+    xmlNodePtr main;
+    xmlDocPtr doc = ui_page(c, heading, NULL, "error.xhtml", &main);
+    xmlNodePtr p;
+
+    if (doc == NULL)
+        return 0;
+    p = html_by_id(doc, "error-text");
+    html_clear(p);
+    html_text(p, text);
+    html_attr(html_by_id(doc, "error-home"), "href", console_url(c, "/"));
+    return console_send_doc(c, status, doc);
+}
+
+int ui_no_operator(console_t *c)
+{
+    xmlNodePtr main;
+    xmlDocPtr doc = ui_page(c, "Operator authentication required", NULL,
+                            "no-operator.xhtml", &main);
+
+    if (doc == NULL)
+        return 0;
+    return console_send_doc(c, 403, doc);
+}
+
+static void add_csrf(console_t *c, xmlNodePtr n)
+{
+    xmlNodePtr in;
+    xmlChar *method;
+
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (xmlStrEqual(n->name, BAD_CAST "form")) {
+            method = xmlGetProp(n, BAD_CAST "method");
+            if (method && xmlStrcasecmp(method, BAD_CAST "post") == 0) {
+                in = xmlNewDocNode(n->doc, NULL, BAD_CAST "input", NULL);
+                html_attr(in, "type", "hidden");
+                html_attr(in, "name", "csrf");
+                html_attr(in, "value", c->csrf_token);
+                if (n->children)
+                    xmlAddPrevSibling(n->children, in);
+                else
+                    xmlAddChild(n, in);
+            }
+            xmlFree(method);
+        }
+        add_csrf(c, n->children);
+    }
+}
+
+void ui_add_csrf(console_t *c, xmlDocPtr doc)
+{
+    if (c->csrf_token)
+        add_csrf(c, xmlDocGetRootElement(doc));
+}
+
+/* Notices after Post/Redirect/Get: the redirect names one of these, so no
+ * text from the address is ever shown. */
+static const char *const notices[][2] = {
+    {"created", "The application was created."},
+    {"saved", "Your changes were saved."},
+    {"deleted", "The application was deleted."},
+    {"enabled", "The application is enabled."},
+    {"disabled", "The application is disabled: it gets no more tokens."},
+    {"old-secrets-revoked", "The previous secrets no longer work."},
+    {"grant-revoked", "The grant was revoked."},
+    {"all-revoked", "Every token of the application was revoked."},
+    {"scope-created", "The scope was created."},
+    {"scope-saved", "The scope was saved."},
+    {"scope-deleted", "The scope was deleted."},
+};
+
+void ui_flash(console_t *c, xmlNodePtr main)
+{
+    const char *done = apr_table_get(c->query, "done");
+    xmlNodePtr p, heading;
+    size_t i;
+
+    if (done == NULL)
+        return;
+    for (i = 0; i < sizeof(notices) / sizeof(notices[0]); i++) {
+        if (strcmp(done, notices[i][0]) == 0) {
+            heading = html_find(main, "heading");
+            p = xmlNewDocNode(main->doc, NULL, BAD_CAST "p", NULL);
+            html_text(p, notices[i][1]);
+            html_attr(p, "class", "notice");
+            html_attr(p, "role", "status");
+            if (heading)
+                xmlAddNextSibling(heading, p);
+            else
+                xmlAddChild(main, p);
+            return;
+        }
+    }
+}
+
+const char *ui_time(apr_pool_t *p, long long t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    char buf[64];
+
+    if (t <= 0)
+        return "-";
+    gmtime_r(&tt, &tm);
+    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return apr_pstrdup(p, buf);
+}
+
+const char *ui_duration(apr_pool_t *p, long s)
+{
+    if (s % 86400 == 0 && s >= 86400)
+        return apr_psprintf(p, "%ld s (%ld day%s)", s, s / 86400,
+                            s == 86400 ? "" : "s");
+    if (s % 3600 == 0 && s >= 3600)
+        return apr_psprintf(p, "%ld s (%ld h)", s, s / 3600);
+    if (s % 60 == 0 && s >= 60)
+        return apr_psprintf(p, "%ld s (%ld min)", s, s / 60);
+    return apr_psprintf(p, "%ld s", s);
+}
+
+int ui_page_offset(console_t *c)
+{
+    const char *v = apr_table_get(c->query, "page");
+    char *end;
+    long n;
+
+    if (v == NULL || *v == '\0')
+        return 0;
+    n = strtol(v, &end, 10);
+    if (*end != '\0' || n < 1 || n > 1000000)
+        return 0;
+    return (int)(n - 1) * CONSOLE_PAGE_SIZE;
+}
+
+void ui_pager(console_t *c, xmlNodePtr parent, const char *base,
+              int offset, int total)
+{
+    int page = offset / CONSOLE_PAGE_SIZE + 1;
+    int pages = total ? (total + CONSOLE_PAGE_SIZE - 1) / CONSOLE_PAGE_SIZE
+                      : 1;
+    const char *sep = strchr(base, '?') ? "&" : "?";
+    xmlNodePtr nav = html_el(parent, "nav", NULL);
+
+    html_attr(nav, "class", "pager");
+    html_attr(nav, "aria-label", "Pages");
+    if (page > 1)
+        html_attr(html_link(nav, apr_psprintf(c->pool, "%s%spage=%d", base,
+                                               sep, page - 1),
+                            "Previous page"),
+                  "rel", "prev");
+    html_el(nav, "span", apr_psprintf(c->pool, "Page %d of %d (%d in all)",
+                                      page, pages, total));
+    if (page < pages)
+        html_attr(html_link(nav, apr_psprintf(c->pool, "%s%spage=%d", base,
+                                               sep, page + 1),
+                            "Next page"),
+                  "rel", "next");
+}
+
+const char *ui_join(apr_pool_t *p, const apr_array_header_t *a,
+                    const char *sep)
+{
+    const char *s = "";
+    int i;
+
+    if (a == NULL)
+        return "";
+    for (i = 0; i < a->nelts; i++)
+        s = apr_pstrcat(p, s, i ? sep : "", APR_ARRAY_IDX(a, i, const char *),
+                        NULL);
+    return s;
+}

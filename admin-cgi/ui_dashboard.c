@@ -1,0 +1,58 @@
+/* ui_dashboard.c: the console's first page: how much is registered, and
+ * what operators changed lately. */
+#include <apr_strings.h>
+
+#include "console.h"
+#include "html.h"
+#include "ui_audit_rows.h"
+
+#define RECENT_ROWS 10
+
+static void set_count(console_t *c, xmlDocPtr doc, const char *id, int n)
+{
+    xmlNodePtr el = html_by_id(doc, id);
+
+    html_clear(el);
+    html_text(el, apr_itoa(c->pool, n));
+}
+
+int ui_dashboard(console_t *c)
+{
+    xmlNodePtr main;
+    xmlDocPtr doc;
+    at_error_t err = {{0}};
+    int apps = 0, scopes = 0, families = 0, total = 0;
+    apr_array_header_t *rows = NULL;
+
+    if (at_registry_counts(c->reg, c->pool, &apps, &scopes, &families, &err)
+            != APR_SUCCESS
+        || at_audit_list(c->reg, c->pool, NULL, NULL, 0, RECENT_ROWS, &rows,
+                         &total, &err) != APR_SUCCESS) {
+        fprintf(stderr, "token-admin: dashboard: %s\n", err.text);
+        return ui_error(c, 500, "Registry error",
+                        "The registry could not be read. The server's "
+                        "error log says why.");
+    }
+    doc = ui_page(c, "Dashboard", "dashboard", "dashboard.xhtml", &main);
+    if (doc == NULL)
+        return 0;
+    set_count(c, doc, "count-apps", apps);
+    set_count(c, doc, "count-scopes", scopes);
+    set_count(c, doc, "count-families", families);
+    html_attr(html_by_id(doc, "count-apps-link"), "href",
+              console_url(c, "/apps"));
+    html_attr(html_by_id(doc, "count-scopes-link"), "href",
+              console_url(c, "/scopes"));
+    html_attr(html_by_id(doc, "new-app-link"), "href",
+              console_url(c, "/apps/new"));
+    html_attr(html_by_id(doc, "audit-link"), "href",
+              console_url(c, "/audit"));
+    if (rows->nelts) {
+        ui_audit_rows(c, html_by_id(doc, "recent-rows"), rows);
+        html_remove(html_by_id(doc, "recent-empty"));
+    }
+    else {
+        html_remove(html_by_id(doc, "recent"));
+    }
+    return console_send_doc(c, 200, doc);
+}
