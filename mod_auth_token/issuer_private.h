@@ -44,45 +44,90 @@ at_revcache_t *at_issuer_revcache(request_rec *r);
 
 /* --- answers (issuer_respond.c) ----------------------------------------- */
 
-/* Sends JSON with status (200 or an error status); sets Content-Type, and
- * for token-endpoint answers Cache-Control: no-store and Pragma: no-cache.
- * Returns OK (the handler's return value). Takes over JSON's reference. */
+/* What the request helpers below return when the handler should go on; any
+ * other value is what the handler returns (OK after an answer was sent, or
+ * an HTTP status for httpd to answer). */
+#define AT_CONTINUE (-50)
+
+/* Sends JSON with STATUS; sets Content-Type and, with NO_STORE,
+ * Cache-Control: no-store and Pragma: no-cache (RFC 6749 section 5.1).
+ * Takes over JSON's reference. Returns OK for the handler to return. */
 int at_issuer_send_json(request_rec *r, int status, json_t *json,
                         int no_store);
 
-/* An RFC 6749 section 5.2 error: {"error": CODE, "error_description":
- * DESCRIPTION}, with no-store headers. For invalid_client after Basic
- * authentication BASIC_REALM_CHALLENGE adds WWW-Authenticate. */
+/* An RFC 6749 section 5.2 error {"error": CODE, "error_description":
+ * DESCRIPTION} with no-store headers; a 401 carries a Basic challenge.
+ * Returns OK for the handler to return. */
 int at_issuer_oauth_error(request_rec *r, int status, const char *code,
-                          const char *description, int basic_challenge);
+                          const char *description);
+
+/* 405 with Allow: ALLOW and an invalid_request body. */
+int at_issuer_method_not_allowed(request_rec *r, const char *allow);
 
 /* --- requests (issuer_form.c) ------------------------------------------- */
 
 /* The parsed form of a POST endpoint. */
 typedef struct at_form {
-    apr_table_t *params;        /* name -> value, each name at most once */
+    apr_table_t *params;        /* name -> value, each name at most once,
+                                   empty values left out (RFC 6749 3.1) */
 } at_form_t;
 
 /* What the client authenticated as. */
 typedef struct at_client {
     at_app_t *app;
-    int used_basic;             /* client_secret_basic (challenge on 401) */
+    int used_basic;             /* client_secret_basic */
 } at_client_t;
 
-/* Checks method (POST, else 405 + Allow), Content-Type
- * (application/x-www-form-urlencoded), reads the bounded body and parses
- * it; a repeated parameter, a malformed or oversized body is
- * invalid_request. Returns OK with *form filled, or the handler's return
- * value after an error answer was sent (DONE). */
+/* Checks the method (POST, else 405 + Allow), the Content-Type
+ * (application/x-www-form-urlencoded), reads the body (at most
+ * AT_FORM_MAX_BYTES, else 413) and parses it; a repeated parameter or a
+ * malformed body is invalid_request. AT_CONTINUE with *form filled, or what
+ * the handler returns. */
 int at_issuer_read_form(request_rec *r, at_form_t **form);
 
-/* Authenticates the client from the Authorization: Basic header
- * (client_secret_basic, RFC 6749 2.3.1) or the client_id/client_secret
- * form parameters (client_secret_post), never both. Returns OK with
- * *client filled, or DONE after answering invalid_request /
- * invalid_client / 500. */
+/* Authenticates the client by the Authorization: Basic header
+ * (client_secret_basic, RFC 6749 section 2.3.1) or the client_id and
+ * client_secret parameters (client_secret_post), never both
+ * (invalid_request). Unknown client, wrong secret or disabled application:
+ * 401 invalid_client. AT_CONTINUE with *client filled (and r->user set to
+ * the client_id for the access log), or what the handler returns; on a
+ * database failure *db_failed is set. */
 int at_issuer_authenticate(request_rec *r, at_registry_t *reg,
                            at_form_t *form, at_client_t **client,
                            int *db_failed);
+
+/* --- handlers (issuer_<name>.c) ----------------------------------------- */
+
+int at_handle_token(request_rec *r);
+int at_handle_revoke(request_rec *r);
+int at_handle_introspect(request_rec *r);
+int at_handle_jwks(request_rec *r);
+int at_handle_metadata(request_rec *r);
+
+/* --- access tokens (issuer_access.c) ------------------------------------ */
+
+/* An access token of ours: verified with this server's signing keys, its
+ * iss this server's issuer name and typ at+jwt. Expiry is not checked. */
+typedef struct at_access {
+    json_t *claims;
+    const char *jti;
+    const char *client_id;
+    long long iat;
+    long long exp;
+} at_access_t;
+
+/* Parses and verifies TOKEN as one of our access tokens. APR_SUCCESS with
+ * *access filled; APR_EINVAL when it is not one (any reason). */
+apr_status_t at_access_parse(request_rec *r, const char *token,
+                             at_access_t **access);
+
+/* --- revocation (issuer_revocation.c) ----------------------------------- */
+
+/* Like at_revocation_is_revoked() but first brings the cache up to date
+ * with REG (a connection the caller holds), for answers that must be
+ * exact (introspection right after a revocation). */
+int at_revocation_check_now(request_rec *r, at_registry_t *reg,
+                            const char *jti, const char *client_id,
+                            long long iat);
 
 #endif /* AT_ISSUER_PRIVATE_H */

@@ -108,23 +108,21 @@ static snapshot_t *load_snapshot(request_rec *r, at_registry_t *reg,
     return snap;
 }
 
-/* With c->refresh held: asks for the generation and reloads when it moved
- * (or when there is no snapshot yet). */
-static void refresh(request_rec *r, at_revcache_t *c)
+/* With c->refresh held: asks REG for the generation and reloads when it
+ * moved (or when there is no snapshot yet). 1 when a database call
+ * failed, so that the caller drops the connection. */
+static int refresh_with(request_rec *r, at_revcache_t *c, at_registry_t *reg)
 {
     snapshot_t *fresh = NULL, *old = NULL;
     long long generation;
-    at_conn_t *conn;
     at_error_t err;
     apr_status_t rv;
     int db_failed = 0, failed = 1;
 
     apr_atomic_set64(&c->next_check, apr_time_now() + CHECK_INTERVAL);
-    conn = at_issuer_acquire(r);
-    if (conn) {
+    if (reg) {
         err.text[0] = '\0';
-        rv = at_revocation_generation(at_conn_registry(conn), r->pool,
-                                      &generation, &err);
+        rv = at_revocation_generation(reg, r->pool, &generation, &err);
         if (rv != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                           "AT00612: cannot read the revocation generation: "
@@ -135,11 +133,9 @@ static void refresh(request_rec *r, at_revcache_t *c)
             failed = 0;
         }
         else {
-            fresh = load_snapshot(r, at_conn_registry(conn), generation,
-                                  &db_failed);
+            fresh = load_snapshot(r, reg, generation, &db_failed);
             failed = fresh == NULL;
         }
-        at_issuer_release(conn, db_failed);
     }
 
     apr_thread_rwlock_wrlock(c->lock);
@@ -154,6 +150,16 @@ static void refresh(request_rec *r, at_revcache_t *c)
     if (old) {
         apr_pool_destroy(old->pool);
     }
+    return db_failed;
+}
+
+/* With c->refresh held: the same with a connection of our own. */
+static void refresh(request_rec *r, at_revcache_t *c)
+{
+    at_conn_t *conn = at_issuer_acquire(r);
+
+    at_issuer_release(conn, refresh_with(r, c, conn ? at_conn_registry(conn)
+                                                    : NULL));
 }
 
 static int lookup(const snapshot_t *snap, const char *jti,
@@ -172,6 +178,29 @@ static int lookup(const snapshot_t *snap, const char *jti,
         }
     }
     return 0;
+}
+
+/* The answer from the current snapshot: 1 revoked, 0 not, -1 (logged)
+ * when the last refresh could not read the registry. */
+static int answer(request_rec *r, at_revcache_t *c, const char *jti,
+                  const char *client_id, long long iat)
+{
+    int revoked;
+
+    apr_thread_rwlock_rdlock(c->lock);
+    if (c->failed || !c->snap) {
+        revoked = -1;
+    }
+    else {
+        revoked = lookup(c->snap, jti, client_id, iat);
+    }
+    apr_thread_rwlock_unlock(c->lock);
+    if (revoked < 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "AT00614: revocation state unavailable, refusing the "
+                      "token");
+    }
+    return revoked;
 }
 
 int at_revocation_is_revoked(request_rec *r, const char *jti,
@@ -209,18 +238,22 @@ int at_revocation_is_revoked(request_rec *r, const char *jti,
         }
     }
 
-    apr_thread_rwlock_rdlock(c->lock);
-    if (c->failed || !c->snap) {
-        revoked = -1;
-    }
-    else {
-        revoked = lookup(c->snap, jti, client_id, iat);
-    }
-    apr_thread_rwlock_unlock(c->lock);
-    if (revoked < 0) {
+    return answer(r, c, jti, client_id, iat);
+}
+
+int at_revocation_check_now(request_rec *r, at_registry_t *reg,
+                            const char *jti, const char *client_id,
+                            long long iat)
+{
+    at_revcache_t *c = at_issuer_revcache(r);
+
+    if (!c) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "AT00614: revocation state unavailable, refusing the "
-                      "token");
+                      "AT00615: no revocation state for this server");
+        return -1;
     }
-    return revoked;
+    apr_thread_mutex_lock(c->refresh);
+    refresh_with(r, c, reg);
+    apr_thread_mutex_unlock(c->refresh);
+    return answer(r, c, jti, client_id, iat);
 }
