@@ -98,6 +98,12 @@ typedef struct at_jws {
 apr_status_t at_jws_parse(apr_pool_t *p, const char *token, size_t len,
                           at_jws_t *jws, at_error_t *err);
 
+/* As at_jws_parse, but the payload only has to be base64url, not a JSON
+ * object (claims stays NULL): for JWS uses that carry no claim set, such
+ * as the RFC 7520 known-answer examples. */
+apr_status_t at_jws_parse_opaque(apr_pool_t *p, const char *token, size_t len,
+                                 at_jws_t *jws, at_error_t *err);
+
 /* Verifies with one key: its algorithm must equal jws->alg and, when the key
  * has a kid, the token's kid must equal it. ECDSA signatures must be raw
  * r||s of the curve's size. HMAC compared in constant time. */

@@ -1,0 +1,53 @@
+/* Internals of the JOSE layer shared by its files (at_alg.c, at_key.c,
+ * at_jwk.c, at_jws.c): the per-algorithm table and the per-key state
+ * precomputed at load time. Not for use outside lib/at_*.c. */
+#ifndef AT_JOSE_INT_H
+#define AT_JOSE_INT_H
+
+#include <openssl/evp.h>
+#include "at_jose.h"
+
+typedef enum {
+    AT_KIND_HMAC, AT_KIND_RSA, AT_KIND_PSS, AT_KIND_EC, AT_KIND_EDDSA
+} at_alg_kind_t;
+
+typedef struct at_alg_info {
+    const char *name;      /* JWS "alg" */
+    at_alg_kind_t kind;
+    const char *md;        /* OpenSSL digest name; NULL for EdDSA */
+    size_t hash_len;       /* digest size: minimum HMAC secret, PSS salt */
+    int curve_nid;         /* EC: required curve; 0 otherwise */
+    const char *group;     /* EC: OpenSSL group name */
+    const char *crv;       /* EC: JWK "crv" */
+    size_t coord_len;      /* EC: bytes per coordinate (r and s) */
+} at_alg_info_t;
+
+/* The table row of ALG, or NULL for AT_ALG_UNKNOWN. */
+const at_alg_info_t *at_alg_info(at_alg_t alg);
+
+/* State computed once per key and then only read, so that one key may serve
+ * many threads: the fetched digest and, for HMAC, a keyed MAC context that
+ * each operation duplicates instead of re-keying. */
+typedef struct at_key_impl {
+    const at_alg_info_t *info;
+    EVP_MD *md;            /* NULL for EdDSA and HMAC */
+    EVP_MAC_CTX *mac;      /* HMAC only */
+} at_key_impl_t;
+
+/* Checks that KEY (alg, pkey or secret already set) fits its algorithm:
+ * key type, curve, RSA size, HMAC secret length; then fills key->impl.
+ * Registers cleanups on P for everything it owns, including key->pkey.
+ * WHAT names the key in messages (file name, "JWK 2 (kid k1)"). */
+apr_status_t at_key_finish(apr_pool_t *p, at_key_t *key, const char *what,
+                           at_error_t *err);
+
+/* Reads all of PATH (a key or JWK Set file, at most 256 KiB) into pool
+ * memory, NUL terminated; *len excludes the NUL. */
+apr_status_t at_key_read_file(apr_pool_t *p, const char *path, char **data,
+                              apr_size_t *len, at_error_t *err);
+
+/* Drops OpenSSL's queued errors after a failed call, so that a rejected
+ * token does not leave noise for the next OpenSSL user on this thread. */
+void at_ossl_clear(void);
+
+#endif /* AT_JOSE_INT_H */

@@ -1,0 +1,70 @@
+/* Strict JSON for JOSE: jansson parses (duplicate member names rejected,
+ * no NUL anywhere), and a depth walk of our own bounds nesting, because
+ * jansson's own limit (2048) is far above anything a token needs and deep
+ * values are a cheap way to make later recursive code work hard. */
+#include <string.h>
+#include "at_jose.h"
+
+static apr_status_t json_release(void *data)
+{
+    json_decref((json_t *)data);
+    return APR_SUCCESS;
+}
+
+/* 1 when V and everything in it is at most MAX levels deep (a scalar is
+ * depth 0, [] depth 1). Stops descending as soon as the bound is passed. */
+static int json_depth_ok(json_t *v, int max)
+{
+    size_t i;
+    const char *k;
+    json_t *m;
+
+    if (json_is_array(v)) {
+        if (max == 0) {
+            return 0;
+        }
+        json_array_foreach(v, i, m) {
+            if (!json_depth_ok(m, max - 1)) {
+                return 0;
+            }
+        }
+    }
+    else if (json_is_object(v)) {
+        if (max == 0) {
+            return 0;
+        }
+        json_object_foreach(v, k, m) {
+            if (!json_depth_ok(m, max - 1)) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+json_t *at_json_parse(apr_pool_t *p, const char *text, size_t len,
+                      at_error_t *err)
+{
+    json_error_t jerr;
+    json_t *v;
+
+    if (memchr(text, '\0', len) != NULL) {
+        at_error_set(err, "JSON holds a NUL byte");
+        return NULL;
+    }
+    /* Without JSON_ALLOW_NUL jansson also refuses "\u0000" in strings. */
+    v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+                   &jerr);
+    if (v == NULL) {
+        /* jerr.text may quote input; keep only where it failed. */
+        at_error_set(err, "malformed JSON (at offset %d)", jerr.position);
+        return NULL;
+    }
+    if (!json_depth_ok(v, AT_JSON_MAX_DEPTH)) {
+        json_decref(v);
+        at_error_set(err, "JSON nested deeper than %d", AT_JSON_MAX_DEPTH);
+        return NULL;
+    }
+    apr_pool_cleanup_register(p, v, json_release, apr_pool_cleanup_null);
+    return v;
+}
