@@ -317,8 +317,36 @@ at_revcache_t *at_issuer_revcache(request_rec *r)
     return state ? state->revcache : NULL;
 }
 
+/* --- handlers ----------------------------------------------------------- */
+
+static int issuer_handler(request_rec *r)
+{
+    const char *h = r->handler;
+
+    if (!h || strncmp(h, "oauth-", 6) != 0) {
+        return DECLINED;
+    }
+    if (strcmp(h, "oauth-token") == 0) {
+        return at_handle_token(r);
+    }
+    if (strcmp(h, "oauth-revoke") == 0) {
+        return at_handle_revoke(r);
+    }
+    if (strcmp(h, "oauth-introspect") == 0) {
+        return at_handle_introspect(r);
+    }
+    if (strcmp(h, "oauth-jwks") == 0) {
+        return at_handle_jwks(r);
+    }
+    if (strcmp(h, "oauth-metadata") == 0) {
+        return at_handle_metadata(r);
+    }
+    return DECLINED;
+}
+
 void at_issuer_register_hooks(apr_pool_t *p)
 {
     ap_hook_post_config(issuer_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(issuer_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(issuer_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -96,6 +96,16 @@ int at_issuer_authenticate(request_rec *r, at_registry_t *reg,
                            at_form_t *form, at_client_t **client,
                            int *db_failed);
 
+/* --- scopes (issuer_scope.c) ------------------------------------------- */
+
+/* The scope tokens of TEXT (space separated; NULL is empty), duplicates
+ * dropped. NULL when one is not an RFC 6749 section 3.3 scope token. */
+apr_array_header_t *at_scope_parse(apr_pool_t *p, const char *text);
+/* 1 when NAME is in SCOPES (const char *; may be NULL). */
+int at_scope_has(const apr_array_header_t *scopes, const char *name);
+/* SCOPES joined with single spaces. */
+const char *at_scope_join(apr_pool_t *p, const apr_array_header_t *scopes);
+
 /* --- handlers (issuer_<name>.c) ----------------------------------------- */
 
 int at_handle_token(request_rec *r);
@@ -115,6 +125,15 @@ typedef struct at_access {
     long long iat;
     long long exp;
 } at_access_t;
+
+/* Mints an access token for APP (signed with the first signing key) for
+ * SUBJECT with SCOPE (space separated, may be empty) valid LIFETIME
+ * seconds, and records its jti. APR_SUCCESS with *token set; otherwise the
+ * reason is logged and *db_failed set when the database failed. */
+apr_status_t at_access_mint(request_rec *r, at_registry_t *reg,
+                            const at_app_t *app, const char *subject,
+                            const char *scope, long lifetime,
+                            const char **token, int *db_failed);
 
 /* Parses and verifies TOKEN as one of our access tokens. APR_SUCCESS with
  * *access filled; APR_EINVAL when it is not one (any reason). */

@@ -1,0 +1,91 @@
+/* The oauth-metadata handler: RFC 8414 authorization server metadata.
+ * It advertises only what is implemented: the token, revocation and
+ * introspection endpoints and the JWK Set, the client_credentials and
+ * refresh_token grants, and client_secret_basic / client_secret_post.
+ * There is no authorization endpoint yet, hence an empty
+ * response_types_supported (the member is required) and no PKCE methods.
+ * Endpoint URLs come from AuthTokenEndpointURL, else <issuer>/oauth/NAME. */
+#include "httpd.h"
+#include "http_log.h"
+#include "http_protocol.h"
+
+#include "mod_auth_token.h"
+#include "issuer_private.h"
+
+APLOG_USE_MODULE(auth_token);
+
+#define METADATA_MAX_AGE "public, max-age=300"
+
+static json_t *auth_methods(void)
+{
+    return json_pack("[s, s]", "client_secret_basic", "client_secret_post");
+}
+
+/* scopes_supported from the registry (offline_access among them). */
+static json_t *scopes_supported(request_rec *r)
+{
+    apr_array_header_t *scopes = NULL;
+    at_conn_t *conn = at_issuer_acquire(r);
+    at_error_t err;
+    apr_status_t rv;
+    json_t *list;
+    int i;
+
+    if (!conn) {
+        return NULL;
+    }
+    err.text[0] = '\0';
+    rv = at_scope_list(at_conn_registry(conn), r->pool, &scopes, &err);
+    at_issuer_release(conn, at_registry_failed(rv));
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                      "AT00480: cannot list the scopes: %s", err.text);
+        return NULL;
+    }
+    list = json_array();
+    for (i = 0; i < scopes->nelts; i++) {
+        const at_scope_t *s = APR_ARRAY_IDX(scopes, i, const at_scope_t *);
+
+        json_array_append_new(list, json_string(s->name));
+    }
+    return list;
+}
+
+int at_handle_metadata(request_rec *r)
+{
+    at_srv_conf_t *sc = at_srv_conf(r->server);
+    const char *issuer = at_srv_issuer_name(sc);
+    json_t *doc, *scopes;
+
+    if (r->method_number != M_GET) {
+        return at_issuer_method_not_allowed(r, "GET, HEAD");
+    }
+    if (!issuer) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "AT00481: oauth-metadata needs AuthTokenIssuerName");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    scopes = scopes_supported(r);
+    if (!scopes) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    doc = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:[s, s], s:o, s:o, s:o, s:o, s:[]}",
+        "issuer", issuer,
+        "token_endpoint", at_srv_endpoint_url(r->pool, sc, "token"),
+        "revocation_endpoint", at_srv_endpoint_url(r->pool, sc, "revoke"),
+        "introspection_endpoint",
+        at_srv_endpoint_url(r->pool, sc, "introspect"),
+        "jwks_uri", at_srv_endpoint_url(r->pool, sc, "jwks"),
+        "grant_types_supported", "client_credentials", "refresh_token",
+        "token_endpoint_auth_methods_supported", auth_methods(),
+        "revocation_endpoint_auth_methods_supported", auth_methods(),
+        "introspection_endpoint_auth_methods_supported", auth_methods(),
+        "scopes_supported", scopes,
+        "response_types_supported");
+    if (!doc) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_table_setn(r->headers_out, "Cache-Control", METADATA_MAX_AGE);
+    return at_issuer_send_json(r, HTTP_OK, doc, 0);
+}
