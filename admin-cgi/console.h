@@ -134,6 +134,15 @@ int ui_error(console_t *c, int status, const char *heading,
 int ui_no_operator(console_t *c);
 /* An error page without the template files (they could not be read). */
 int ui_error_bare(console_t *c, int status, const char *text);
+/* Logs ERR (with WHAT) to stderr and answers 500. */
+int ui_registry_error(console_t *c, const char *what, const at_error_t *err);
+/* The application CLIENT_ID, or NULL after answering 404 (unknown) or 500.
+ */
+at_app_t *ui_load_app(console_t *c, const char *client_id);
+/* The console path of an application's page: "/apps/<client_id>" + TAIL
+ * ("" or "/edit"...), the client_id %-encoded. */
+const char *ui_app_path(console_t *c, const char *client_id,
+                        const char *tail);
 /* Puts the CSRF token into every <form method="post"> of DOC. */
 void ui_add_csrf(console_t *c, xmlDocPtr doc);
 /* A notice at the top of MAIN ("saved", "deleted") from ?done=... */
@@ -168,8 +177,10 @@ int ui_grants(console_t *c, const char *client_id);
 int ui_grant_revoke(console_t *c, const char *client_id);
 int ui_revoke_all(console_t *c, const char *client_id);
 int ui_scopes(console_t *c);
-int ui_scope_edit(console_t *c, const char *name);
-int ui_scope_delete(console_t *c, const char *name);
+/* The scope is named by ?name= (edit) or the form's name (delete): scope
+ * names may hold '/'. The argument is unused. */
+int ui_scope_edit(console_t *c, const char *unused);
+int ui_scope_delete(console_t *c, const char *unused);
 int ui_audit(console_t *c);
 
 #endif /* CONSOLE_H */

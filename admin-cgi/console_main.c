@@ -18,8 +18,8 @@
  *   /apps/ID/grants/revoke          POST family=...
  *   /apps/ID/revoke-all             POST: every token of the application
  *   /scopes                         list and create (POST)
- *   /scopes/NAME                    edit description (POST saves)
- *   /scopes/NAME/delete             POST
+ *   /scopes/edit?name=NAME          edit description (POST saves)
+ *   /scopes/delete                  POST name=NAME
  *   /audit                          audit log, ?app= ?actor= ?page=
  */
 #include <stdio.h>
@@ -47,18 +47,85 @@ static void registry_driver(console_t *c, const char **driver,
     }
 }
 
+/* Segment I of the path, or NULL. */
+static const char *seg(console_t *c, int i)
+{
+    return i < c->segments->nelts ? APR_ARRAY_IDX(c->segments, i,
+                                                  const char *)
+                                  : NULL;
+}
+
+static int is(const char *a, const char *b)
+{
+    return a && strcmp(a, b) == 0;
+}
+
+/* A page that only changes things answers GET with 405. */
+static int post_only(console_t *c)
+{
+    apr_table_setn(c->headers_out, "Allow", "POST");
+    return ui_error(c, 405, "Method not allowed",
+                    "This address only takes a form sent with its button.");
+}
+
 static int not_found(console_t *c)
 {
     return ui_error(c, 404, "Page not found",
                     "The console has no page at this address.");
 }
 
-/* The page table: PATH_INFO segments to handlers. The other pages land
- * in the next commits. */
+/* The page table: PATH_INFO segments to handlers. */
 static int dispatch(console_t *c)
 {
-    if (c->segments->nelts == 0)
+    int n = c->segments->nelts;
+    const char *s0 = seg(c, 0), *s1 = seg(c, 1), *s2 = seg(c, 2);
+    const char *s3 = seg(c, 3);
+
+    if (n == 0)
         return ui_dashboard(c);
+    if (is(s0, "apps")) {
+        if (n == 1)
+            return ui_apps_list(c);
+        if (n == 2 && is(s1, "new"))
+            return ui_app_new(c);
+        if (n == 2)
+            return ui_app_show(c, s1);
+        if (n == 3 && is(s2, "edit"))
+            return ui_app_edit(c, s1);
+        if (n == 3 && is(s2, "secret"))
+            return ui_app_secret(c, s1);
+        if (n == 3 && is(s2, "delete"))
+            return ui_app_delete(c, s1);
+        if (n == 3 && is(s2, "grants"))
+            return ui_grants(c, s1);
+        if (n == 3 && (is(s2, "rotate") || is(s2, "end-old-secrets")
+                       || is(s2, "enable") || is(s2, "disable")
+                       || is(s2, "revoke-all"))) {
+            if (!c->is_post)
+                return post_only(c);
+            if (is(s2, "rotate"))
+                return ui_app_rotate(c, s1);
+            if (is(s2, "end-old-secrets"))
+                return ui_app_end_old_secrets(c, s1);
+            if (is(s2, "revoke-all"))
+                return ui_revoke_all(c, s1);
+            return ui_app_enable(c, s1, is(s2, "enable"));
+        }
+        if (n == 4 && is(s2, "grants") && is(s3, "revoke"))
+            return c->is_post ? ui_grant_revoke(c, s1) : post_only(c);
+        return not_found(c);
+    }
+    if (is(s0, "scopes")) {
+        if (n == 1)
+            return ui_scopes(c);
+        if (n == 2 && is(s1, "edit"))
+            return ui_scope_edit(c, NULL);
+        if (n == 2 && is(s1, "delete"))
+            return c->is_post ? ui_scope_delete(c, NULL) : post_only(c);
+        return not_found(c);
+    }
+    if (is(s0, "audit") && n == 1)
+        return ui_audit(c);
     return not_found(c);
 }
 

@@ -263,3 +263,35 @@ const char *ui_join(apr_pool_t *p, const apr_array_header_t *a,
                         NULL);
     return s;
 }
+
+int ui_registry_error(console_t *c, const char *what, const at_error_t *err)
+{
+    fprintf(stderr, "token-admin: %s: %s\n", what, err->text);
+    return ui_error(c, 500, "Registry error",
+                    "The registry could not be read or changed. The "
+                    "server's error log says why.");
+}
+
+const char *ui_app_path(console_t *c, const char *client_id,
+                        const char *tail)
+{
+    return apr_pstrcat(c->pool, "/apps/",
+                       console_url_encode(c->pool, client_id), tail, NULL);
+}
+
+at_app_t *ui_load_app(console_t *c, const char *client_id)
+{
+    at_error_t err = {{0}};
+    at_app_t *app = NULL;
+    apr_status_t rv = at_app_get(c->reg, c->pool, client_id, &app, &err);
+
+    if (rv == APR_SUCCESS)
+        return app;
+    if (APR_STATUS_IS_NOTFOUND(rv) || rv == APR_NOTFOUND)
+        ui_error(c, 404, "No such application",
+                 "No application has this client_id. It may have been "
+                 "deleted.");
+    else
+        ui_registry_error(c, "reading an application", &err);
+    return NULL;
+}

@@ -1,0 +1,150 @@
+/* console_secret_cookie.c: carrying a new client secret from the POST that
+ * made it to the page that shows it, without storing it anywhere.
+ *
+ * The secret is sealed with AES-256-GCM under a key derived from the
+ * console key, together with the operator, the client_id and an expiry
+ * five minutes ahead, and set as an HttpOnly, SameSite=Strict cookie
+ * limited to the console's path. The page that shows it clears the cookie,
+ * so a reload says the secret is gone. The registry keeps only the hash.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <apr_strings.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "console.h"
+
+#define COOKIE_NAME "token_admin_secret"
+#define COOKIE_TTL 300
+#define NONCE_LEN 12
+#define TAG_LEN 16
+
+static const char *cookie_attrs(console_t *c)
+{
+    return apr_pstrcat(c->pool, "; Path=",
+                       *c->script_name ? c->script_name : "/",
+                       "; HttpOnly; SameSite=Strict",
+                       c->https ? "; Secure" : "", NULL);
+}
+
+static const char *to_hex(apr_pool_t *p, const unsigned char *b, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *s = apr_palloc(p, 2 * n + 1);
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        s[2 * i] = digits[b[i] >> 4];
+        s[2 * i + 1] = digits[b[i] & 15];
+    }
+    s[2 * n] = '\0';
+    return s;
+}
+
+static int from_hex(apr_pool_t *p, const char *s, unsigned char **out,
+                    size_t *n)
+{
+    size_t len = strlen(s), i;
+    unsigned char *b;
+
+    if (len % 2 || strspn(s, "0123456789abcdef") != len)
+        return -1;
+    b = apr_palloc(p, len / 2 + 1);
+    for (i = 0; i < len / 2; i++) {
+        char h[3] = {s[2 * i], s[2 * i + 1], 0};
+        b[i] = (unsigned char)strtol(h, NULL, 16);
+    }
+    *out = b;
+    *n = len / 2;
+    return 0;
+}
+
+/* Seals or opens (ENC 1/0) IN with the cookie key; NULL on failure. */
+static unsigned char *gcm(console_t *c, int enc, const unsigned char *nonce,
+                          const unsigned char *in, size_t len,
+                          unsigned char *tag)
+{
+    unsigned char key[32];
+    unsigned char *out = apr_palloc(c->pool, len + 1);
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int n = 0, fin = 0, ok;
+
+    console_key_derive(c, "secret-cookie", key);
+    ok = ctx != NULL
+         && EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc)
+         && EVP_CipherUpdate(ctx, out, &n, in, (int)len)
+         && (enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN,
+                                        tag))
+         && EVP_CipherFinal_ex(ctx, out + n, &fin)
+         && (!enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN,
+                                         tag));
+    EVP_CIPHER_CTX_free(ctx);
+    OPENSSL_cleanse(key, sizeof(key));
+    if (!ok)
+        return NULL;
+    out[n + fin] = '\0';
+    return out;
+}
+
+void console_secret_cookie_set(console_t *c, const char *client_id,
+                               const char *secret)
+{
+    const char *plain = apr_psprintf(c->pool, "%lld\n%s\n%s\n%s",
+                                     (long long)time(NULL) + COOKIE_TTL,
+                                     c->remote_user, client_id, secret);
+    size_t len = strlen(plain);
+    unsigned char nonce[NONCE_LEN], tag[TAG_LEN], *sealed, *all;
+
+    if (RAND_bytes(nonce, sizeof(nonce)) != 1
+        || (sealed = gcm(c, 1, nonce, (const unsigned char *)plain, len,
+                         tag)) == NULL) {
+        fprintf(stderr, "token-admin: cannot seal the new secret for the "
+                        "page that shows it\n");
+        return;
+    }
+    all = apr_palloc(c->pool, NONCE_LEN + len + TAG_LEN);
+    memcpy(all, nonce, NONCE_LEN);
+    memcpy(all + NONCE_LEN, sealed, len);
+    memcpy(all + NONCE_LEN + len, tag, TAG_LEN);
+    apr_table_addn(c->headers_out, "Set-Cookie",
+                   apr_pstrcat(c->pool, COOKIE_NAME "=",
+                               to_hex(c->pool, all, NONCE_LEN + len + TAG_LEN),
+                               "; Max-Age=" APR_STRINGIFY(COOKIE_TTL),
+                               cookie_attrs(c), NULL));
+}
+
+const char *console_secret_cookie_take(console_t *c, const char *client_id)
+{
+    const char *v = console_cookie(c, COOKIE_NAME);
+    unsigned char *raw, *plain;
+    size_t n;
+    char *f[4], *last = NULL, *s;
+    int i;
+
+    if (v == NULL)
+        return NULL;
+    /* Shown once: whatever happens next, the cookie goes. */
+    apr_table_addn(c->headers_out, "Set-Cookie",
+                   apr_pstrcat(c->pool, COOKIE_NAME "=; Max-Age=0",
+                               cookie_attrs(c), NULL));
+    if (from_hex(c->pool, v, &raw, &n) != 0 || n <= NONCE_LEN + TAG_LEN)
+        return NULL;
+    plain = gcm(c, 0, raw, raw + NONCE_LEN, n - NONCE_LEN - TAG_LEN,
+                raw + n - TAG_LEN);
+    if (plain == NULL)
+        return NULL;
+    s = (char *)plain;
+    for (i = 0; i < 4; i++) {
+        f[i] = apr_strtok(i ? NULL : s, "\n", &last);
+        if (f[i] == NULL)
+            return NULL;
+    }
+    if (strtoll(f[0], NULL, 10) < (long long)time(NULL)
+        || strcmp(f[1], c->remote_user) != 0 || strcmp(f[2], client_id) != 0)
+        return NULL;
+    return f[3];
+}

@@ -1,0 +1,56 @@
+/* ui_apps.c: the applications list. One page of rows comes from the
+ * registry with LIMIT/OFFSET, so the page costs the same with ten or ten
+ * thousand applications. */
+#include <apr_strings.h>
+
+#include "console.h"
+#include "html.h"
+
+int ui_apps_list(console_t *c)
+{
+    const char *q = console_param(c, "q");
+    int offset = ui_page_offset(c), total = 0, i;
+    apr_array_header_t *apps = NULL;
+    at_error_t err = {{0}};
+    xmlNodePtr main, tbody, tr, td;
+    xmlDocPtr doc;
+    const char *base;
+
+    if (c->is_post)
+        return ui_error(c, 405, "Method not allowed",
+                        "The list is only read.");
+    if (at_app_list(c->reg, c->pool, *q ? q : NULL, offset,
+                    CONSOLE_PAGE_SIZE, &apps, &total, &err) != APR_SUCCESS)
+        return ui_registry_error(c, "listing applications", &err);
+    doc = ui_page(c, "Applications", "apps", "apps.xhtml", &main);
+    if (doc == NULL)
+        return 0;
+    ui_flash(c, main);
+    html_attr(html_by_id(doc, "search-form"), "action",
+              console_url(c, "/apps"));
+    html_set_value(doc, "q", q);
+    html_attr(html_by_id(doc, "new-app-link"), "href",
+              console_url(c, "/apps/new"));
+    tbody = html_by_id(doc, "app-rows");
+    for (i = 0; i < apps->nelts; i++) {
+        const at_app_t *a = APR_ARRAY_IDX(apps, i, const at_app_t *);
+        tr = html_el(tbody, "tr", NULL);
+        td = html_el(tr, "td", NULL);
+        html_link(td, console_url(c, ui_app_path(c, a->client_id, "")),
+                  a->name);
+        html_attr(html_el(tr, "td", a->client_id), "class", "mono");
+        html_el(tr, "td", a->type);
+        html_el(tr, "td", a->enabled ? "enabled" : "disabled");
+        html_el(tr, "td", ui_time(c->pool, a->updated));
+    }
+    if (apps->nelts)
+        html_remove(html_by_id(doc, "apps-empty"));
+    else
+        html_remove(html_by_id(doc, "apps"));
+    base = console_url(c, "/apps");
+    if (*q)
+        base = apr_pstrcat(c->pool, base, "?q=",
+                           console_url_encode(c->pool, q), NULL);
+    ui_pager(c, html_by_id(doc, "pager"), base, offset, total);
+    return console_send_doc(c, 200, doc);
+}

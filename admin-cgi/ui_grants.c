@@ -1,0 +1,107 @@
+/* ui_grants.c: an application's active refresh-token families, revoking
+ * one, and revoking every token of the application. */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "console.h"
+#include "html.h"
+
+int ui_grants(console_t *c, const char *client_id)
+{
+    apr_array_header_t *fams = NULL;
+    at_error_t err = {{0}};
+    at_app_t *a;
+    xmlNodePtr main, tbody, tr, td, form, in, button;
+    xmlDocPtr doc;
+    int i;
+
+    if (c->is_post)
+        return ui_error(c, 405, "Method not allowed",
+                        "Use the buttons of the grants page.");
+    if ((a = ui_load_app(c, client_id)) == NULL)
+        return 0;
+    if (at_refresh_families(c->reg, c->pool, client_id, &fams, &err)
+        != APR_SUCCESS)
+        return ui_registry_error(c, "listing grants", &err);
+    doc = ui_page(c, apr_pstrcat(c->pool, "Grants of ", a->name, NULL),
+                  "apps", "grants.xhtml", &main);
+    if (doc == NULL)
+        return 0;
+    ui_flash(c, main);
+    html_attr(html_by_id(doc, "app-link"), "href",
+              console_url(c, ui_app_path(c, client_id, "")));
+    html_attr(html_by_id(doc, "revoke-all-form"), "action",
+              console_url(c, ui_app_path(c, client_id, "/revoke-all")));
+    tbody = html_by_id(doc, "grant-rows");
+    for (i = 0; i < fams->nelts; i++) {
+        const at_refresh_t *f = APR_ARRAY_IDX(fams, i, const at_refresh_t *);
+        tr = html_el(tbody, "tr", NULL);
+        html_attr(html_el(tr, "td", f->family_id), "class", "mono");
+        html_el(tr, "td", f->subject ? f->subject : "");
+        html_el(tr, "td", f->scope ? f->scope : "");
+        html_el(tr, "td", ui_time(c->pool, f->issued));
+        html_el(tr, "td", ui_time(c->pool, f->expires));
+        td = html_el(tr, "td", NULL);
+        form = html_el(td, "form", NULL);
+        html_attr(form, "method", "post");
+        html_attr(form, "action",
+                  console_url(c, ui_app_path(c, client_id,
+                                             "/grants/revoke")));
+        in = html_el(form, "input", NULL);
+        html_attr(in, "type", "hidden");
+        html_attr(in, "name", "family");
+        html_attr(in, "value", f->family_id);
+        button = html_el(form, "button", "Revoke grant");
+        html_attr(button, "type", "submit");
+    }
+    if (fams->nelts)
+        html_remove(html_by_id(doc, "grants-empty"));
+    else
+        html_remove(html_by_id(doc, "grants"));
+    return console_send_doc(c, 200, doc);
+}
+
+int ui_grant_revoke(console_t *c, const char *client_id)
+{
+    const char *family = console_param(c, "family");
+    apr_array_header_t *fams = NULL;
+    at_error_t err = {{0}};
+    apr_status_t rv;
+    int i, mine = 0;
+
+    /* Only a family of this application may be revoked from its page. */
+    if (at_refresh_families(c->reg, c->pool, client_id, &fams, &err)
+        != APR_SUCCESS)
+        return ui_registry_error(c, "listing grants", &err);
+    for (i = 0; i < fams->nelts && !mine; i++)
+        mine = !strcmp(APR_ARRAY_IDX(fams, i, at_refresh_t *)->family_id,
+                       family);
+    if (!mine)
+        return ui_error(c, 404, "No such grant",
+                        "This application has no active grant by that "
+                        "name; it may have been revoked already.");
+    rv = at_family_revoke(c->reg, c->pool, family, c->remote_user, &err);
+    if (rv == APR_NOTFOUND)
+        return ui_error(c, 404, "No such grant",
+                        "The grant was revoked or expired meanwhile.");
+    if (rv != APR_SUCCESS)
+        return ui_registry_error(c, "revoking a grant", &err);
+    return console_redirect(c, ui_app_path(c, client_id,
+                                           "/grants?done=grant-revoked"));
+}
+
+int ui_revoke_all(console_t *c, const char *client_id)
+{
+    at_error_t err = {{0}};
+    apr_status_t rv = at_client_revoke_all(c->reg, c->pool, client_id,
+                                           c->remote_user, &err);
+
+    if (rv == APR_NOTFOUND)
+        return ui_error(c, 404, "No such application",
+                        "No application has this client_id.");
+    if (rv != APR_SUCCESS)
+        return ui_registry_error(c, "revoking all tokens", &err);
+    return console_redirect(c, ui_app_path(c, client_id,
+                                           "/grants?done=all-revoked"));
+}
