@@ -62,6 +62,19 @@ apr_status_t at_key_load_file(apr_pool_t *p, at_alg_t alg, const char *path,
                               const char *kid, int want_private,
                               at_key_t **key, at_error_t *err);
 
+/* Wraps PKEY as a key for ALG with the same checks as at_key_load_file;
+ * on success the key owns PKEY (freed with P), on failure the caller keeps
+ * it. has_private is taken from PKEY. For generated keys and tests. */
+apr_status_t at_key_from_pkey(apr_pool_t *p, at_alg_t alg, EVP_PKEY *pkey,
+                              const char *kid, at_key_t **key,
+                              at_error_t *err);
+/* An HMAC key for ALG from SECRET (copied into P); shorter than the hash
+ * output is an error. */
+apr_status_t at_key_from_secret(apr_pool_t *p, at_alg_t alg,
+                                const unsigned char *secret, size_t len,
+                                const char *kid, at_key_t **key,
+                                at_error_t *err);
+
 /* Loads every key of a JWK Set file into *keys (array of at_key_t *).
  * Binding: "alg" member; else EC/OKP by curve, RSA -> RS256; "oct" needs
  * "alg". A key that cannot be used is an error naming its index/kid. */

@@ -36,7 +36,8 @@ typedef struct at_key_impl {
 
 /* Checks that KEY (alg, pkey or secret already set) fits its algorithm:
  * key type, curve, RSA size, HMAC secret length; then fills key->impl.
- * Registers cleanups on P for everything it owns, including key->pkey.
+ * Registers cleanups on P for the state it creates; releasing key->pkey
+ * (at_pkey_release) is the caller's business.
  * WHAT names the key in messages (file name, "JWK 2 (kid k1)"). */
 apr_status_t at_key_finish(apr_pool_t *p, at_key_t *key, const char *what,
                            at_error_t *err);
@@ -45,6 +46,9 @@ apr_status_t at_key_finish(apr_pool_t *p, at_key_t *key, const char *what,
  * memory, NUL terminated; *len excludes the NUL. */
 apr_status_t at_key_read_file(apr_pool_t *p, const char *path, char **data,
                               apr_size_t *len, at_error_t *err);
+
+/* Pool cleanup that frees an EVP_PKEY. */
+apr_status_t at_pkey_release(void *data);
 
 /* Drops OpenSSL's queued errors after a failed call, so that a rejected
  * token does not leave noise for the next OpenSSL user on this thread. */

@@ -360,6 +360,10 @@ static apr_status_t jwk_to_key(apr_pool_t *p, json_t *jwk, const char *what,
     else {
         rv = jwk_pkey(p, jwk, kty, info, what, &key->pkey, &key->has_private,
                       err);
+        if (rv == APR_SUCCESS) {
+            apr_pool_cleanup_register(p, key->pkey, at_pkey_release,
+                                      apr_pool_cleanup_null);
+        }
     }
     if (rv == APR_SUCCESS) {
         rv = at_key_finish(p, key, what, err);

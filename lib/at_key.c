@@ -24,7 +24,7 @@ void at_ossl_clear(void)
     ERR_clear_error();
 }
 
-static apr_status_t pkey_release(void *data)
+apr_status_t at_pkey_release(void *data)
 {
     EVP_PKEY_free((EVP_PKEY *)data);
     return APR_SUCCESS;
@@ -137,10 +137,6 @@ apr_status_t at_key_finish(apr_pool_t *p, at_key_t *key, const char *what,
     if (info == NULL) {
         at_error_set(err, "%s: unknown algorithm", what);
         return APR_EINVAL;
-    }
-    if (key->pkey != NULL) {
-        apr_pool_cleanup_register(p, key->pkey, pkey_release,
-                                  apr_pool_cleanup_null);
     }
     if (info->kind == AT_KIND_HMAC) {
         if (key->secret == NULL || key->pkey != NULL) {
@@ -333,6 +329,8 @@ apr_status_t at_key_load_file(apr_pool_t *p, at_alg_t alg, const char *path,
                          "traditional) found", path);
             return APR_EINVAL;
         }
+        apr_pool_cleanup_register(p, k->pkey, at_pkey_release,
+                                  apr_pool_cleanup_null);
         k->has_private = 1;
     }
     else {
@@ -344,6 +342,8 @@ apr_status_t at_key_load_file(apr_pool_t *p, at_alg_t alg, const char *path,
                          : "");
             return APR_EINVAL;
         }
+        apr_pool_cleanup_register(p, k->pkey, at_pkey_release,
+                                  apr_pool_cleanup_null);
     }
     rv = at_key_finish(p, k, path, err);
     if (rv != APR_SUCCESS) {
@@ -351,4 +351,67 @@ apr_status_t at_key_load_file(apr_pool_t *p, at_alg_t alg, const char *path,
     }
     *key = k;
     return APR_SUCCESS;
+}
+
+/* 1 when PKEY holds private parts (so that the key can sign). */
+static int pkey_has_private(const EVP_PKEY *pkey)
+{
+    BIGNUM *bn = NULL;
+    unsigned char raw[64];
+    size_t len = sizeof(raw);
+    int has;
+
+    if (EVP_PKEY_is_a(pkey, "ED25519") || EVP_PKEY_is_a(pkey, "ED448")) {
+        has = EVP_PKEY_get_raw_private_key(pkey, raw, &len) == 1;
+        OPENSSL_cleanse(raw, sizeof(raw));
+    }
+    else {
+        has = EVP_PKEY_get_bn_param(pkey, EVP_PKEY_is_a(pkey, "EC")
+                                              ? OSSL_PKEY_PARAM_PRIV_KEY
+                                              : OSSL_PKEY_PARAM_RSA_D,
+                                    &bn) == 1;
+        BN_clear_free(bn);
+    }
+    at_ossl_clear();
+    return has;
+}
+
+apr_status_t at_key_from_pkey(apr_pool_t *p, at_alg_t alg, EVP_PKEY *pkey,
+                              const char *kid, at_key_t **key,
+                              at_error_t *err)
+{
+    at_key_t *k = apr_pcalloc(p, sizeof(*k));
+    apr_status_t rv;
+
+    k->alg = alg;
+    k->kid = kid ? apr_pstrdup(p, kid) : NULL;
+    k->pkey = pkey;
+    k->has_private = pkey != NULL && pkey_has_private(pkey);
+    /* The caller keeps PKEY until the checks pass. */
+    rv = at_key_finish(p, k, "key", err);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_pool_cleanup_register(p, pkey, at_pkey_release, apr_pool_cleanup_null);
+    *key = k;
+    return APR_SUCCESS;
+}
+
+apr_status_t at_key_from_secret(apr_pool_t *p, at_alg_t alg,
+                                const unsigned char *secret, size_t len,
+                                const char *kid, at_key_t **key,
+                                at_error_t *err)
+{
+    at_key_t *k = apr_pcalloc(p, sizeof(*k));
+    apr_status_t rv;
+
+    k->alg = alg;
+    k->kid = kid ? apr_pstrdup(p, kid) : NULL;
+    k->secret = apr_pmemdup(p, secret, len);
+    k->secret_len = len;
+    rv = at_key_finish(p, k, "secret", err);
+    if (rv == APR_SUCCESS) {
+        *key = k;
+    }
+    return rv;
 }

@@ -1,0 +1,584 @@
+/* Unit tests of the JOSE layer: RFC 7520 known answers, sign/verify round
+ * trips for every algorithm, RFC 7638 thumbprint, strict base64url and
+ * JSON, and the key binding rules (RFC 8725 section 3.1).
+ * Run from tests/unit (make check does). */
+#include <string.h>
+#include <unistd.h>
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <apr_file_io.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include "unit.h"
+#include "at_jose.h"
+
+#define VECTORS "../vectors/rfc7520/"
+
+static apr_pool_t *pool;
+
+/* Parses (opaque payload) and verifies TOKEN with KEYS. */
+static apr_status_t verify_token(const char *token,
+                                 const apr_array_header_t *keys)
+{
+    at_jws_t jws;
+    at_error_t err;
+
+    if (at_jws_parse_opaque(pool, token, strlen(token), &jws, &err)) {
+        return APR_EINVAL;
+    }
+    return at_jws_verify_keys(&jws, keys, NULL, &err);
+}
+
+/* Loads KEY (a JWK object) as a one-key array; ALG overrides "alg". */
+static apr_array_header_t *jwk_keys(json_t *jwk, const char *alg)
+{
+    apr_array_header_t *keys = NULL;
+    json_t *copy = json_deep_copy(jwk);
+    at_error_t err;
+    char *text;
+
+    if (alg != NULL) {
+        json_object_set_new(copy, "alg", json_string(alg));
+    }
+    text = json_dumps(copy, JSON_COMPACT);
+    json_decref(copy);
+    if (at_jwks_load_json(pool, text, strlen(text), "test", &keys, &err)) {
+        fprintf(stderr, "  jwk load: %s\n", err.text);
+        keys = NULL;
+    }
+    free(text);
+    return keys;
+}
+
+/* Every byte of every segment flipped in turn must break verification. */
+static void check_tamper(const char *name, const char *token,
+                         const apr_array_header_t *keys)
+{
+    size_t i, n = strlen(token), broke = 0, tried = 0;
+    char *t = apr_pstrdup(pool, token);
+
+    for (i = 0; i < n; i++) {
+        char orig = t[i];
+
+        if (orig == '.') {
+            continue;
+        }
+        /* Stay inside the alphabet so the change reaches the signature
+         * check instead of stopping at base64url. */
+        t[i] = orig == 'A' ? 'B' : 'A';
+        tried++;
+        if (verify_token(t, keys) != APR_SUCCESS) {
+            broke++;
+        }
+        t[i] = orig;
+    }
+    CHECK(tried > 0 && broke == tried, "%s: %lu of %lu changed bytes broke it",
+          name, (unsigned long)broke, (unsigned long)tried);
+}
+
+static void test_rfc7520(const char *file, const char *expect_alg,
+                         int needs_alg_member)
+{
+    json_error_t jerr;
+    json_t *doc = json_load_file(apr_pstrcat(pool, VECTORS, file, NULL), 0,
+                                 &jerr);
+    json_t *key;
+    const char *token, *alg;
+    apr_array_header_t *keys, *other;
+
+    CHECK(doc != NULL, "%s: %s", file, doc ? "" : jerr.text);
+    if (doc == NULL) {
+        return;
+    }
+    key = json_object_get(json_object_get(doc, "input"), "key");
+    alg = json_string_value(json_object_get(json_object_get(doc, "input"),
+                                            "alg"));
+    token = json_string_value(json_object_get(json_object_get(doc, "output"),
+                                              "compact"));
+    CHECK(strcmp(alg, expect_alg) == 0, "%s: alg %s", file, alg);
+    /* The key's own binding (alg member, or curve / RSA default). */
+    keys = jwk_keys(key, needs_alg_member ? alg : NULL);
+    CHECK(keys != NULL && keys->nelts == 1, "%s: key loads", file);
+    if (keys == NULL) {
+        json_decref(doc);
+        return;
+    }
+    CHECK(APR_ARRAY_IDX(keys, 0, at_key_t *)->alg == at_alg_from_name(alg),
+          "%s: key bound to %s", file, alg);
+    CHECK(verify_token(token, keys) == APR_SUCCESS, "%s verifies", file);
+    check_tamper(file, token, keys);
+    json_decref(doc);
+    (void)other;
+}
+
+/* A fresh key pair for ALG. */
+static EVP_PKEY *keygen(at_alg_t alg)
+{
+    switch (alg) {
+    case AT_ALG_RS256: case AT_ALG_RS384: case AT_ALG_RS512:
+    case AT_ALG_PS256: case AT_ALG_PS384: case AT_ALG_PS512:
+        return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    case AT_ALG_ES256:
+        return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    case AT_ALG_ES384:
+        return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+    case AT_ALG_ES512:
+        return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
+    case AT_ALG_EDDSA:
+        return EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    default:
+        return NULL;
+    }
+}
+
+static EVP_PKEY *rsa_shared, *rsa_other;
+
+/* A signing key for ALG (RSA generated once: it is slow). */
+static at_key_t *make_key(at_alg_t alg, const char *kid)
+{
+    at_key_t *key = NULL;
+    at_error_t err;
+    unsigned char secret[64];
+    EVP_PKEY *pk;
+
+    if (at_alg_is_hmac(alg)) {
+        RAND_bytes(secret, sizeof(secret));
+        if (at_key_from_secret(pool, alg, secret, sizeof(secret), kid, &key,
+                               &err)) {
+            fprintf(stderr, "  secret: %s\n", err.text);
+        }
+        return key;
+    }
+    if (alg >= AT_ALG_RS256 && alg <= AT_ALG_PS512 && rsa_shared) {
+        pk = rsa_shared;
+        EVP_PKEY_up_ref(pk);
+    }
+    else {
+        pk = keygen(alg);
+    }
+    if (at_key_from_pkey(pool, alg, pk, kid, &key, &err)) {
+        fprintf(stderr, "  pkey: %s\n", err.text);
+        EVP_PKEY_free(pk);
+    }
+    return key;
+}
+
+static void test_round_trips(void)
+{
+    at_alg_t alg;
+    at_key_t *key, *other, *pub;
+    at_jws_t jws;
+    at_error_t err;
+    char *token, *text;
+    json_t *claims = json_pack("{s:s, s:I}", "sub", "alice", "exp",
+                               (json_int_t)4102444800LL);
+    json_t *jwk;
+    apr_array_header_t *keys;
+
+    rsa_shared = keygen(AT_ALG_RS256);
+    rsa_other = keygen(AT_ALG_RS256);
+    for (alg = AT_ALG_HS256; alg < AT_ALG_COUNT; alg++) {
+        const char *name = at_alg_name(alg);
+
+        key = make_key(alg, "k1");
+        CHECK(key != NULL && (key->has_private || at_alg_is_hmac(alg)),
+              "%s: key made", name);
+        if (key == NULL) {
+            continue;
+        }
+        CHECK(at_jws_sign(pool, key, NULL, claims, &token, &err)
+                  == APR_SUCCESS, "%s: sign: %s", name, err.text);
+        CHECK(at_jws_parse(pool, token, strlen(token), &jws, &err)
+                  == APR_SUCCESS, "%s: parse: %s", name, err.text);
+        CHECK(jws.alg == alg && jws.kid && strcmp(jws.kid, "k1") == 0,
+              "%s: header alg and kid", name);
+        CHECK(at_jws_verify(&jws, key, &err) == APR_SUCCESS,
+              "%s: verify: %s", name, err.text);
+        check_tamper(name, token,
+                     (keys = apr_array_make(pool, 1, sizeof(at_key_t *)),
+                      APR_ARRAY_PUSH(keys, at_key_t *) = key, keys));
+
+        /* Another key of the same algorithm must not verify. */
+        if (alg >= AT_ALG_RS256 && alg <= AT_ALG_PS512) {
+            EVP_PKEY *pk = rsa_other;
+            EVP_PKEY_up_ref(pk);
+            other = NULL;
+            if (at_key_from_pkey(pool, alg, pk, "k1", &other, &err)) {
+                EVP_PKEY_free(pk);
+            }
+        }
+        else {
+            other = make_key(alg, "k1");
+        }
+        CHECK(other && at_jws_verify(&jws, other, &err) != APR_SUCCESS,
+              "%s: other key refused", name);
+
+        /* ECDSA: exactly raw r||s of the curve's size. */
+        if (alg >= AT_ALG_ES256 && alg <= AT_ALG_ES512) {
+            size_t want = alg == AT_ALG_ES256 ? 64
+                          : alg == AT_ALG_ES384 ? 96 : 132;
+            CHECK(jws.sig_len == want, "%s: raw signature %lu bytes", name,
+                  (unsigned long)jws.sig_len);
+        }
+        if (at_alg_is_hmac(alg)) {
+            CHECK(at_jwk_public(key) == NULL
+                      && at_jwk_thumbprint(pool, key) == NULL,
+                  "%s: secrets are never published", name);
+            continue;
+        }
+        /* Public JWK round trip: verifies, has no private member, same
+         * thumbprint. */
+        jwk = at_jwk_public(key);
+        CHECK(jwk != NULL && json_object_get(jwk, "d") == NULL
+                  && json_object_get(jwk, "p") == NULL
+                  && strcmp(json_string_value(json_object_get(jwk, "alg")),
+                            name) == 0
+                  && strcmp(json_string_value(json_object_get(jwk, "use")),
+                            "sig") == 0,
+              "%s: public JWK", name);
+        text = json_dumps(jwk, JSON_COMPACT);
+        json_decref(jwk);
+        keys = NULL;
+        CHECK(at_jwks_load_json(pool, text, strlen(text), "pub", &keys, &err)
+                  == APR_SUCCESS, "%s: public JWK loads: %s", name, err.text);
+        free(text);
+        if (keys == NULL) {
+            continue;
+        }
+        pub = APR_ARRAY_IDX(keys, 0, at_key_t *);
+        CHECK(!pub->has_private && pub->alg == alg, "%s: public only", name);
+        CHECK(at_jws_verify(&jws, pub, &err) == APR_SUCCESS,
+              "%s: verify with public JWK: %s", name, err.text);
+        CHECK(at_jws_sign(pool, pub, NULL, claims, &token, &err)
+                  != APR_SUCCESS, "%s: a public key cannot sign", name);
+        CHECK(strcmp(at_jwk_thumbprint(pool, key),
+                     at_jwk_thumbprint(pool, pub)) == 0,
+              "%s: thumbprint stable", name);
+    }
+    json_decref(claims);
+}
+
+static void test_thumbprint(void)
+{
+    /* RFC 7638 section 3.1. */
+    static const char jwk[] =
+        "{\"kty\":\"RSA\",\"n\":\"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbW"
+        "hM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknj"
+        "hMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2Qv"
+        "zqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNL"
+        "yrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-cs"
+        "FCur-kEgU8awapJzKnqDKgw\",\"e\":\"AQAB\",\"alg\":\"RS256\","
+        "\"kid\":\"2011-04-29\"}";
+    apr_array_header_t *keys = NULL;
+    at_error_t err;
+    const char *tp;
+
+    CHECK(at_jwks_load_json(pool, jwk, strlen(jwk), "rfc7638", &keys, &err)
+              == APR_SUCCESS, "rfc7638 key loads: %s", err.text);
+    if (keys == NULL) {
+        return;
+    }
+    tp = at_jwk_thumbprint(pool, APR_ARRAY_IDX(keys, 0, at_key_t *));
+    CHECK(tp && strcmp(tp, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs") == 0,
+          "RFC 7638 thumbprint: %s", tp ? tp : "(null)");
+}
+
+static void test_b64(void)
+{
+    unsigned char *out;
+    size_t len;
+    static const char *bad[] = {
+        "QQ==", "QQ=", "Q", "QR", "QUJD+", "QU/D", "QU D", "QUJ\n",
+        "QUJ", /* "AB" would be QUI; QUJ has nonzero trailing bits */
+    };
+    size_t i;
+
+    CHECK(strcmp(at_b64url_encode(pool, (const unsigned char *)"\xfb\xff", 2),
+                 "-_8") == 0, "encode uses -_ and no padding");
+    CHECK(at_b64url_decode(pool, "-_8", 3, &out, &len) == APR_SUCCESS
+              && len == 2 && out[0] == 0xfb && out[1] == 0xff,
+          "decode -_8");
+    CHECK(at_b64url_decode(pool, "QUI", 3, &out, &len) == APR_SUCCESS
+              && len == 2 && memcmp(out, "AB", 2) == 0, "decode QUI");
+    CHECK(at_b64url_decode(pool, "QQ", 2, &out, &len) == APR_SUCCESS
+              && len == 1 && out[0] == 'A', "decode QQ");
+    CHECK(at_b64url_decode(pool, "", 0, &out, &len) == APR_SUCCESS && len == 0,
+          "decode empty");
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK(at_b64url_decode(pool, bad[i], strlen(bad[i]), &out, &len)
+                  != APR_SUCCESS, "strict decode refuses \"%s\"", bad[i]);
+    }
+}
+
+static void test_json(void)
+{
+    at_error_t err;
+    char deep[64];
+    int i;
+
+    CHECK(at_json_parse(pool, "{\"a\":1,\"a\":2}", 13, &err) == NULL,
+          "duplicate members refused");
+    CHECK(at_json_parse(pool, "{\"a\":\"x\\u0000y\"}", 16, &err) == NULL,
+          "escaped NUL refused");
+    CHECK(at_json_parse(pool, "{\"a\":1}\0", 8, &err) == NULL,
+          "raw NUL refused");
+    CHECK(at_json_parse(pool, "{\"a\":1} x", 9, &err) == NULL,
+          "trailing garbage refused");
+    /* AT_JSON_MAX_DEPTH levels pass, one more does not. */
+    for (i = 0; i < AT_JSON_MAX_DEPTH; i++) {
+        deep[i] = '[';
+        deep[2 * AT_JSON_MAX_DEPTH - 1 - i] = ']';
+    }
+    CHECK(at_json_parse(pool, deep, 2 * AT_JSON_MAX_DEPTH, &err) != NULL,
+          "depth %d accepted", AT_JSON_MAX_DEPTH);
+    memmove(deep + 1, deep, 2 * AT_JSON_MAX_DEPTH);
+    deep[0] = '[';
+    deep[2 * AT_JSON_MAX_DEPTH + 1] = ']';
+    CHECK(at_json_parse(pool, deep, 2 * AT_JSON_MAX_DEPTH + 2, &err) == NULL,
+          "depth %d refused", AT_JSON_MAX_DEPTH + 1);
+}
+
+static void test_alg_names(void)
+{
+    static const char *bad[] = {"none", "None", "NONE", "nOnE", "hs256",
+                                "HS256 ", "", "RS1", "EDDSA", "ES256K"};
+    size_t i;
+    int a;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK(at_alg_from_name(bad[i]) == AT_ALG_UNKNOWN, "alg \"%s\" unknown",
+              bad[i]);
+    }
+    for (a = AT_ALG_HS256; a < AT_ALG_COUNT; a++) {
+        CHECK((int)at_alg_from_name(at_alg_name((at_alg_t)a)) == a, "alg %d name",
+              a);
+    }
+    CHECK(at_alg_name(AT_ALG_UNKNOWN) == NULL, "unknown has no name");
+}
+
+/* Writes DATA to a temporary file and returns its path. */
+static const char *temp_file(const char *data, size_t len)
+{
+    char *path = apr_pstrdup(pool, "/tmp/at_test_key_XXXXXX");
+    int fd = mkstemp(path);
+
+    if (fd < 0 || write(fd, data, len) != (ssize_t)len) {
+        return "/nonexistent";
+    }
+    close(fd);
+    return path;
+}
+
+static const char *pem_of(EVP_PKEY *pk, int private)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *data, *out;
+    long n;
+
+    if (private) {
+        PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL, NULL);
+    }
+    else {
+        PEM_write_bio_PUBKEY(b, pk);
+    }
+    n = BIO_get_mem_data(b, &data);
+    out = apr_pstrmemdup(pool, data, (apr_size_t)n);
+    BIO_free(b);
+    return temp_file(out, strlen(out));
+}
+
+static void test_key_files(void)
+{
+    at_key_t *key;
+    at_error_t err;
+    const char *path;
+    EVP_PKEY *ec256 = keygen(AT_ALG_ES256), *ec384 = keygen(AT_ALG_ES384);
+    EVP_PKEY *ed = keygen(AT_ALG_EDDSA);
+    EVP_PKEY *rsa1024 = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+    char secret[65];
+
+    memset(secret, 'x', sizeof(secret));
+    /* 32 bytes plus the one newline an editor adds: fine for HS256. */
+    secret[32] = '\n';
+    path = temp_file(secret, 33);
+    CHECK(at_key_load_file(pool, AT_ALG_HS256, path, NULL, 0, &key, &err)
+              == APR_SUCCESS && key->secret_len == 32,
+          "HS256 secret with newline: %s", err.text);
+    CHECK(at_key_load_file(pool, AT_ALG_HS384, path, NULL, 0, &key, &err)
+              != APR_SUCCESS, "32-byte secret too short for HS384");
+    path = temp_file(secret, 31);
+    CHECK(at_key_load_file(pool, AT_ALG_HS256, path, NULL, 0, &key, &err)
+              != APR_SUCCESS, "31-byte secret too short for HS256");
+    unlink(path);
+
+    path = pem_of(ec256, 0);
+    CHECK(at_key_load_file(pool, AT_ALG_ES256, path, "k", 0, &key, &err)
+              == APR_SUCCESS && !key->has_private
+              && strcmp(key->kid, "k") == 0, "P-256 PEM for ES256: %s",
+          err.text);
+    CHECK(at_key_load_file(pool, AT_ALG_ES384, path, NULL, 0, &key, &err)
+              != APR_SUCCESS, "P-256 key refused for ES384");
+    CHECK(at_key_load_file(pool, AT_ALG_RS256, path, NULL, 0, &key, &err)
+              != APR_SUCCESS, "EC key refused for RS256");
+    CHECK(at_key_load_file(pool, AT_ALG_HS256, path, NULL, 0, &key, &err)
+              == APR_SUCCESS,
+          "a PEM file is only bytes to HS256 (binding keeps it apart)");
+    unlink(path);
+    path = pem_of(ec384, 0);
+    CHECK(at_key_load_file(pool, AT_ALG_ES256, path, NULL, 0, &key, &err)
+              != APR_SUCCESS, "P-384 key refused for ES256");
+    unlink(path);
+    path = pem_of(rsa1024, 0);
+    CHECK(at_key_load_file(pool, AT_ALG_RS256, path, NULL, 0, &key, &err)
+              != APR_SUCCESS && strstr(err.text, "2048"),
+          "RSA 1024 refused: %s", err.text);
+    unlink(path);
+    path = pem_of(ed, 1);
+    CHECK(at_key_load_file(pool, AT_ALG_EDDSA, path, NULL, 1, &key, &err)
+              == APR_SUCCESS && key->has_private,
+          "Ed25519 private key: %s", err.text);
+    CHECK(at_key_load_file(pool, AT_ALG_EDDSA, path, NULL, 0, &key, &err)
+              != APR_SUCCESS && strstr(err.text, "private"),
+          "private key where a public one is wanted: %s", err.text);
+    CHECK(at_key_load_file(pool, AT_ALG_ES256, path, NULL, 1, &key, &err)
+              != APR_SUCCESS, "Ed25519 key refused for ES256");
+    unlink(path);
+    CHECK(at_key_load_file(pool, AT_ALG_RS256, "/nonexistent/key.pem", NULL, 0,
+                           &key, &err) != APR_SUCCESS
+              && strstr(err.text, "/nonexistent/key.pem"),
+          "missing file named: %s", err.text);
+    EVP_PKEY_free(ec256);
+    EVP_PKEY_free(ec384);
+    EVP_PKEY_free(ed);
+    EVP_PKEY_free(rsa1024);
+}
+
+static void test_jwks_rules(void)
+{
+    static const struct {
+        const char *json;
+        int ok;        /* loads */
+        int nkeys;
+        const char *what;
+    } cases[] = {
+        {"{\"keys\":[{\"kty\":\"oct\",\"k\":\"hJtXIZ2uSN5kbQfbtTNWbpdmhkV8FJG-"
+         "Onbc6mxCcYg\"}]}", 0, 0, "oct without alg"},
+        {"{\"keys\":[{\"kty\":\"oct\",\"alg\":\"HS256\",\"k\":\"AAAA\"}]}",
+         0, 0, "short oct secret"},
+        {"{\"keys\":[{\"kty\":\"oct\",\"alg\":\"HS256\",\"use\":\"enc\","
+         "\"k\":\"AAAA\"},{\"kty\":\"oct\",\"alg\":\"HS256\",\"k\":"
+         "\"hJtXIZ2uSN5kbQfbtTNWbpdmhkV8FJG-Onbc6mxCcYg\"}]}",
+         1, 1, "enc key skipped"},
+        {"{\"keys\":[{\"kty\":\"oct\",\"alg\":\"RS256\",\"k\":"
+         "\"hJtXIZ2uSN5kbQfbtTNWbpdmhkV8FJG-Onbc6mxCcYg\"}]}",
+         0, 0, "alg contradicts kty"},
+        {"{\"keys\":[{\"kty\":\"oct\",\"alg\":\"none\",\"k\":"
+         "\"hJtXIZ2uSN5kbQfbtTNWbpdmhkV8FJG-Onbc6mxCcYg\"}]}",
+         0, 0, "alg none"},
+        {"{\"keys\":[]}", 0, 0, "no keys"},
+        {"{\"keys\":{}}", 0, 0, "keys not an array"},
+        {"[1]", 0, 0, "not an object"},
+    };
+    apr_array_header_t *keys;
+    at_error_t err;
+    size_t i;
+    apr_status_t rv;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        keys = NULL;
+        rv = at_jwks_load_json(pool, cases[i].json, strlen(cases[i].json),
+                               "t", &keys, &err);
+        CHECK((rv == APR_SUCCESS) == cases[i].ok
+                  && (!cases[i].ok || keys->nelts == cases[i].nkeys),
+              "jwks %s", cases[i].what);
+    }
+    /* RFC 7520 keys: EC P-521 public binds ES512 by curve; refused when
+     * told ES256. */
+    {
+        json_error_t jerr;
+        json_t *ec = json_load_file(VECTORS "jwk/3_1.ec_public_key.json", 0,
+                                    &jerr);
+        apr_array_header_t *k = jwk_keys(ec, NULL);
+
+        CHECK(k && APR_ARRAY_IDX(k, 0, at_key_t *)->alg == AT_ALG_ES512,
+              "P-521 JWK defaults to ES512");
+        json_object_set_new(ec, "alg", json_string("ES256"));
+        {
+            char *t = json_dumps(ec, JSON_COMPACT);
+
+            CHECK(at_jwks_load_json(pool, t, strlen(t), "t", &k, &err)
+                      != APR_SUCCESS, "P-521 JWK refused for ES256");
+            free(t);
+        }
+        /* An EC point moved off its curve is refused. */
+        json_object_set_new(ec, "alg", json_string("ES512"));
+        {
+            const char *y = json_string_value(json_object_get(ec, "y"));
+            char *y2 = apr_pstrdup(pool, y), *t;
+
+            y2[10] = y2[10] == 'A' ? 'B' : 'A';
+            json_object_set_new(ec, "y", json_string(y2));
+            t = json_dumps(ec, JSON_COMPACT);
+            CHECK(at_jwks_load_json(pool, t, strlen(t), "t", &k, &err)
+                      != APR_SUCCESS, "EC point off the curve refused");
+            free(t);
+        }
+        json_decref(ec);
+    }
+}
+
+static void test_kid_selection(void)
+{
+    at_key_t *a = make_key(AT_ALG_HS256, "a"), *b = make_key(AT_ALG_HS256, "b");
+    at_key_t *any = make_key(AT_ALG_HS256, NULL);
+    apr_array_header_t *keys = apr_array_make(pool, 3, sizeof(at_key_t *));
+    json_t *claims = json_pack("{s:I}", "exp", (json_int_t)4102444800LL);
+    const at_key_t *used = NULL;
+    at_jws_t jws;
+    at_error_t err;
+    char *token;
+
+    APR_ARRAY_PUSH(keys, at_key_t *) = a;
+    APR_ARRAY_PUSH(keys, at_key_t *) = b;
+    at_jws_sign(pool, b, NULL, claims, &token, &err);
+    at_jws_parse(pool, token, strlen(token), &jws, &err);
+    CHECK(at_jws_verify_keys(&jws, keys, &used, &err) == APR_SUCCESS
+              && used == b, "kid picks key b");
+    CHECK(at_jws_verify(&jws, a, &err) != APR_SUCCESS, "key a refuses kid b");
+    /* A kid-less token is not served by keys that have a kid. */
+    at_jws_sign(pool, any, NULL, claims, &token, &err);
+    at_jws_parse(pool, token, strlen(token), &jws, &err);
+    CHECK(at_jws_verify_keys(&jws, keys, &used, &err) != APR_SUCCESS,
+          "kid-less token, only kid keys: refused");
+    APR_ARRAY_PUSH(keys, at_key_t *) = any;
+    CHECK(at_jws_verify_keys(&jws, keys, &used, &err) == APR_SUCCESS
+              && used == any, "kid-less key serves it");
+    json_decref(claims);
+}
+
+int main(void)
+{
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+
+    test_alg_names();
+    test_b64();
+    test_json();
+    test_rfc7520("jws/4_1.rsa_v15_signature.json", "RS256", 0);
+    test_rfc7520("jws/4_2.rsa-pss_signature.json", "PS384", 1);
+    test_rfc7520("jws/4_3.ecdsa_signature.json", "ES512", 0);
+    test_rfc7520("jws/4_4.hmac-sha2_integrity_protection.json", "HS256", 0);
+    test_rfc7520("curve25519/jws.json", "EdDSA", 0);
+    test_thumbprint();
+    test_round_trips();
+    test_key_files();
+    test_jwks_rules();
+    test_kid_selection();
+
+    EVP_PKEY_free(rsa_shared);
+    EVP_PKEY_free(rsa_other);
+    apr_pool_destroy(pool);
+    apr_terminate();
+    UNIT_DONE();
+}
