@@ -1,0 +1,316 @@
+/* AuthType Bearer: the token from Authorization (Proxy-Authorization on a
+ * proxy request) is parsed, its signature verified against the keys that
+ * reach this location, its claims checked, and its user claim becomes
+ * r->user; the claims are kept for the authz providers and exported.
+ *
+ * Answers follow RFC 6750 section 3: no Bearer credentials -> 401 with a
+ * bare challenge; "Bearer" without a token -> 400 invalid_request; anything
+ * else wrong -> 401 invalid_token with a short description. Each rejection
+ * is logged at info under its own id; the token itself never is.
+ *
+ * Also here: AuthTokenAllowPreflight, which lets a CORS preflight skip
+ * authentication and every Require line.
+ */
+#include <string.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_auth.h"
+#include "apr_strings.h"
+
+#include "mod_auth_token.h"
+#include "resource.h"
+#include "issuer.h"
+
+APLOG_USE_MODULE(auth_token);
+
+/* Which keys verified the token decides which rules apply. */
+typedef enum { KEYS_NONE, KEYS_DIR, KEYS_LOCAL } key_origin_t;
+
+static int unauthorized(request_rec *r)
+{
+    return r->proxyreq == PROXYREQ_PROXY ? HTTP_PROXY_AUTHENTICATION_REQUIRED
+                                         : HTTP_UNAUTHORIZED;
+}
+
+/* 401 invalid_token; REASON is short, fixed or from the library (which
+ * never puts token material in it). */
+static int reject_token(request_rec *r, const char *logid,
+                        const char *reason)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "%s: bearer token rejected for %s: %s", logid, r->uri,
+                  reason);
+    at_challenge_set(r, "invalid_token", reason, NULL);
+    return unauthorized(r);
+}
+
+/* Where the token starts in the credentials header, or NULL when they are
+ * not Bearer credentials; "" when the scheme has no token. */
+static const char *bearer_token(const char *creds, size_t *len)
+{
+    const char *t;
+    size_t n;
+
+    while (*creds == ' ' || *creds == '\t') {
+        creds++;
+    }
+    if (strncasecmp(creds, "Bearer", 6) != 0
+        || (creds[6] && creds[6] != ' ' && creds[6] != '\t')) {
+        return NULL;
+    }
+    t = creds + 6;
+    while (*t == ' ' || *t == '\t') {
+        t++;
+    }
+    n = strlen(t);
+    while (n && (t[n - 1] == ' ' || t[n - 1] == '\t')) {
+        n--;
+    }
+    *len = n;
+    return t;
+}
+
+/* Verifies with the location's keys and, under AuthTokenVerifyLocal, the
+ * server's signing keys. Asymmetric signatures seen before come from the
+ * per-process cache. */
+static key_origin_t verify_signature(request_rec *r, const at_jws_t *jws,
+                                     const char *token, size_t len,
+                                     const apr_array_header_t *dir_keys,
+                                     const apr_array_header_t *local_keys,
+                                     unsigned char *digest, int *digested,
+                                     const at_key_t **fresh, at_error_t *err)
+{
+    const at_key_t *used = NULL;
+    int i;
+
+    *digested = 0;
+    *fresh = NULL;
+    if (!at_alg_is_hmac(jws->alg) && at_token_cache_enabled()) {
+        *digested = at_token_digest(token, len, digest);
+        used = *digested ? at_token_cache_lookup(
+                               digest, apr_time_sec(r->request_time))
+                         : NULL;
+        if (used) {
+            for (i = 0; dir_keys && i < dir_keys->nelts; i++) {
+                if (APR_ARRAY_IDX(dir_keys, i, const at_key_t *) == used) {
+                    return KEYS_DIR;
+                }
+            }
+            for (i = 0; local_keys && i < local_keys->nelts; i++) {
+                if (APR_ARRAY_IDX(local_keys, i, const at_key_t *) == used) {
+                    return KEYS_LOCAL;
+                }
+            }
+            /* Verified for another location's keys: check afresh. */
+        }
+    }
+    if (dir_keys && at_jws_verify_keys(jws, dir_keys, &used, err)
+                    == APR_SUCCESS) {
+        *fresh = used;
+        return KEYS_DIR;
+    }
+    if (local_keys && local_keys->nelts
+        && at_jws_verify_keys(jws, local_keys, &used, err) == APR_SUCCESS) {
+        *fresh = used;
+        return KEYS_LOCAL;
+    }
+    return KEYS_NONE;
+}
+
+/* AuthTokenRevocationCheck: 0 go on, else the status to answer. */
+static int check_revocation(request_rec *r, json_t *claims)
+{
+    json_t *iat = json_object_get(claims, "iat");
+    int revoked = at_revocation_is_revoked(
+        r, json_string_value(json_object_get(claims, "jti")),
+        json_string_value(json_object_get(claims, "client_id")),
+        json_is_number(iat) ? (long long)json_number_value(iat) : 0);
+
+    if (revoked < 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "AT00110: cannot tell whether the token was revoked "
+                      "(registry unreadable); refusing %s", r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (revoked) {
+        return reject_token(r, "AT00111", "token revoked");
+    }
+    return 0;
+}
+
+static int authenticate_bearer(request_rec *r)
+{
+    at_dir_conf_t *dc;
+    at_srv_conf_t *sc;
+    const char *creds, *token, *hdr_prefix, *user, *iss[1];
+    const apr_array_header_t *dir_keys, *local_keys = NULL;
+    const at_key_t *fresh;
+    apr_array_header_t local_iss;
+    at_claim_rules_t rules;
+    at_jws_t jws;
+    at_error_t err = {{0}};
+    unsigned char digest[AT_TOKEN_DIGEST_LEN];
+    int digested, status;
+    key_origin_t origin;
+    at_req_t *st;
+    size_t len = 0;
+
+    if (!at_is_bearer(r)) {
+        return DECLINED;
+    }
+    dc = at_dir_conf(r);
+    hdr_prefix = at_dir_claims_header(dc);
+    if (hdr_prefix) {
+        at_claims_strip_headers(r, hdr_prefix);
+    }
+
+    creds = apr_table_get(r->headers_in,
+                          r->proxyreq == PROXYREQ_PROXY
+                          ? "Proxy-Authorization" : "Authorization");
+    token = creds ? bearer_token(creds, &len) : NULL;
+    if (!token) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "AT00101: no bearer token for %s (%s)", r->uri,
+                      creds ? "another authentication scheme"
+                            : "no credentials");
+        at_challenge_set(r, NULL, NULL, NULL);
+        return unauthorized(r);
+    }
+    if (len == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "AT00102: Bearer scheme without a token for %s",
+                      r->uri);
+        at_challenge_set(r, "invalid_request", "no token after Bearer",
+                         NULL);
+        return HTTP_BAD_REQUEST;
+    }
+    if (len > AT_JWS_MAX_LEN) {
+        return reject_token(r, "AT00103", "token too large");
+    }
+
+    dir_keys = at_dir_keys(dc);
+    sc = at_srv_conf(r->server);
+    if (at_dir_verify_local(dc)) {
+        local_keys = at_srv_signing_keys(sc);
+    }
+    if (!dir_keys && (!local_keys || !local_keys->nelts)) {
+        /* Startup refuses this for the main config; an .htaccess can still
+         * get here. */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "AT00104: AuthType Bearer for %s has no key: add "
+                      "AuthTokenVerifyKey, AuthTokenJWKS or "
+                      "AuthTokenVerifyLocal On", r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    memset(&jws, 0, sizeof(jws));
+    if (at_jws_parse(r->pool, token, len, &jws, &err) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "AT00105: token of %" APR_SIZE_T_FMT " bytes does not "
+                      "parse: %s", len, err.text);
+        return reject_token(r, "AT00106", err.text[0] ? err.text
+                                                      : "malformed token");
+    }
+    origin = verify_signature(r, &jws, token, len, dir_keys, local_keys,
+                              digest, &digested, &fresh, &err);
+    if (origin == KEYS_NONE) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "AT00107: alg %s kid %s: %s", at_alg_name(jws.alg),
+                      jws.kid ? jws.kid : "(none)", err.text);
+        return reject_token(r, "AT00108", err.text[0]
+                                          ? err.text
+                                          : "signature not verified");
+    }
+
+    memset(&rules, 0, sizeof(rules));
+    rules.issuers = dc->issuers;
+    rules.audiences = dc->audiences;
+    rules.require_typ = dc->require_typ;
+    rules.leeway = at_dir_leeway(dc);
+    rules.user_claim = at_dir_user_claim(dc);
+    if (origin == KEYS_LOCAL) {
+        /* Our own tokens: only our issuer and RFC 9068 access tokens. */
+        iss[0] = at_srv_issuer_name(sc);
+        local_iss.pool = r->pool;
+        local_iss.elt_size = sizeof(const char *);
+        local_iss.nelts = local_iss.nalloc = 1;
+        local_iss.elts = (char *)iss;
+        rules.issuers = &local_iss;
+        rules.require_typ = "at+jwt";
+    }
+    if (at_claims_check(&jws, &rules, apr_time_sec(r->request_time), &err)
+        != APR_SUCCESS) {
+        return reject_token(r, "AT00109", err.text[0] ? err.text
+                                                      : "claims not accepted");
+    }
+    user = json_string_value(json_object_get(jws.claims, rules.user_claim));
+    if (!user || !*user) {
+        return reject_token(r, "AT00112",
+                            apr_psprintf(r->pool, "no %s claim",
+                                         rules.user_claim));
+    }
+    if (at_dir_revocation_check(dc)
+        && (status = check_revocation(r, jws.claims)) != 0) {
+        return status;
+    }
+    if (digested && fresh) {
+        /* Only fully accepted tokens are remembered, with their exp, so the
+         * cache never outlives the token. */
+        json_t *exp = json_object_get(jws.claims, "exp");
+        at_token_cache_store(digest, fresh,
+                             (long long)json_number_value(exp));
+    }
+
+    r->user = apr_pstrdup(r->pool, user);
+    st = at_req_get(r, 1);
+    st->claims = jws.claims;
+    at_claims_export(r, jws.claims, at_dir_claims_env(dc), hdr_prefix);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  "AT00113: token (alg %s, kid %s%s) accepted for user %s",
+                  at_alg_name(jws.alg), jws.kid ? jws.kid : "(none)",
+                  origin == KEYS_LOCAL ? ", this server's issuer" : "",
+                  r->user);
+    return OK;
+}
+
+/* A genuine CORS preflight (Fetch standard): OPTIONS carrying Origin and
+ * Access-Control-Request-Method. It never carries credentials, and its
+ * answer holds no resource data. */
+static int allow_preflight(request_rec *r)
+{
+    at_dir_conf_t *dc;
+    const char *hdr_prefix;
+
+    if (r->method_number != M_OPTIONS || !at_is_bearer(r)) {
+        return DECLINED;
+    }
+    dc = at_dir_conf(r);
+    if (!at_dir_allow_preflight(dc)
+        || !apr_table_get(r->headers_in, "Origin")
+        || !apr_table_get(r->headers_in, "Access-Control-Request-Method")) {
+        return DECLINED;
+    }
+    hdr_prefix = at_dir_claims_header(dc);
+    if (hdr_prefix) {
+        at_claims_strip_headers(r, hdr_prefix);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  "AT00114: CORS preflight for %s let through without a "
+                  "token (AuthTokenAllowPreflight On)", r->uri);
+    return OK;
+}
+
+void at_authn_register_hooks(apr_pool_t *p)
+{
+    ap_hook_check_authn(authenticate_bearer, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    /* access_checker_ex runs first-wins before authentication: OK here
+     * skips both authn and every Require line for the preflight. */
+    ap_hook_check_access_ex(allow_preflight, NULL, NULL, APR_HOOK_FIRST,
+                            AP_AUTH_INTERNAL_PER_CONF);
+}
