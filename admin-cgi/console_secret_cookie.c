@@ -93,8 +93,9 @@ static unsigned char *gcm(console_t *c, int enc, const unsigned char *nonce,
 void console_secret_cookie_set(console_t *c, const char *client_id,
                                const char *secret)
 {
-    const char *plain = apr_psprintf(c->pool, "%lld\n%s\n%s\n%s",
-                                     (long long)time(NULL) + COOKIE_TTL,
+    const char *plain = apr_psprintf(c->pool,
+                                     "%" APR_INT64_T_FMT "\n%s\n%s\n%s",
+                                     (apr_int64_t)time(NULL) + COOKIE_TTL,
                                      c->remote_user, client_id, secret);
     size_t len = strlen(plain);
     unsigned char nonce[NONCE_LEN], tag[TAG_LEN], *sealed, *all;

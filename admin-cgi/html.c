@@ -258,6 +258,9 @@ void html_import_children(xmlNodePtr parent, xmlDocPtr src)
     xmlNodePtr c, copy;
 
     for (c = xmlDocGetRootElement(src)->children; c; c = c->next) {
+        /* Template comments are for whoever edits the template. */
+        if (c->type == XML_COMMENT_NODE)
+            continue;
         copy = xmlDocCopyNode(c, parent->doc, 1);
         if (copy)
             xmlAddChild(parent, copy);
@@ -287,8 +290,14 @@ const char *html_serialize(apr_pool_t *p, xmlDocPtr doc, size_t *len)
     const char *out;
     xmlNodePtr root = xmlDocGetRootElement(doc);
     xmlDtdPtr dtd = xmlGetIntSubset(doc);
+    xmlNodePtr n, next;
 
     strip_ns(root);
+    for (n = doc->children; n; n = next) {
+        next = n->next;
+        if (n->type == XML_COMMENT_NODE)
+            html_remove(n);
+    }
     if (dtd) {
         xmlUnlinkNode((xmlNodePtr)dtd);
         xmlFreeDtd(dtd);

@@ -21,7 +21,8 @@ import lxml.html
 import pytest
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TOKEN_ADMIN = os.path.join(REPO, "admin-cgi", "token-admin")
+TOKEN_ADMIN = os.environ.get("AT_TOKEN_ADMIN") or \
+    os.path.join(REPO, "admin-cgi", "token-admin")
 SCRIPT = "/admin"
 
 
@@ -108,8 +109,8 @@ class Console:
     def post(self, path, fields, form_page=None, user="alice", query="",
              **kw):
         """POSTs FIELDS with a CSRF token taken from FORM_PAGE (default:
-        the dashboard as the same operator)."""
-        page = self.get(form_page or "/", user=user)
+        the scopes page as the same operator)."""
+        page = self.get(form_page or "/scopes", user=user)
         fields = dict(fields)
         fields.setdefault("csrf", page.csrf())
         return self.run(path, "POST", query, body=fields, user=user, **kw)
@@ -484,7 +485,7 @@ class TestConsoleCsrf:
         assert "csrf-a" not in self.scope_names(console)
 
     def test_console_004_02_other_operators_token(self, console):
-        tok = console.get("/", user="bob").csrf()
+        tok = console.get("/scopes", user="bob").csrf()
         r = console.run("/scopes", "POST", body={"name": "csrf-b",
                                                  "csrf": tok})
         assert r.status == 403
@@ -518,7 +519,7 @@ class TestConsoleCsrf:
 
 class TestConsoleBodies:
     def test_console_005_01_too_large(self, console):
-        tok = console.get("/").csrf()
+        tok = console.get("/scopes").csrf()
         body = ("csrf=%s&name=x&description=" % tok).encode() + \
             b"a" * (70 * 1024)
         r = console.run("/scopes", "POST", body=body)
@@ -534,7 +535,7 @@ class TestConsoleBodies:
         assert r.status == 400
 
     def test_console_005_03_not_utf8(self, console):
-        tok = console.get("/").csrf()
+        tok = console.get("/scopes").csrf()
         r = console.run("/scopes", "POST",
                         body=("csrf=%s&name=%%ff%%fe" % tok).encode())
         assert r.status == 400
