@@ -1,0 +1,376 @@
+/* Applications (OAuth clients): create, read, list, update, enable,
+ * delete. Every change is one transaction with its audit row. Deleting an
+ * application also revokes the access tokens issued to it: they are
+ * self-contained JWTs and would otherwise stay valid until they expire.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include "at_registry_private.h"
+#include "at_secret.h"
+
+#define APP_COLUMNS                                                       \
+    "a.client_id, a.name, a.description, a.type, a.grants, a.audiences,"  \
+    " a.redirect_uris, a.access_lifetime, a.refresh_lifetime,"            \
+    " a.offline_client_credentials, a.enabled, a.created, a.updated,"     \
+    " (SELECT group_concat(s.scope, ' ') FROM app_scopes s"               \
+    "  WHERE s.client_id = a.client_id)"
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* One row of APP_COLUMNS as an at_app_t (scopes sorted by name). */
+static at_app_t *app_from_row(apr_pool_t *p, const char **v)
+{
+    at_app_t *app = apr_pcalloc(p, sizeof(*app));
+
+    app->client_id = v[0];
+    app->name = v[1];
+    app->description = v[2] ? v[2] : "";
+    app->type = v[3];
+    app->grants = at_reg_split(p, v[4]);
+    app->audiences = at_reg_split(p, v[5]);
+    app->redirect_uris = at_reg_split(p, v[6]);
+    app->access_lifetime = (long)at_reg_atoll(v[7], 0);
+    app->refresh_lifetime = (long)at_reg_atoll(v[8], 0);
+    app->offline_client_credentials = (int)at_reg_atoll(v[9], 0);
+    app->enabled = (int)at_reg_atoll(v[10], 0);
+    app->created = at_reg_atoll(v[11], 0);
+    app->updated = at_reg_atoll(v[12], 0);
+    app->scopes = at_reg_split(p, v[13]);
+    qsort(app->scopes->elts, app->scopes->nelts, sizeof(const char *),
+          cmp_str);
+    return app;
+}
+
+apr_status_t at_app_get(at_registry_t *reg, apr_pool_t *p,
+                        const char *client_id, at_app_t **app,
+                        at_error_t *err)
+{
+    apr_array_header_t *rows;
+    apr_status_t rv;
+
+    *app = NULL;
+    rv = at_reg_select(reg, p, err, &rows, NULL,
+                       "SELECT " APP_COLUMNS " FROM applications a"
+                       " WHERE a.client_id = %s",
+                       client_id ? client_id : "");
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nelts == 0) {
+        at_error_set(err, "no application with client_id \"%.60s\"",
+                     client_id ? client_id : "");
+        return APR_NOTFOUND;
+    }
+    *app = app_from_row(p, APR_ARRAY_IDX(rows, 0, const char **));
+    return APR_SUCCESS;
+}
+
+apr_status_t at_app_list(at_registry_t *reg, apr_pool_t *p,
+                         const char *search, int offset, int limit,
+                         apr_array_header_t **apps, int *total,
+                         at_error_t *err)
+{
+    apr_array_header_t *rows;
+    const char *s = search ? search : "", *count;
+    apr_status_t rv;
+    int i;
+
+    *apps = apr_array_make(p, 8, sizeof(at_app_t *));
+    rv = at_reg_value(reg, p, err, &count,
+                      "SELECT count(*) FROM applications a WHERE %s = ''"
+                      " OR instr(a.name, %s) > 0 OR instr(a.client_id, %s) > 0",
+                      s, s, s);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (total) {
+        *total = (int)at_reg_atoll(count, 0);
+    }
+    rv = at_reg_select(reg, p, err, &rows, NULL,
+                       "SELECT " APP_COLUMNS " FROM applications a"
+                       " WHERE %s = '' OR instr(a.name, %s) > 0"
+                       " OR instr(a.client_id, %s) > 0"
+                       " ORDER BY a.name LIMIT %s OFFSET %s",
+                       s, s, s, apr_itoa(p, limit > 0 ? limit : -1),
+                       apr_itoa(p, offset > 0 ? offset : 0));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        APR_ARRAY_PUSH(*apps, at_app_t *) =
+            app_from_row(p, APR_ARRAY_IDX(rows, i, const char **));
+    }
+    return APR_SUCCESS;
+}
+
+/* Inside a transaction: the name is free (but for SELF), every scope
+ * exists. */
+static apr_status_t check_references(at_registry_t *reg, apr_pool_t *p,
+                                     const at_app_t *app, const char *self,
+                                     at_error_t *err)
+{
+    const char *other;
+    apr_status_t rv;
+    int i;
+
+    rv = at_reg_value(reg, p, err, &other,
+                      "SELECT client_id FROM applications WHERE name = %s",
+                      app->name);
+    if (rv == APR_SUCCESS && (self == NULL || strcmp(other, self) != 0)) {
+        at_error_set(err, "an application named \"%.80s\" already exists",
+                      app->name);
+        return APR_EEXIST;
+    }
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        return rv;
+    }
+    for (i = 0; app->scopes && i < app->scopes->nelts; i++) {
+        const char *scope = APR_ARRAY_IDX(app->scopes, i, const char *);
+        const char *name;
+        rv = at_reg_value(reg, p, err, &name,
+                          "SELECT name FROM scopes WHERE name = %s", scope);
+        if (rv == APR_NOTFOUND) {
+            at_error_set(err, "scope \"%.80s\" does not exist (add it "
+                         "first: scope add %.80s)", scope, scope);
+            return APR_EINVAL;
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t insert_scopes(at_registry_t *reg, apr_pool_t *p,
+                                  const at_app_t *app, at_error_t *err)
+{
+    apr_status_t rv = APR_SUCCESS;
+    int i;
+
+    for (i = 0; app->scopes && i < app->scopes->nelts && !rv; i++) {
+        rv = at_reg_exec(reg, p, err, NULL,
+                         "INSERT INTO app_scopes (client_id, scope)"
+                         " VALUES (%s, %s)", app->client_id,
+                         APR_ARRAY_IDX(app->scopes, i, const char *));
+    }
+    return rv;
+}
+
+/* A short, secret-free summary of an application for the audit log. */
+static const char *app_detail(apr_pool_t *p, const at_app_t *app)
+{
+    return apr_psprintf(
+        p, "name=%s type=%s enabled=%d grants=%s scopes=%s audiences=%s "
+        "redirect_uris=%s access_lifetime=%ld refresh_lifetime=%ld "
+        "offline_client_credentials=%d", app->name, app->type, app->enabled,
+        at_reg_join(p, app->grants), at_reg_join(p, app->scopes),
+        at_reg_join(p, app->audiences), at_reg_join(p, app->redirect_uris),
+        app->access_lifetime, app->refresh_lifetime,
+        app->offline_client_credentials);
+}
+
+static apr_status_t valid_client_id(const char *id, at_error_t *err)
+{
+    const char *s;
+
+    if (id == NULL || *id == '\0' || strlen(id) > 100) {
+        at_error_set(err, "client_id must be 1 to 100 characters");
+        return APR_EINVAL;
+    }
+    for (s = id; *s; s++) {
+        if (!apr_isalnum(*s) && !strchr("-._~", *s)) {
+            at_error_set(err, "client_id may only hold letters, digits and "
+                         "-._~");
+            return APR_EINVAL;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t at_app_create(at_registry_t *reg, apr_pool_t *p, at_app_t *app,
+                           const char *actor, const char **secret,
+                           at_error_t *err)
+{
+    const char *now = at_reg_i64(p, at_reg_now());
+    apr_status_t rv;
+
+    if (secret) {
+        *secret = NULL;
+    }
+    if (app->type == NULL) {
+        app->type = "confidential";
+    }
+    if (app->description == NULL) {
+        app->description = "";
+    }
+    rv = at_validate_app(p, app, err);
+    if (rv == APR_SUCCESS && app->client_id == NULL) {
+        rv = at_reg_random_id(p, &app->client_id);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = valid_client_id(app->client_id, err);
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = at_reg_begin(reg, p, err);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    app->enabled = 1;
+    rv = check_references(reg, p, app, NULL, err);
+    if (rv == APR_SUCCESS) {
+        rv = at_reg_exec(
+            reg, p, err, NULL,
+            "INSERT INTO applications (client_id, name, description, type,"
+            " grants, audiences, redirect_uris, access_lifetime,"
+            " refresh_lifetime, offline_client_credentials, enabled, created,"
+            " updated) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1,"
+            " %s, %s)",
+            app->client_id, app->name, app->description, app->type,
+            at_reg_join(p, app->grants), at_reg_join(p, app->audiences),
+            at_reg_join(p, app->redirect_uris),
+            at_reg_i64(p, app->access_lifetime),
+            at_reg_i64(p, app->refresh_lifetime),
+            app->offline_client_credentials ? "1" : "0", now, now);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = insert_scopes(reg, p, app, err);
+    }
+    if (rv == APR_SUCCESS && strcmp(app->type, "confidential") == 0) {
+        rv = at_reg_new_secret(reg, p, app->client_id, secret, err);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = at_reg_audit(reg, p, err, actor, "app.create", app->client_id,
+                          app_detail(p, app));
+    }
+    rv = at_reg_end(reg, rv, 0, err);
+    if (rv == APR_SUCCESS) {
+        app->created = app->updated = at_reg_atoll(now, 0);
+    }
+    else if (secret) {
+        *secret = NULL;
+    }
+    return rv;
+}
+
+apr_status_t at_app_update(at_registry_t *reg, apr_pool_t *p,
+                           const at_app_t *app, const char *actor,
+                           at_error_t *err)
+{
+    at_app_t *old;
+    apr_status_t rv;
+    int nrows = 0;
+
+    rv = at_validate_app(p, app, err);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = at_reg_begin(reg, p, err);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = at_app_get(reg, p, app->client_id, &old, err);
+    if (rv == APR_SUCCESS) {
+        rv = check_references(reg, p, app, app->client_id, err);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = at_reg_exec(
+            reg, p, err, &nrows,
+            "UPDATE applications SET name = %s, description = %s, type = %s,"
+            " grants = %s, audiences = %s, redirect_uris = %s,"
+            " access_lifetime = %s, refresh_lifetime = %s,"
+            " offline_client_credentials = %s, enabled = %s, updated = %s"
+            " WHERE client_id = %s",
+            app->name, app->description ? app->description : "", app->type,
+            at_reg_join(p, app->grants), at_reg_join(p, app->audiences),
+            at_reg_join(p, app->redirect_uris),
+            at_reg_i64(p, app->access_lifetime),
+            at_reg_i64(p, app->refresh_lifetime),
+            app->offline_client_credentials ? "1" : "0",
+            app->enabled ? "1" : "0", at_reg_i64(p, at_reg_now()),
+            app->client_id);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = at_reg_exec(reg, p, err, NULL,
+                         "DELETE FROM app_scopes WHERE client_id = %s",
+                         app->client_id);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = insert_scopes(reg, p, app, err);
+    }
+    /* A public application authenticates with nothing: secrets it had as a
+     * confidential one must not keep working. */
+    if (rv == APR_SUCCESS && strcmp(app->type, "public") == 0) {
+        rv = at_reg_exec(reg, p, err, NULL,
+                         "DELETE FROM app_secrets WHERE client_id = %s",
+                         app->client_id);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = at_reg_audit(reg, p, err, actor, "app.update", app->client_id,
+                          app_detail(p, app));
+    }
+    return at_reg_end(reg, rv, 0, err);
+}
+
+apr_status_t at_app_set_enabled(at_registry_t *reg, apr_pool_t *p,
+                                const char *client_id, int enabled,
+                                const char *actor, at_error_t *err)
+{
+    apr_status_t rv;
+    int nrows = 0;
+
+    rv = at_reg_begin(reg, p, err);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = at_reg_exec(reg, p, err, &nrows,
+                     "UPDATE applications SET enabled = %s, updated = %s"
+                     " WHERE client_id = %s", enabled ? "1" : "0",
+                     at_reg_i64(p, at_reg_now()), client_id ? client_id : "");
+    if (rv == APR_SUCCESS && nrows == 0) {
+        at_error_set(err, "no application with client_id \"%.60s\"",
+                     client_id ? client_id : "");
+        rv = APR_NOTFOUND;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = at_reg_audit(reg, p, err, actor,
+                          enabled ? "app.enable" : "app.disable", client_id,
+                          "");
+    }
+    return at_reg_end(reg, rv, 0, err);
+}
+
+apr_status_t at_app_delete(at_registry_t *reg, apr_pool_t *p,
+                           const char *client_id, const char *actor,
+                           at_error_t *err)
+{
+    at_app_t *app;
+    apr_status_t rv;
+
+    rv = at_reg_begin(reg, p, err);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = at_app_get(reg, p, client_id, &app, err);
+    if (rv == APR_SUCCESS) {
+        rv = at_reg_revoke_client(reg, p, client_id, err);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = at_reg_exec(reg, p, err, NULL,
+                         "DELETE FROM applications WHERE client_id = %s",
+                         client_id);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = at_reg_audit(reg, p, err, actor, "app.delete", client_id,
+                          apr_pstrcat(p, "name=", app->name, NULL));
+    }
+    return at_reg_end(reg, rv, 0, err);
+}

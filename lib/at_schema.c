@@ -1,0 +1,283 @@
+/* The registry's schema: connection settings, recognising our own
+ * database, and migrations.
+ *
+ * A registry is ours when its meta table says application=mod_auth_token.
+ * A database with other tables (or a meta table without that row) is
+ * foreign and left alone; a file that is not SQLite fails on the first
+ * read with SQLite's "file is not a database". The version lives in
+ * meta.schema_version; each migration takes the schema one version up and
+ * runs in one BEGIN IMMEDIATE transaction that re-reads the version first,
+ * so an httpd and a token-admin opening the same new file cannot both
+ * migrate it. A version newer than this code knows is refused rather than
+ * guessed at.
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "at_registry_private.h"
+
+#define APP_MARK "mod_auth_token"
+
+/* Version 1. Lists an application holds (grants, audiences, redirect URIs)
+ * are space-joined: none of their values may contain a space. Scopes are a
+ * child table so that a scope in use cannot be deleted (foreign key) and
+ * "who uses this scope" is one indexed query. Times are seconds since the
+ * epoch; NULL expires means "no end". */
+static const char *const schema_v1[] = {
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "INSERT INTO meta (key, value) VALUES ('application', '" APP_MARK "'),"
+    " ('schema_version', '0'), ('revocation_generation', '0')",
+    "CREATE TABLE applications ("
+    " client_id TEXT PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " description TEXT NOT NULL DEFAULT '',"
+    " type TEXT NOT NULL CHECK (type IN ('confidential', 'public')),"
+    " grants TEXT NOT NULL DEFAULT '',"
+    " audiences TEXT NOT NULL DEFAULT '',"
+    " redirect_uris TEXT NOT NULL DEFAULT '',"
+    " access_lifetime INTEGER NOT NULL DEFAULT 0,"
+    " refresh_lifetime INTEGER NOT NULL DEFAULT 0,"
+    " offline_client_credentials INTEGER NOT NULL DEFAULT 0,"
+    " enabled INTEGER NOT NULL DEFAULT 1,"
+    " created INTEGER NOT NULL,"
+    " updated INTEGER NOT NULL)",
+    "CREATE TABLE scopes ("
+    " name TEXT PRIMARY KEY,"
+    " description TEXT NOT NULL DEFAULT '',"
+    " builtin INTEGER NOT NULL DEFAULT 0)",
+    "INSERT INTO scopes (name, description, builtin) VALUES"
+    " ('offline_access', 'Refresh tokens (offline access)', 1)",
+    "CREATE TABLE app_scopes ("
+    " client_id TEXT NOT NULL REFERENCES applications (client_id)"
+    "   ON DELETE CASCADE,"
+    " scope TEXT NOT NULL REFERENCES scopes (name),"
+    " PRIMARY KEY (client_id, scope))",
+    "CREATE INDEX app_scopes_scope ON app_scopes (scope)",
+    "CREATE TABLE app_secrets ("
+    " id INTEGER PRIMARY KEY,"
+    " client_id TEXT NOT NULL REFERENCES applications (client_id)"
+    "   ON DELETE CASCADE,"
+    " hash TEXT NOT NULL,"
+    " created INTEGER NOT NULL,"
+    " expires INTEGER,"
+    " last_used INTEGER)",
+    "CREATE INDEX app_secrets_client ON app_secrets (client_id)",
+    "CREATE INDEX app_secrets_expires ON app_secrets (expires)",
+    "CREATE TABLE refresh_families ("
+    " id TEXT PRIMARY KEY,"
+    " client_id TEXT NOT NULL REFERENCES applications (client_id)"
+    "   ON DELETE CASCADE,"
+    " subject TEXT NOT NULL,"
+    " scope TEXT NOT NULL DEFAULT '',"
+    " created INTEGER NOT NULL,"
+    " revoked INTEGER)",
+    "CREATE INDEX refresh_families_client ON refresh_families (client_id)",
+    "CREATE TABLE refresh_tokens ("
+    " hash TEXT PRIMARY KEY,"
+    " family_id TEXT NOT NULL REFERENCES refresh_families (id)"
+    "   ON DELETE CASCADE,"
+    " parent TEXT,"
+    " created INTEGER NOT NULL,"
+    " expires INTEGER NOT NULL,"
+    " used_at INTEGER)",
+    "CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id)",
+    "CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires)",
+    /* No foreign key to applications: a deleted application's tokens stay
+     * revoked until they expire. */
+    "CREATE TABLE issued_jtis ("
+    " jti TEXT PRIMARY KEY,"
+    " client_id TEXT NOT NULL,"
+    " exp INTEGER NOT NULL,"
+    " revoked INTEGER)",
+    "CREATE INDEX issued_jtis_exp ON issued_jtis (exp)",
+    "CREATE INDEX issued_jtis_client ON issued_jtis (client_id)",
+    "CREATE INDEX issued_jtis_revoked ON issued_jtis (revoked)"
+    " WHERE revoked IS NOT NULL",
+    "CREATE TABLE revoked_clients ("
+    " client_id TEXT PRIMARY KEY,"
+    " before INTEGER NOT NULL)",
+    "CREATE TABLE audit ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " at INTEGER NOT NULL,"
+    " actor TEXT NOT NULL,"
+    " action TEXT NOT NULL,"
+    " target TEXT NOT NULL DEFAULT '',"
+    " detail TEXT NOT NULL DEFAULT '')",
+    "CREATE INDEX audit_target ON audit (target)",
+    "CREATE INDEX audit_actor ON audit (actor)",
+    NULL
+};
+
+/* migrations[v] takes the schema from version v to v + 1. */
+static const char *const *const migrations[] = {
+    schema_v1,
+};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* Rewords the first failed read of a file. A lock is reported as it is;
+ * anything else means the file is not (or no longer) an SQLite database. */
+static apr_status_t not_sqlite(at_registry_t *reg, apr_status_t rv,
+                               at_error_t *err)
+{
+    char why[sizeof(err->text)];
+
+    if (rv == APR_TIMEUP || err == NULL) {
+        return rv;
+    }
+    apr_cpystrn(why, err->text, sizeof(why));
+    at_error_set(err, "registry %s is not a usable SQLite database "
+                 "(corrupt, or another kind of file): %s", reg->where,
+                 why);
+    return APR_EGENERAL;
+}
+
+/* SQLite connection settings: WAL so that readers (every token check)
+ * never wait for the writer; synchronous=NORMAL, which in WAL mode keeps
+ * the database consistent across a crash and costs no fsync per commit;
+ * foreign keys for the cascades above. */
+static apr_status_t sqlite_settings(at_registry_t *reg, apr_pool_t *p,
+                                    at_error_t *err)
+{
+    apr_array_header_t *rows;
+    const char *mode;
+    apr_status_t rv;
+
+    rv = at_reg_select(reg, p, err, &rows, NULL,
+                       "PRAGMA busy_timeout = "
+                       APR_STRINGIFY(AT_REGISTRY_BUSY_MS));
+    if (rv == APR_SUCCESS) {
+        rv = at_reg_select(reg, p, err, &rows, NULL,
+                           "PRAGMA foreign_keys = ON");
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    /* The first real read: a file that is not SQLite fails here. */
+    rv = at_reg_value(reg, p, err, &mode, "PRAGMA journal_mode");
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        return not_sqlite(reg, rv, err);
+    }
+    if (mode == NULL || strcasecmp(mode, "wal") != 0) {
+        if (reg->readonly) {
+            at_error_set(err, "registry %s is read-only and not yet in WAL "
+                         "mode", reg->where);
+            return APR_EACCES;
+        }
+        rv = at_reg_value(reg, p, err, &mode, "PRAGMA journal_mode = WAL");
+        if (rv != APR_SUCCESS || mode == NULL
+            || strcasecmp(mode, "wal") != 0) {
+            if (rv == APR_SUCCESS || rv == APR_NOTFOUND) {
+                at_error_set(err, "registry %s cannot be switched to WAL "
+                             "mode", reg->where);
+                rv = APR_EGENERAL;
+            }
+            return rv;
+        }
+    }
+    return at_reg_select(reg, p, err, &rows, NULL,
+                         "PRAGMA synchronous = NORMAL");
+}
+
+/* What is in the file: -1 foreign, 0 empty, else our schema version. */
+static apr_status_t read_version(at_registry_t *reg, apr_pool_t *p,
+                                 int *version, at_error_t *err)
+{
+    apr_array_header_t *rows;
+    const char *mark, *ver;
+    apr_status_t rv;
+
+    *version = -1;
+    if (strcmp(reg->driver_name, "sqlite3") == 0) {
+        rv = at_reg_select(reg, p, err, &rows, NULL,
+                           "SELECT name FROM sqlite_master WHERE type ="
+                           " 'table' AND substr(name, 1, 7) <> 'sqlite_'");
+        if (rv != APR_SUCCESS) {
+            return not_sqlite(reg, rv, err);
+        }
+        if (rows->nelts == 0) {
+            *version = 0;
+            return APR_SUCCESS;
+        }
+    }
+    rv = at_reg_value(reg, p, err, &mark,
+                      "SELECT value FROM meta WHERE key = 'application'");
+    if (rv != APR_SUCCESS || mark == NULL || strcmp(mark, APP_MARK) != 0) {
+        at_error_set(err, "registry %s holds a database that is not a "
+                     "mod_auth_token registry; refusing to touch it",
+                     reg->where);
+        return APR_EINVAL;
+    }
+    rv = at_reg_value(reg, p, err, &ver,
+                      "SELECT value FROM meta WHERE key = 'schema_version'");
+    if (rv != APR_SUCCESS || ver == NULL) {
+        at_error_set(err, "registry %s has no schema version", reg->where);
+        return APR_EINVAL;
+    }
+    *version = (int)at_reg_atoll(ver, -1);
+    return APR_SUCCESS;
+}
+
+static apr_status_t migrate(at_registry_t *reg, apr_pool_t *p, int from,
+                            at_error_t *err)
+{
+    const char *const *step;
+    apr_status_t rv = APR_SUCCESS;
+    int v, nrows;
+
+    for (v = from; v < SCHEMA_VERSION && rv == APR_SUCCESS; v++) {
+        for (step = migrations[v]; *step && rv == APR_SUCCESS; step++) {
+            int rc = apr_dbd_query(reg->driver, reg->handle, &nrows, *step);
+            if (rc != 0) {
+                at_error_set(err, "registry %s: migration to schema %d "
+                             "failed: %s", reg->where, v + 1,
+                             apr_dbd_error(reg->driver, reg->handle, rc));
+                rv = APR_EGENERAL;
+            }
+        }
+        if (rv == APR_SUCCESS) {
+            rv = at_reg_exec(reg, p, err, NULL,
+                             "UPDATE meta SET value = %s"
+                             " WHERE key = 'schema_version'",
+                             apr_itoa(p, v + 1));
+        }
+    }
+    return rv;
+}
+
+apr_status_t at_schema_prepare(at_registry_t *reg, apr_pool_t *p,
+                               at_error_t *err)
+{
+    apr_status_t rv;
+    int version;
+
+    if (strcmp(reg->driver_name, "sqlite3") == 0) {
+        rv = sqlite_settings(reg, p, err);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    rv = read_version(reg, p, &version, err);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (version > SCHEMA_VERSION) {
+        at_error_set(err, "registry %s has schema version %d, newer than "
+                     "this build understands (%d): upgrade mod_auth_token",
+                     reg->where, version, SCHEMA_VERSION);
+        return APR_EINVAL;
+    }
+    if (version == SCHEMA_VERSION) {
+        return APR_SUCCESS;
+    }
+    rv = at_reg_begin(reg, p, err);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    /* Another process may have migrated while we waited for the lock. */
+    rv = read_version(reg, p, &version, err);
+    if (rv == APR_SUCCESS && version < SCHEMA_VERSION) {
+        rv = migrate(reg, p, version, err);
+    }
+    return at_reg_end(reg, rv, 0, err);
+}
