@@ -8,7 +8,10 @@
  * transaction and writes its audit row in the same transaction. Functions
  * return APR_SUCCESS, APR_NOTFOUND for an unknown client_id/scope/jti/token,
  * APR_EEXIST for a duplicate, APR_EINVAL for refused input (err says what),
- * or another status for a database failure (err says what).
+ * or another status for a database failure (err says what): APR_TIMEUP when
+ * another connection held the write lock too long (about 5.6 s), APR_EACCES
+ * for a read-only registry, APR_EGENERAL otherwise. A refused or failed
+ * change leaves the registry as it was.
  */
 #ifndef AT_REGISTRY_H
 #define AT_REGISTRY_H
@@ -174,7 +177,10 @@ apr_status_t at_client_revoke_all(at_registry_t *reg, apr_pool_t *p,
 apr_status_t at_revocation_generation(at_registry_t *reg, apr_pool_t *p,
                                       long long *generation, at_error_t *err);
 /* Unexpired revoked jtis (const char *) and per-client cut-offs:
- * *clients maps client_id -> decimal "revoked before" time. */
+ * *clients maps client_id -> decimal "revoked before" time: a token of that
+ * client with iat < before is revoked (before is the revocation time + 1,
+ * so tokens issued in the same second are covered). Revoked jtis are kept
+ * an hour past their exp. */
 apr_status_t at_revocation_load(at_registry_t *reg, apr_pool_t *p,
                                 apr_array_header_t **jtis,
                                 apr_table_t **clients, at_error_t *err);
