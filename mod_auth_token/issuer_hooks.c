@@ -151,7 +151,7 @@ static int issuer_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         rv = at_registry_open(ptemp, at_srv_registry_driver(sc),
                               at_srv_registry_params(sc), &reg, &err);
         if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, rv, s,
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
                          "AT00601: AuthTokenRegistry %s %s cannot be "
                          "used: %s", at_srv_registry_driver(sc),
                          at_srv_registry_params(sc), err.text);

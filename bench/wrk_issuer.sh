@@ -1,0 +1,197 @@
+#!/bin/sh
+# Issuer benchmark: client-credentials tokens per second (ES256 signing,
+# client_secret_basic) and introspections per second, beside a static file
+# on the same server; plus what AuthTokenRevocationCheck On costs per
+# request on a protected file. httpd is pinned to CPU 0 and wrk to CPU 1,
+# so every rate is what one core of httpd does. Three interleaved
+# repetitions, medians, ratios to the static file.
+#
+#   bench/wrk_issuer.sh            (DURATION=5 REPS=3 CONNECTIONS=16 PORT=...)
+#
+# Needs the build (scripts/build.sh), wrk, openssl, and two CPUs.
+set -eu
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+DURATION=${DURATION:-5}
+REPS=${REPS:-3}
+CONNECTIONS=${CONNECTIONS:-16}
+PORT=${PORT:-18480}
+MODULE=$REPO/mod_auth_token/mod_auth_token.so
+ADMIN=$REPO/admin-cgi/token-admin
+MODDIR=/usr/lib/apache2/modules
+RUN_USER=${RUN_USER:-www-data}
+
+for f in "$MODULE" "$ADMIN"; do
+    [ -x "$f" ] || [ -f "$f" ] || { echo "missing $f: run scripts/build.sh" >&2; exit 1; }
+done
+command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
+[ "$(nproc)" -ge 2 ] || { echo "needs two CPUs (httpd on 0, wrk on 1)" >&2; exit 1; }
+
+ROOT=$(mktemp -d /tmp/at-bench-issuer.XXXXXX)
+chmod 755 "$ROOT"
+mkdir -p "$ROOT/conf" "$ROOT/logs" "$ROOT/htdocs/api" "$ROOT/htdocs/plain" \
+         "$ROOT/keys" "$ROOT/var" "$ROOT/lua"
+chown "$RUN_USER:" "$ROOT/var"
+# The same small file everywhere, so only the token work differs.
+printf 'hello from the benchmark\n' > "$ROOT/htdocs/static.txt"
+cp "$ROOT/htdocs/static.txt" "$ROOT/htdocs/api/data.txt"
+cp "$ROOT/htdocs/static.txt" "$ROOT/htdocs/plain/data.txt"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+    -out "$ROOT/keys/es256.pem" 2>/dev/null
+chmod 644 "$ROOT/keys/es256.pem"
+
+stop_httpd() {
+    if [ -f "$ROOT/logs/httpd.pid" ]; then
+        pid=$(cat "$ROOT/logs/httpd.pid")
+        apachectl -d "$ROOT" -f conf/httpd.conf -k stop >/dev/null 2>&1 || true
+        i=0
+        while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+            sleep 0.1; i=$((i + 1))
+        done
+    fi
+}
+cleanup() {
+    stop_httpd
+    rm -rf "$ROOT"
+}
+trap cleanup EXIT INT TERM
+
+# One application with the client_credentials grant.
+REG=$ROOT/var/registry.db
+"$ADMIN" --registry "$REG" scope add read --description "bench" >/dev/null
+APP_JSON=$("$ADMIN" --registry "$REG" --json app add --name bench \
+           --grant client_credentials --scope read)
+CLIENT_ID=$(printf '%s' "$APP_JSON" | python3 -c \
+    'import json,sys; d=json.load(sys.stdin); print(d.get("client_id") or d["app"]["client_id"])')
+SECRET=$(printf '%s' "$APP_JSON" | python3 -c \
+    'import json,sys; d=json.load(sys.stdin); print(d.get("client_secret") or d.get("secret"))')
+BASIC=$(printf '%s:%s' "$CLIENT_ID" "$SECRET" | base64 -w0)
+
+cat > "$ROOT/conf/httpd.conf" <<EOF
+ServerRoot "$ROOT"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$PORT
+PidFile "$ROOT/logs/httpd.pid"
+ErrorLog "$ROOT/logs/error_log"
+LogLevel warn
+User $RUN_USER
+Group $RUN_USER
+DocumentRoot "$ROOT/htdocs"
+Mutex file:$ROOT/logs
+DefaultRuntimeDir "$ROOT/logs"
+LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
+LoadModule authn_core_module $MODDIR/mod_authn_core.so
+LoadModule authz_core_module $MODDIR/mod_authz_core.so
+LoadModule mime_module $MODDIR/mod_mime.so
+LoadModule unixd_module $MODDIR/mod_unixd.so
+LoadModule auth_token_module $MODULE
+# One process on one core: every worker shares the revocation cache and
+# the registry connection pool, as they would on a real server.
+StartServers 1
+ServerLimit 1
+ThreadsPerChild 32
+MaxRequestWorkers 32
+KeepAliveTimeout 30
+MaxKeepAliveRequests 0
+TypesConfig /etc/mime.types
+<Directory "$ROOT/htdocs">
+    Require all granted
+</Directory>
+AuthTokenRegistry $REG
+AuthTokenIssuerName http://127.0.0.1:$PORT
+AuthTokenSigningKey ES256 $ROOT/keys/es256.pem
+<Location /oauth/token>
+    SetHandler oauth-token
+</Location>
+<Location /oauth/introspect>
+    SetHandler oauth-introspect
+</Location>
+<Location /api>
+    AuthType Bearer
+    AuthName "bench"
+    AuthTokenVerifyLocal On
+    AuthTokenRevocationCheck On
+    Require valid-user
+</Location>
+<Location /plain>
+    AuthType Bearer
+    AuthName "bench"
+    AuthTokenVerifyLocal On
+    Require valid-user
+</Location>
+EOF
+
+taskset -c 0 apachectl -d "$ROOT" -f conf/httpd.conf -k start
+URL=http://127.0.0.1:$PORT
+i=0
+until curl -fs -o /dev/null "$URL/static.txt"; do
+    i=$((i + 1)); [ $i -lt 100 ] || { cat "$ROOT/logs/error_log" >&2; exit 1; }
+    sleep 0.1
+done
+
+TOKEN=$(curl -fs -u "$CLIENT_ID:$SECRET" -d grant_type=client_credentials \
+        "$URL/oauth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+# A revoked token elsewhere, so the cache holds something real.
+OTHER=$(curl -fs -u "$CLIENT_ID:$SECRET" -d grant_type=client_credentials \
+        "$URL/oauth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+OTHER_JTI=$(printf '%s' "$OTHER" | python3 -c '
+import base64,json,sys
+p=sys.stdin.read().split(".")[1]; print(json.loads(base64.urlsafe_b64decode(p+"="*(-len(p)%4)))["jti"])')
+"$ADMIN" --registry "$REG" token revoke --jti "$OTHER_JTI" >/dev/null
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/api/data.txt")" = 200 ] \
+    || { echo "protected file refused the token" >&2; exit 1; }
+
+cat > "$ROOT/lua/token.lua" <<EOF
+wrk.method = "POST"
+wrk.body = "grant_type=client_credentials"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Basic $BASIC"
+EOF
+cat > "$ROOT/lua/introspect.lua" <<EOF
+wrk.method = "POST"
+wrk.body = "token=$TOKEN"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Basic $BASIC"
+EOF
+
+# rate NAME PATH [wrk options]: requests/s, appended to $ROOT/NAME.txt;
+# any non-2xx answer fails the run (a fast error is not a result).
+rate() {
+    name=$1; path=$2; shift 2
+    out=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "$@" "$URL$path")
+    if printf '%s' "$out" | grep -q "Non-2xx"; then
+        printf '%s\n' "$out" >&2
+        echo "$name: non-2xx answers" >&2
+        exit 1
+    fi
+    printf '%s' "$out" | awk '/Requests\/sec/ {print $2}' >> "$ROOT/$name.txt"
+}
+
+median() {
+    sort -n "$ROOT/$1.txt" | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'
+}
+
+echo "issuer benchmark: ${REPS} x ${DURATION}s per case, ${CONNECTIONS} connections, httpd on CPU 0, wrk on CPU 1"
+rep=1
+while [ $rep -le "$REPS" ]; do
+    rate static /static.txt
+    rate token /oauth/token -s "$ROOT/lua/token.lua"
+    rate introspect /oauth/introspect -s "$ROOT/lua/introspect.lua"
+    rate plain /plain/data.txt -H "Authorization: Bearer $TOKEN"
+    rate checked /api/data.txt -H "Authorization: Bearer $TOKEN"
+    echo "  rep $rep: static $(tail -1 "$ROOT/static.txt")  token $(tail -1 "$ROOT/token.txt")  introspect $(tail -1 "$ROOT/introspect.txt")  bearer $(tail -1 "$ROOT/plain.txt")  bearer+revocation $(tail -1 "$ROOT/checked.txt")"
+    rep=$((rep + 1))
+done
+
+S=$(median static); T=$(median token); I=$(median introspect)
+P=$(median plain); C=$(median checked)
+awk -v s="$S" -v t="$T" -v i="$I" -v p="$P" -v c="$C" 'BEGIN {
+    printf "medians (requests/s):\n"
+    printf "  static file                       %10.0f\n", s
+    printf "  oauth-token client_credentials    %10.0f   %.2f of static (target >= 0.30)\n", t, t / s
+    printf "  oauth-introspect                  %10.0f   %.2f of static\n", i, i / s
+    printf "  bearer file, VerifyLocal          %10.0f   %.2f of static\n", p, p / s
+    printf "  bearer file + RevocationCheck On  %10.0f   %.2f of static\n", c, c / s
+    printf "  RevocationCheck On costs %.1f us/request of one core\n", (1e6 / c) - (1e6 / p)
+    exit (t / s >= 0.30) ? 0 : 2
+}'

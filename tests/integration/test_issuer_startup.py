@@ -1,0 +1,63 @@
+"""The registry at startup: httpd creates and migrates it as root and gives
+the file and its directory to the server's User; an unusable registry stops
+startup with a clear message instead of failing later per request."""
+import os
+import pwd
+
+import pytest
+
+from httpd_env import RUN_USER, HttpdEnv
+from issuer_helpers import issuer_conf, make_key
+
+
+@pytest.fixture
+def env():
+    e = HttpdEnv()
+    yield e
+    e.cleanup()
+
+
+def conf(env, registry):
+    make_key(env, "ES256", "es256.pem")
+    return issuer_conf(["ES256 keys/es256.pem"]).replace(
+        "{root}/var/registry.db", registry)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand over")
+def test_issuer_start_001_created_and_given_to_user(env):
+    regdir = env.path("var/reg")
+    os.makedirs(regdir)          # root-owned, as an operator would make it
+    env.install(conf(env, regdir + "/registry.db"))
+    env.start()
+    user = pwd.getpwnam(RUN_USER)
+    for p in (regdir, regdir + "/registry.db"):
+        st = os.stat(p)
+        assert (st.st_uid, st.st_gid) == (user.pw_uid, user.pw_gid), p
+    # The children (running as User) can write it: issue nothing yet, but
+    # the metadata reads the scopes through the registry.
+    r = env.get("/.well-known/oauth-authorization-server")
+    assert r.status_code == 200
+    assert "offline_access" in r.json()["scopes_supported"]
+    assert not env.log_problems(env.read_log())
+
+
+@pytest.mark.parametrize("content", [
+    b"this is not an SQLite database, just some text\n" * 20,
+    b"SQLite format 3\x00" + b"\xff" * 4000,
+])
+def test_issuer_start_002_bad_registry_stops_startup(env, content):
+    env.write_file("var/registry.db", content)
+    env.install(conf(env, env.path("var/registry.db")))
+    with pytest.raises(RuntimeError):
+        env.start()
+    assert "AT00601" in env.read_log()
+    # Nothing was written over the operator's file.
+    with open(env.path("var/registry.db"), "rb") as f:
+        assert f.read() == content
+
+
+def test_issuer_start_003_unwritable_place_stops_startup(env):
+    env.install(conf(env, "/proc/no/such/dir/registry.db"))
+    with pytest.raises(RuntimeError):
+        env.start()
+    assert "AT00601" in env.read_log()
