@@ -47,20 +47,32 @@ static const char *challenge_header(const request_rec *r)
                                          : "WWW-Authenticate";
 }
 
-/* Appends ", NAME=\"VALUE\"" as an RFC 7230 quoted-string: '"' and '\'
- * escaped, control characters (which have no place in a header) dropped. */
+/* Appends ", NAME=\"VALUE\"" as an RFC 7230 quoted-string: control
+ * characters (which have no place in a header) dropped, '"' and '\'
+ * escaped unless ESCAPED says VALUE is already (AuthName is: mod_authn_core
+ * stores it through ap_escape_quotes). */
 static void append_param(apr_pool_t *p, struct iovec *v, int *n,
-                         const char *name, const char *value)
+                         const char *name, const char *value, int escaped)
 {
-    char *q = apr_palloc(p, strlen(value) * 2 + 1), *o = q;
+    char *q = apr_palloc(p, strlen(value) * 2 + 2), *o = q;
     const unsigned char *c;
 
     for (c = (const unsigned char *)value; *c; c++) {
         if (*c < 0x20 || *c == 0x7f) {
             continue;
         }
-        if (*c == '"' || *c == '\\') {
+        if (escaped && *c == '\\' && c[1] >= 0x20 && c[1] != 0x7f) {
+            /* keep an escape pair together */
+            *o++ = (char)*c++;
+        }
+        else if (escaped && *c == '\\') {
+            continue;       /* a dangling backslash would eat the quote */
+        }
+        else if (!escaped && (*c == '"' || *c == '\\')) {
             *o++ = '\\';
+        }
+        else if (escaped && *c == '"') {
+            *o++ = '\\';  /* cannot happen after ap_escape_quotes */
         }
         *o++ = (char)*c;
     }
@@ -81,15 +93,15 @@ void at_challenge_set(request_rec *r, const char *error, const char *desc,
     char *value;
 
     v[n++].iov_base = "Bearer";
-    append_param(r->pool, v, &n, "realm", realm ? realm : "");
+    append_param(r->pool, v, &n, "realm", realm ? realm : "", 1);
     if (error) {
-        append_param(r->pool, v, &n, "error", error);
+        append_param(r->pool, v, &n, "error", error, 0);
     }
     if (desc) {
-        append_param(r->pool, v, &n, "error_description", desc);
+        append_param(r->pool, v, &n, "error_description", desc, 0);
     }
     if (scope) {
-        append_param(r->pool, v, &n, "scope", scope);
+        append_param(r->pool, v, &n, "scope", scope, 0);
     }
     for (i = 0; i < n; i++) {
         v[i].iov_len = strlen(v[i].iov_base);
