@@ -42,6 +42,28 @@ static int json_depth_ok(json_t *v, int max)
     return 1;
 }
 
+/* A short, fixed description of why jansson refused a text. */
+static const char *json_error_class(const json_error_t *jerr)
+{
+    switch (json_error_code(jerr)) {
+    case json_error_duplicate_key:
+        return "duplicate JSON member";
+    case json_error_null_character:
+    case json_error_null_byte_in_key:
+        return "NUL in JSON string";
+    case json_error_numeric_overflow:
+        return "JSON number out of range";
+    case json_error_end_of_input_expected:
+        return "text after the JSON value";
+    case json_error_invalid_utf8:
+        return "JSON not valid UTF-8";
+    case json_error_stack_overflow:
+        return "JSON nested too deeply";
+    default:
+        return "malformed JSON";
+    }
+}
+
 json_t *at_json_parse(apr_pool_t *p, const char *text, size_t len,
                       at_error_t *err)
 {
@@ -56,8 +78,9 @@ json_t *at_json_parse(apr_pool_t *p, const char *text, size_t len,
     v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
                    &jerr);
     if (v == NULL) {
-        /* jerr.text may quote input; keep only where it failed. */
-        at_error_set(err, "malformed JSON (at offset %d)", jerr.position);
+        /* jerr.text quotes the input, so only its class is reported. */
+        at_error_set(err, "%s at offset %d", json_error_class(&jerr),
+                     jerr.position);
         return NULL;
     }
     if (!json_depth_ok(v, AT_JSON_MAX_DEPTH)) {

@@ -2,6 +2,7 @@
  * keys bound to one algorithm, and signing. All cryptography goes through
  * OpenSSL 3 EVP; the only format work done here is ECDSA's raw r||s <-> DER
  * conversion (RFC 7518 section 3.4), via ECDSA_SIG. */
+#include <stdio.h>
 #include <string.h>
 #include <apr_strings.h>
 #include <openssl/core_names.h>
@@ -28,7 +29,11 @@ static json_t *segment_json(apr_pool_t *p, const char *seg, size_t len,
     }
     v = at_json_parse(p, (const char *)raw, raw_len, err);
     if (v == NULL) {
-        at_error_set(err, "%s is not acceptable JSON", what);
+        char why[sizeof(err->text)];
+
+        /* at_json_parse's reason, with the segment named. */
+        snprintf(why, sizeof(why), "%s", err ? err->text : "");
+        at_error_set(err, "%s: %s", what, why);
         return NULL;
     }
     if (!json_is_object(v)) {
