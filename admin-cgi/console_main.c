@@ -144,7 +144,7 @@ int console_main(apr_pool_t *p)
      * log and no one to bind CSRF tokens to: the server is misconfigured,
      * and the page says how to fix it. */
     if (*c->remote_user == '\0') {
-        fprintf(stderr, "token-admin: refused a request without REMOTE_USER:"
+        fprintf(stderr, "token-admin: AT00801: refused a request without REMOTE_USER:"
                         " put the console behind Apache authentication\n");
         return ui_no_operator(c);
     }
@@ -155,7 +155,7 @@ int console_main(apr_pool_t *p)
                         "The console answers GET and POST only.");
     }
     if (*c->registry_spec == '\0') {
-        fprintf(stderr, "token-admin: AUTH_TOKEN_REGISTRY is not set "
+        fprintf(stderr, "token-admin: AT00802: AUTH_TOKEN_REGISTRY is not set "
                         "(SetEnv AUTH_TOKEN_REGISTRY /path/registry.db)\n");
         return ui_error(c, 500, "Registry not configured",
                         "Set the registry with SetEnv AUTH_TOKEN_REGISTRY "
@@ -164,14 +164,14 @@ int console_main(apr_pool_t *p)
     }
     registry_driver(c, &driver, &params);
     if (at_registry_open(p, driver, params, &c->reg, &err) != APR_SUCCESS) {
-        fprintf(stderr, "token-admin: cannot open the registry: %s\n",
+        fprintf(stderr, "token-admin: AT00803: cannot open the registry: %s\n",
                 err.text);
         return ui_error(c, 500, "Registry unavailable",
                         "The console cannot open the registry. The "
                         "server's error log says why.");
     }
     if (console_csrf_init(c, &why) != 0) {
-        fprintf(stderr, "token-admin: %s\n", why);
+        fprintf(stderr, "token-admin: AT00804: %s\n", why);
         status = ui_error(c, 500, "Console key unavailable",
                           "The console cannot read or create its form key "
                           "beside the registry. The server's error log "
@@ -192,7 +192,7 @@ int console_main(apr_pool_t *p)
         /* Nothing is changed unless the form came from a console page
          * served to this same operator recently. */
         if (!console_csrf_check(c, apr_table_get(c->form, "csrf"))) {
-            fprintf(stderr, "token-admin: refused a POST by %s without a "
+            fprintf(stderr, "token-admin: AT00805: refused a POST by %s without a "
                             "valid CSRF token\n", c->remote_user);
             status = ui_error(c, 403, "Form expired or forged",
                               "This form did not come from a console page "

@@ -103,7 +103,7 @@ void console_secret_cookie_set(console_t *c, const char *client_id,
     if (RAND_bytes(nonce, sizeof(nonce)) != 1
         || (sealed = gcm(c, 1, nonce, (const unsigned char *)plain, len,
                          tag)) == NULL) {
-        fprintf(stderr, "token-admin: cannot seal the new secret for the "
+        fprintf(stderr, "token-admin: AT00810: cannot seal the new secret for the "
                         "page that shows it\n");
         return;
     }

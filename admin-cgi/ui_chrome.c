@@ -30,7 +30,7 @@ xmlDocPtr ui_page(console_t *c, const char *title, const char *current,
 
     doc = html_load(c->pool, c->htdocs, "layout.xhtml", &why);
     if (doc == NULL) {
-        fprintf(stderr, "token-admin: %s", why);
+        fprintf(stderr, "token-admin: AT00806: %s", why);
         ui_error_bare(c, 500, "The console's page templates are missing.");
         return NULL;
     }
@@ -59,7 +59,7 @@ xmlDocPtr ui_page(console_t *c, const char *title, const char *current,
     if (body) {
         part = html_load(c->pool, c->htdocs, body, &why);
         if (part == NULL) {
-            fprintf(stderr, "token-admin: %s", why);
+            fprintf(stderr, "token-admin: AT00807: %s", why);
             xmlFreeDoc(doc);
             ui_error_bare(c, 500,
                           "The console's page templates are missing.");
@@ -266,7 +266,7 @@ const char *ui_join(apr_pool_t *p, const apr_array_header_t *a,
 
 int ui_registry_error(console_t *c, const char *what, const at_error_t *err)
 {
-    fprintf(stderr, "token-admin: %s: %s\n", what, err->text);
+    fprintf(stderr, "token-admin: AT00808: %s: %s\n", what, err->text);
     return ui_error(c, 500, "Registry error",
                     "The registry could not be read or changed. The "
                     "server's error log says why.");

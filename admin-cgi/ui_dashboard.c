@@ -28,7 +28,7 @@ int ui_dashboard(console_t *c)
             != APR_SUCCESS
         || at_audit_list(c->reg, c->pool, NULL, NULL, 0, RECENT_ROWS, &rows,
                          &total, &err) != APR_SUCCESS) {
-        fprintf(stderr, "token-admin: dashboard: %s\n", err.text);
+        fprintf(stderr, "token-admin: AT00809: dashboard: %s\n", err.text);
         return ui_error(c, 500, "Registry error",
                         "The registry could not be read. The server's "
                         "error log says why.");
