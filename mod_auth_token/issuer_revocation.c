@@ -102,8 +102,9 @@ static snapshot_t *load_snapshot(request_rec *r, at_registry_t *reg,
         apr_hash_set(snap->cutoffs, e[i].key, APR_HASH_KEY_STRING, cutoff);
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                  "AT00611: revocation state generation %lld loaded: "
-                  "%d jti(s), %d client cut-off(s)", generation, jtis->nelts,
+                  "AT00611: revocation state generation %" APR_INT64_T_FMT
+                  " loaded: %d jti(s), %d client cut-off(s)",
+                  (apr_int64_t)generation, jtis->nelts,
                   entries->nelts);
     return snap;
 }

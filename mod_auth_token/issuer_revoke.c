@@ -84,7 +84,10 @@ int at_handle_revoke(request_rec *r)
                                        client->app->client_id,
                                        client->app->client_id, &err);
         }
-        if (!at_registry_failed(status)) {
+        /* Only "nothing of yours to revoke" is an answer of 200: a
+         * read-only registry (APR_EACCES here) must not pass for one. */
+        if (status == APR_SUCCESS || status == APR_NOTFOUND
+            || status == APR_EINVAL) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           "AT00451: revocation by %s: %s",
                           client->app->client_id,
@@ -97,7 +100,7 @@ int at_handle_revoke(request_rec *r)
         else {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, status, r,
                           "AT00452: cannot revoke a token: %s", err.text);
-            db_failed = at_registry_failed(status);
+            db_failed = status != APR_EACCES;
             rv = HTTP_INTERNAL_SERVER_ERROR;
         }
     }
