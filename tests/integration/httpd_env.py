@@ -44,6 +44,10 @@ DefaultRuntimeDir "{root}/logs"
     ServerLimit 2
     ThreadsPerChild 16
     MaxRequestWorkers 32
+    # below the defaults (75/250), which exceed MaxRequestWorkers here and
+    # make the idle server log AH10159 at [error] every second
+    MinSpareThreads 16
+    MaxSpareThreads 32
 </IfModule>
 <Directory "{root}/htdocs">
     Require all granted
