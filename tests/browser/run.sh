@@ -1,0 +1,25 @@
+#!/bin/sh
+# Browser tests of the console (called by tests/run): headless Debian
+# Chromium driven by playwright-core (no browser download) against a private
+# httpd with the module, its issuer and the console behind Basic auth.
+# Screenshots go to tests/artifacts/screenshots/.
+set -e
+cd "$(dirname "$0")"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+if [ ! -d node_modules/playwright-core ]; then
+    if [ -f package-lock.json ]; then
+        npm ci --no-audit --no-fund --loglevel=error
+    else
+        npm install --no-audit --no-fund --loglevel=error
+    fi
+fi
+mkdir -p ../artifacts/screenshots
+ENVFILE=$(mktemp /tmp/at-browser-env.XXXXXX)
+cleanup() {
+    /usr/bin/python3 server.py stop "$ENVFILE" || true
+    rm -f "$ENVFILE"
+}
+trap cleanup EXIT INT TERM
+/usr/bin/python3 server.py start "$ENVFILE"
+AT_BROWSER_ENV="$ENVFILE" timeout 300 node --test --test-concurrency=1 \
+    console.test.mjs
