@@ -143,7 +143,9 @@ static int check_revocation(request_rec *r, json_t *claims)
     return 0;
 }
 
-static int authenticate_bearer(request_rec *r)
+/* The whole validation; answers OK with *USER set, or the status to send
+ * (its challenge already set). */
+static int validate_bearer(request_rec *r, const char **user_out)
 {
     at_dir_conf_t *dc;
     at_srv_conf_t *sc;
@@ -160,9 +162,6 @@ static int authenticate_bearer(request_rec *r)
     at_req_t *st;
     size_t len = 0;
 
-    if (!at_is_bearer(r)) {
-        return DECLINED;
-    }
     dc = at_dir_conf(r);
     hdr_prefix = at_dir_claims_header(dc);
     if (hdr_prefix) {
@@ -266,7 +265,7 @@ static int authenticate_bearer(request_rec *r)
                              (long long)json_number_value(exp));
     }
 
-    r->user = apr_pstrdup(r->pool, user);
+    *user_out = apr_pstrdup(r->pool, user);
     st = at_req_get(r, 1);
     st->claims = jws.claims;
     at_claims_export(r, jws.claims, at_dir_claims_env(dc), hdr_prefix);
@@ -274,8 +273,61 @@ static int authenticate_bearer(request_rec *r)
                   "AT00113: token (alg %s, kid %s%s) accepted for user %s",
                   at_alg_name(jws.alg), jws.kid ? jws.kid : "(none)",
                   origin == KEYS_LOCAL ? ", this server's issuer" : "",
-                  r->user);
+                  *user_out);
     return OK;
+}
+
+/* Runs before mod_authz_core's userless pass over the Require lines, so
+ * that `Require expr` sees the claims in the environment. Only a request
+ * that carries a Bearer token is validated here; the outcome is kept and
+ * answered by authenticate_bearer. r->user stays unset until then, so
+ * that httpd's 401/403 logic for the Require lines is unchanged. */
+static int validate_early(request_rec *r)
+{
+    const char *creds, *user = NULL;
+    size_t len = 0;
+    at_req_t *st;
+    int status;
+
+    if (!at_is_bearer(r)) {
+        return DECLINED;
+    }
+    creds = apr_table_get(r->headers_in,
+                          r->proxyreq == PROXYREQ_PROXY
+                          ? "Proxy-Authorization" : "Authorization");
+    if (!creds || !bearer_token(creds, &len) || len == 0) {
+        return DECLINED;
+    }
+    status = validate_bearer(r, &user);
+    st = at_req_get(r, 1);
+    st->validated = 1;
+    st->status = status;
+    st->user = user;
+    return DECLINED;
+}
+
+static int authenticate_bearer(request_rec *r)
+{
+    at_req_t *st;
+    const char *user = NULL;
+    int status;
+
+    if (!at_is_bearer(r)) {
+        return DECLINED;
+    }
+    st = at_req_get(r, 0);
+    if (st && st->validated) {
+        status = st->status;
+        user = st->user;
+    }
+    else {
+        status = validate_bearer(r, &user);
+    }
+    if (status == OK) {
+        r->user = (char *)user;
+        r->ap_auth_type = "Bearer";     /* AUTH_TYPE for CGI */
+    }
+    return status;
 }
 
 /* A genuine CORS preflight (Fetch standard): OPTIONS carrying Origin and
@@ -312,5 +364,7 @@ void at_authn_register_hooks(apr_pool_t *p)
     /* access_checker_ex runs first-wins before authentication: OK here
      * skips both authn and every Require line for the preflight. */
     ap_hook_check_access_ex(allow_preflight, NULL, NULL, APR_HOOK_FIRST,
+                            AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_check_access_ex(validate_early, NULL, NULL, APR_HOOK_MIDDLE,
                             AP_AUTH_INTERNAL_PER_CONF);
 }

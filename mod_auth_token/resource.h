@@ -82,6 +82,9 @@ typedef struct at_req {
     json_t *claims;          /* payload of the accepted token, or NULL */
     int challenge_set;       /* we put a challenge into err_headers_out */
     int authz_passed;        /* fixups ran: every Require line held */
+    int validated;           /* the token was checked before authz */
+    int status;              /* ... with this outcome (OK or HTTP_*) */
+    const char *user;        /* ... and, when OK, this user */
 } at_req_t;
 
 /* The state of R; created (zeroed, from r->pool) when CREATE, else NULL
