@@ -146,6 +146,9 @@ at_app_t *ui_load_app(console_t *c, const char *client_id);
  * ("" or "/edit"...), the client_id %-encoded. */
 const char *ui_app_path(console_t *c, const char *client_id,
                         const char *tail);
+/* Copies each table's column headers to its cells as data-label (the
+ * narrow-screen layout shows rows as labelled cards). */
+void ui_label_tables(console_t *c, xmlDocPtr doc);
 /* Puts the CSRF token into every <form method="post"> of DOC. */
 void ui_add_csrf(console_t *c, xmlDocPtr doc);
 /* A notice at the top of MAIN ("saved", "deleted") from ?done=... */

@@ -365,6 +365,7 @@ int console_send_doc(console_t *c, int status, xmlDocPtr doc)
     const char *html;
 
     ui_add_csrf(c, doc);
+    ui_label_tables(c, doc);
     html = html_serialize(c->pool, doc, &len);
     xmlFreeDoc(doc);
     send_headers(c, status, "text/html; charset=utf-8");

@@ -140,6 +140,57 @@ static void add_csrf(console_t *c, xmlNodePtr n)
     }
 }
 
+/* Gives each body cell of TABLE the text of its column header as
+ * data-label, so that the stylesheet can show rows as labelled cards on a
+ * narrow screen. */
+static void label_table(console_t *c, xmlNodePtr table)
+{
+    const char *heads[16];
+    int nh = 0, i;
+    xmlNodePtr sec, tr, cell;
+    xmlChar *text;
+
+    for (sec = table->children; sec; sec = sec->next) {
+        if (sec->type != XML_ELEMENT_NODE)
+            continue;
+        for (tr = sec->children; tr; tr = tr->next) {
+            if (tr->type != XML_ELEMENT_NODE)
+                continue;
+            i = 0;
+            for (cell = tr->children; cell; cell = cell->next) {
+                if (cell->type != XML_ELEMENT_NODE)
+                    continue;
+                if (xmlStrEqual(sec->name, BAD_CAST "thead") && nh < 16) {
+                    text = xmlNodeGetContent(cell);
+                    heads[nh++] = apr_pstrdup(c->pool, (const char *)text);
+                    xmlFree(text);
+                }
+                else if (xmlStrEqual(cell->name, BAD_CAST "td") && i < nh) {
+                    html_attr(cell, "data-label", heads[i]);
+                }
+                i++;
+            }
+        }
+    }
+}
+
+static void label_tables(console_t *c, xmlNodePtr n)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (xmlStrEqual(n->name, BAD_CAST "table"))
+            label_table(c, n);
+        else
+            label_tables(c, n->children);
+    }
+}
+
+void ui_label_tables(console_t *c, xmlDocPtr doc)
+{
+    label_tables(c, xmlDocGetRootElement(doc));
+}
+
 void ui_add_csrf(console_t *c, xmlDocPtr doc)
 {
     if (c->csrf_token)
