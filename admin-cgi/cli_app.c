@@ -119,7 +119,7 @@ static void print_secret(cli_t *cli, const at_app_t *app, const char *secret,
 
 static int app_add(cli_t *cli, int argc, const char *const *argv)
 {
-    at_app_t app;
+    at_app_t app, *stored;
     cli_args_t args;
     at_error_t err = {{0}};
     const char *secret = NULL;
@@ -149,10 +149,14 @@ static int app_add(cli_t *cli, int argc, const char *const *argv)
     }
     rv = at_app_create(cli->reg, cli->pool, &app, cli_actor(cli), &secret,
                        &err);
+    /* Show what was stored (normalised order), not what was typed. */
+    if (rv == APR_SUCCESS) {
+        rv = at_app_get(cli->reg, cli->pool, app.client_id, &stored, &err);
+    }
     if (rv != APR_SUCCESS) {
         return cli_registry_fail(cli, rv, &err);
     }
-    print_secret(cli, &app, secret, "Application created.");
+    print_secret(cli, stored, secret, "Application created.");
     return CLI_OK;
 }
 
