@@ -16,10 +16,13 @@ fi
 mkdir -p ../artifacts/screenshots
 ENVFILE=$(mktemp /tmp/at-browser-env.XXXXXX)
 cleanup() {
-    /usr/bin/python3 server.py stop "$ENVFILE" || true
+    [ -s "$ENVFILE" ] && /usr/bin/python3 server.py stop "$ENVFILE"
     rm -f "$ENVFILE"
 }
-trap cleanup EXIT INT TERM
+trap 'cleanup; exit 1' INT TERM
 /usr/bin/python3 server.py start "$ENVFILE"
+status=0
 AT_BROWSER_ENV="$ENVFILE" timeout 300 node --test --test-concurrency=1 \
-    console.test.mjs
+    console.test.mjs || status=$?
+cleanup || status=1
+exit $status

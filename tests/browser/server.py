@@ -4,7 +4,8 @@ Reuses tests/integration/httpd_env.py.
 
     server.py start ENVFILE   starts it; writes url, operator, password,
                               root and registry to ENVFILE (JSON)
-    server.py stop ENVFILE    stops it by its pid file and removes it
+    server.py stop ENVFILE    stops it by its pid file and removes it;
+                              fails on unexpected error-log lines
 """
 import json
 import os
@@ -99,6 +100,11 @@ def stop(envfile):
     with open(os.path.join(art, "browser-httpd-error_log"), "w") as f:
         f.write(log)
     shutil.rmtree(root, ignore_errors=True)
+    # The console's own refusals (AT00805) are expected; anything else at
+    # warn or worse, or a crash, fails the run.
+    bad = env.log_problems(log, allowed=("AT00805",))
+    if bad:
+        sys.exit("unexpected error-log lines:\n" + "\n".join(bad))
 
 
 if __name__ == "__main__":
