@@ -115,20 +115,29 @@ static const char *const *const migrations[] = {
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-/* Rewords the first failed read of a file. A lock is reported as it is;
- * anything else means the file is not (or no longer) an SQLite database. */
+/* Rewords the first failed read of a file. SQLite says "file is not a
+ * database" (or "malformed") for a file that is not, or no longer, an
+ * SQLite database; a lock or a permission problem is reported as it is. */
 static apr_status_t not_sqlite(at_registry_t *reg, apr_status_t rv,
                                at_error_t *err)
 {
     char why[sizeof(err->text)];
 
-    if (rv == APR_TIMEUP || err == NULL) {
+    if (err == NULL || rv == APR_TIMEUP || rv == APR_EACCES) {
         return rv;
     }
     apr_cpystrn(why, err->text, sizeof(why));
-    at_error_set(err, "registry %s is not a usable SQLite database "
-                 "(corrupt, or another kind of file): %s", reg->where,
-                 why);
+    if (strstr(why, "not a database") || strstr(why, "malformed")
+        || strstr(why, "corrupt")) {
+        at_error_set(err, "registry %s is not a usable SQLite database "
+                     "(corrupt, or another kind of file): %s", reg->where,
+                     why);
+    }
+    else if (strstr(why, "unable to open")) {
+        at_error_set(err, "registry %s cannot be opened (check the "
+                     "permissions of the file, its -wal and -shm files and "
+                     "its directory): %s", reg->where, why);
+    }
     return APR_EGENERAL;
 }
 
