@@ -130,6 +130,35 @@ apr_status_t at_jws_verify_keys(const at_jws_t *jws,
                                 const apr_array_header_t *keys,
                                 const at_key_t **used, at_error_t *err);
 
+/* A per-process cache of tokens that parsed and verified (lib/
+ * at_jose_cache.c): a repeated token then costs neither the JSON parse nor
+ * the signature check. Claims are not cached: check them on every use.
+ * Thread-safe and never blocking (a busy slot is a miss). JSON values of a
+ * parsed or cached token are shared once put here: treat them read-only. */
+typedef struct at_jws_cache at_jws_cache_t;
+
+/* A cache of ENTRIES slots, released with P; ENTRIES 0 gives *cache NULL,
+ * which the other calls take as "no cache". */
+apr_status_t at_jws_cache_create(apr_pool_t *p, size_t entries,
+                                 at_jws_cache_t **cache);
+
+/* On a hit whose verifying key is one of KEYS, fills *jws as at_jws_parse
+ * would (its JSON values held for the life of P) and returns that key;
+ * NULL on a miss. Typical use:
+ *   used = at_jws_cache_get(c, p, tok, len, keys, &jws);
+ *   if (!used) { at_jws_parse(...); at_jws_verify_keys(..., &used, ...);
+ *                at_jws_cache_put(c, tok, len, &jws, used); }
+ *   at_claims_check(&jws, ...); */
+const at_key_t *at_jws_cache_get(at_jws_cache_t *cache, apr_pool_t *p,
+                                 const char *token, size_t len,
+                                 const apr_array_header_t *keys,
+                                 at_jws_t *jws);
+
+/* Remembers TOKEN, parsed into JWS and verified by KEY (tokens over 4 KiB
+ * are not kept). */
+void at_jws_cache_put(at_jws_cache_t *cache, const char *token, size_t len,
+                      const at_jws_t *jws, const at_key_t *key);
+
 /* Signs CLAIMS with KEY (which must have_private or be HMAC). "alg" and,
  * when the key has one, "kid" are set in a copy of HEADER (may be NULL). */
 apr_status_t at_jws_sign(apr_pool_t *p, const at_key_t *key, json_t *header,

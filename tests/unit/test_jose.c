@@ -7,6 +7,7 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 #include <apr_file_io.h>
+#include <apr_thread_proc.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -562,6 +563,161 @@ static void test_kid_selection(void)
     json_decref(claims);
 }
 
+/* Tokens signed by KEY with "sub" set to "user<i>". */
+static char *token_for(at_key_t *key, int i)
+{
+    json_t *claims = json_pack("{s:s, s:I}", "sub",
+                               apr_psprintf(pool, "user%d", i), "exp",
+                               (json_int_t)4102444800LL);
+    json_t *header = json_pack("{s:s}", "typ", "at+jwt");
+    at_error_t err;
+    char *token = NULL;
+
+    at_jws_sign(pool, key, header, claims, &token, &err);
+    json_decref(claims);
+    json_decref(header);
+    return token;
+}
+
+static void test_cache(void)
+{
+    at_key_t *key = make_key(AT_ALG_HS256, "k1");
+    at_key_t *other = make_key(AT_ALG_HS256, "k2");
+    apr_array_header_t *keys = apr_array_make(pool, 1, sizeof(at_key_t *));
+    apr_array_header_t *others = apr_array_make(pool, 1, sizeof(at_key_t *));
+    at_jws_cache_t *cache, *one;
+    char *a = token_for(key, 1), *b = token_for(key, 2), *a2;
+    apr_pool_t *req;
+    at_jws_t jws, hit;
+    at_error_t err;
+    const at_key_t *used = NULL;
+
+    APR_ARRAY_PUSH(keys, at_key_t *) = key;
+    APR_ARRAY_PUSH(others, at_key_t *) = other;
+    CHECK(at_jws_cache_create(pool, 0, &cache) == APR_SUCCESS && !cache,
+          "0 entries: no cache");
+    CHECK(at_jws_cache_get(NULL, pool, a, strlen(a), keys, &hit) == NULL,
+          "no cache: miss");
+    at_jws_cache_put(NULL, a, strlen(a), &jws, key);
+    CHECK(at_jws_cache_create(pool, 64, &cache) == APR_SUCCESS && cache,
+          "cache created");
+    CHECK(at_jws_cache_get(cache, pool, a, strlen(a), keys, &hit) == NULL,
+          "empty cache: miss");
+
+    /* Parsed in a request pool that is gone before the next hit. */
+    apr_pool_create(&req, pool);
+    at_jws_parse(req, a, strlen(a), &jws, &err);
+    at_jws_verify_keys(&jws, keys, &used, &err);
+    at_jws_cache_put(cache, a, strlen(a), &jws, used);
+    apr_pool_destroy(req);
+    apr_pool_create(&req, pool);
+    CHECK(at_jws_cache_get(cache, req, a, strlen(a), keys, &hit) == key,
+          "hit returns the verifying key");
+    at_jws_parse(req, a, strlen(a), &jws, &err);
+    CHECK(hit.alg == AT_ALG_HS256 && hit.kid && strcmp(hit.kid, "k1") == 0
+              && hit.typ && strcmp(hit.typ, "at+jwt") == 0
+              && json_equal(hit.claims, jws.claims)
+              && json_equal(hit.header, jws.header)
+              && hit.signing_input_len == jws.signing_input_len
+              && strcmp(hit.signing_input, jws.signing_input) == 0
+              && hit.sig_len == jws.sig_len
+              && memcmp(hit.sig, jws.sig, jws.sig_len) == 0,
+          "hit fills the jws as at_jws_parse does");
+    CHECK(at_jws_verify(&hit, key, &err) == APR_SUCCESS,
+          "a hit still verifies");
+    CHECK(at_jws_cache_get(cache, req, a, strlen(a), others, &hit) == NULL,
+          "a key of another location is not trusted");
+    a2 = apr_pstrdup(req, a);
+    a2[strlen(a2) - 5] ^= 1;
+    CHECK(at_jws_cache_get(cache, req, a2, strlen(a2), keys, &hit) == NULL,
+          "a changed token misses");
+    CHECK(at_jws_cache_get(cache, req, a, strlen(a) - 1, keys, &hit) == NULL,
+          "a truncated token misses");
+    apr_pool_destroy(req);
+
+    /* One slot: the newest token evicts the older. */
+    at_jws_cache_create(pool, 1, &one);
+    at_jws_parse(pool, a, strlen(a), &jws, &err);
+    at_jws_cache_put(one, a, strlen(a), &jws, key);
+    at_jws_parse(pool, b, strlen(b), &jws, &err);
+    at_jws_cache_put(one, b, strlen(b), &jws, key);
+    CHECK(at_jws_cache_get(one, pool, a, strlen(a), keys, &hit) == NULL,
+          "evicted token misses");
+    CHECK(at_jws_cache_get(one, pool, b, strlen(b), keys, &hit) == key
+              && strcmp(json_string_value(json_object_get(hit.claims, "sub")),
+                        "user2") == 0, "newest token hits");
+}
+
+/* Threads hammering a small cache: every hit must carry its own token's
+ * claims, whatever the others evict meanwhile. */
+#define CACHE_THREADS 4
+#define CACHE_TOKENS 8
+static at_jws_cache_t *shared_cache;
+static apr_array_header_t *shared_keys;
+static char *shared_tokens[CACHE_TOKENS];
+
+static void *APR_THREAD_FUNC cache_worker(apr_thread_t *t, void *data)
+{
+    long wrong = 0, i;
+    apr_pool_t *p;
+    at_jws_t jws;
+    at_error_t err;
+    const at_key_t *used;
+
+    apr_pool_create_unmanaged(&p);
+    for (i = 0; i < 20000; i++) {
+        int n = (int)((i * 7 + (long)data) % CACHE_TOKENS);
+        const char *tok = shared_tokens[n];
+        char want[16];
+
+        snprintf(want, sizeof(want), "user%d", n);
+        used = at_jws_cache_get(shared_cache, p, tok, strlen(tok),
+                                shared_keys, &jws);
+        if (used == NULL) {
+            if (at_jws_parse(p, tok, strlen(tok), &jws, &err)
+                || at_jws_verify_keys(&jws, shared_keys, &used, &err)) {
+                wrong++;
+                continue;
+            }
+            at_jws_cache_put(shared_cache, tok, strlen(tok), &jws, used);
+        }
+        if (strcmp(json_string_value(json_object_get(jws.claims, "sub")),
+                   want) != 0
+            || at_jws_verify(&jws, used, &err) != APR_SUCCESS) {
+            wrong++;
+        }
+        apr_pool_clear(p);
+    }
+    apr_pool_destroy(p);
+    /* The count travels as the thread's exit status. */
+    apr_thread_exit(t, (apr_status_t)wrong);
+    return NULL;
+}
+
+static void test_cache_threads(void)
+{
+    at_key_t *key = make_key(AT_ALG_HS256, NULL);
+    apr_thread_t *th[CACHE_THREADS];
+    apr_status_t rv;
+    long total = 0;
+    int i;
+
+    shared_keys = apr_array_make(pool, 1, sizeof(at_key_t *));
+    APR_ARRAY_PUSH(shared_keys, at_key_t *) = key;
+    for (i = 0; i < CACHE_TOKENS; i++) {
+        shared_tokens[i] = token_for(key, i);
+    }
+    at_jws_cache_create(pool, 3, &shared_cache);
+    for (i = 0; i < CACHE_THREADS; i++) {
+        apr_thread_create(&th[i], NULL, cache_worker, (void *)(long)i, pool);
+    }
+    for (i = 0; i < CACHE_THREADS; i++) {
+        apr_thread_join(&rv, th[i]);
+        total += (long)rv;
+    }
+    CHECK(total == 0, "threads saw %ld wrong answers", total);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -580,6 +736,8 @@ int main(void)
     test_key_files();
     test_jwks_rules();
     test_kid_selection();
+    test_cache();
+    test_cache_threads();
 
     EVP_PKEY_free(rsa_shared);
     EVP_PKEY_free(rsa_other);

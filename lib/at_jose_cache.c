@@ -1,0 +1,215 @@
+/* A per-process cache of tokens that parsed and verified, so that a client
+ * repeating its token (the common case: one access token serves many
+ * requests) costs neither the JSON parse nor the signature check. For HS256
+ * the parse is most of the work: jansson needs several microseconds for a
+ * typical claim set, the HMAC about one.
+ *
+ * Direct-mapped: a token's slot comes from a cheap hash of its tail (the
+ * signature), a new token evicts whatever shared its slot, so memory stays
+ * bounded and an attacker can at worst cause misses. A hit compares the
+ * whole token in constant time, so a near-miss does not tell how near it
+ * came. Each slot has its own mutex, only ever tried: a busy slot is a
+ * miss, and no request waits for another.
+ *
+ * Cached JSON values are shared between threads, so they are read-only
+ * from the moment at_jws_cache_put sees them (jansson's reference counts
+ * are atomic, and since 2.13 it dumps without marking values). */
+#include <stdlib.h>
+#include <string.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+#include <openssl/crypto.h>
+#include "at_jose_int.h"
+
+/* Bigger tokens are rare and would make the worst-case memory large. */
+#define AT_JWS_CACHE_MAX_TOKEN 4096
+/* Bytes of the token's end that choose its slot. */
+#define AT_JWS_CACHE_HASHED 48
+
+typedef struct cache_slot {
+    apr_thread_mutex_t *lock;
+    char *token;                /* malloc'd copy; NULL: empty */
+    size_t len;
+    json_t *header, *claims;    /* one reference each */
+    unsigned char *sig;         /* malloc'd */
+    size_t sig_len, signing_input_len;
+    at_alg_t alg;
+    const at_key_t *key;        /* the key that verified it */
+} cache_slot_t;
+
+struct at_jws_cache {
+    cache_slot_t *slots;
+    size_t nslots;
+};
+
+static void slot_empty(cache_slot_t *s)
+{
+    free(s->token);
+    free(s->sig);
+    json_decref(s->header);
+    json_decref(s->claims);
+    s->token = NULL;
+    s->sig = NULL;
+    s->header = s->claims = NULL;
+    s->key = NULL;
+}
+
+static apr_status_t cache_release(void *data)
+{
+    at_jws_cache_t *c = data;
+    size_t i;
+
+    for (i = 0; i < c->nslots; i++) {
+        slot_empty(&c->slots[i]);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t at_jws_cache_create(apr_pool_t *p, size_t entries,
+                                 at_jws_cache_t **cache)
+{
+    at_jws_cache_t *c;
+    apr_status_t rv;
+    size_t i;
+
+    *cache = NULL;
+    if (entries == 0) {
+        return APR_SUCCESS;
+    }
+    c = apr_pcalloc(p, sizeof(*c));
+    c->slots = apr_pcalloc(p, entries * sizeof(cache_slot_t));
+    c->nslots = entries;
+    for (i = 0; i < entries; i++) {
+        rv = apr_thread_mutex_create(&c->slots[i].lock,
+                                     APR_THREAD_MUTEX_DEFAULT, p);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    apr_pool_cleanup_register(p, c, cache_release, apr_pool_cleanup_null);
+    *cache = c;
+    return APR_SUCCESS;
+}
+
+/* FNV-1a over the token's tail and its length: the signature alone tells
+ * tokens apart, and hashing 48 bytes costs next to nothing. */
+static cache_slot_t *slot_of(const at_jws_cache_t *c, const char *token,
+                             size_t len)
+{
+    const unsigned char *s = (const unsigned char *)token;
+    size_t i = len > AT_JWS_CACHE_HASHED ? len - AT_JWS_CACHE_HASHED : 0;
+    unsigned long long h = 14695981039346656037ULL ^ len;
+
+    for (; i < len; i++) {
+        h = (h ^ s[i]) * 1099511628211ULL;
+    }
+    return &c->slots[h % c->nslots];
+}
+
+typedef struct held_json {
+    json_t *header, *claims;
+} held_json_t;
+
+static apr_status_t held_release(void *data)
+{
+    held_json_t *h = data;
+
+    json_decref(h->header);
+    json_decref(h->claims);
+    return APR_SUCCESS;
+}
+
+const at_key_t *at_jws_cache_get(at_jws_cache_t *cache, apr_pool_t *p,
+                                 const char *token, size_t len,
+                                 const apr_array_header_t *keys,
+                                 at_jws_t *jws)
+{
+    cache_slot_t *s;
+    held_json_t *held;
+    const at_key_t *key = NULL;
+    unsigned char *sig = NULL;
+    size_t si_len = 0, sig_len = 0;
+    at_alg_t alg = AT_ALG_UNKNOWN;
+    int i, member = 0;
+
+    if (cache == NULL || len == 0 || len > AT_JWS_CACHE_MAX_TOKEN) {
+        return NULL;
+    }
+    s = slot_of(cache, token, len);
+    if (apr_thread_mutex_trylock(s->lock) != APR_SUCCESS) {
+        return NULL;
+    }
+    if (s->token != NULL && s->len == len
+        && CRYPTO_memcmp(s->token, token, len) == 0) {
+        key = s->key;
+        held = apr_palloc(p, sizeof(*held));
+        held->header = json_incref(s->header);
+        held->claims = json_incref(s->claims);
+        sig = apr_pmemdup(p, s->sig, s->sig_len);
+        sig_len = s->sig_len;
+        alg = s->alg;
+        si_len = s->signing_input_len;
+    }
+    apr_thread_mutex_unlock(s->lock);
+    if (key == NULL) {
+        return NULL;
+    }
+    apr_pool_cleanup_register(p, held, held_release, apr_pool_cleanup_null);
+    for (i = 0; keys != NULL && i < keys->nelts && !member; i++) {
+        member = APR_ARRAY_IDX(keys, i, const at_key_t *) == key;
+    }
+    if (!member) {
+        /* Verified with a key of another location: not ours to trust. */
+        return NULL;
+    }
+    memset(jws, 0, sizeof(*jws));
+    jws->alg = alg;
+    jws->header = held->header;
+    jws->claims = held->claims;
+    jws->kid = json_string_value(json_object_get(jws->header, "kid"));
+    jws->typ = json_string_value(json_object_get(jws->header, "typ"));
+    jws->sig = sig;
+    jws->sig_len = sig_len;
+    jws->signing_input_len = si_len;
+    jws->signing_input = apr_pstrmemdup(p, token, si_len);
+    return key;
+}
+
+void at_jws_cache_put(at_jws_cache_t *cache, const char *token, size_t len,
+                      const at_jws_t *jws, const at_key_t *key)
+{
+    cache_slot_t *s;
+    char *copy;
+    unsigned char *sig;
+
+    if (cache == NULL || key == NULL || jws->header == NULL
+        || jws->claims == NULL || len == 0 || len > AT_JWS_CACHE_MAX_TOKEN) {
+        return;
+    }
+    copy = malloc(len);
+    sig = malloc(jws->sig_len ? jws->sig_len : 1);
+    if (copy == NULL || sig == NULL) {
+        free(copy);
+        free(sig);
+        return;
+    }
+    memcpy(copy, token, len);
+    memcpy(sig, jws->sig, jws->sig_len);
+    s = slot_of(cache, token, len);
+    if (apr_thread_mutex_trylock(s->lock) != APR_SUCCESS) {
+        free(copy);
+        free(sig);
+        return;
+    }
+    slot_empty(s);
+    s->token = copy;
+    s->len = len;
+    s->sig = sig;
+    s->sig_len = jws->sig_len;
+    s->signing_input_len = jws->signing_input_len;
+    s->alg = jws->alg;
+    s->header = json_incref(jws->header);
+    s->claims = json_incref(jws->claims);
+    s->key = key;
+    apr_thread_mutex_unlock(s->lock);
+}
