@@ -209,3 +209,43 @@ test("a POST without a valid CSRF token is refused and changes nothing",
     await page.goto(`${base}/admin/audit`);
     assert.equal(await page.getByText("forged-scope").count(), 0);
 });
+
+test("an operator revokes a refresh-token grant from the grants page",
+     async () => {
+    await page.goto(`${base}/admin/apps/new`);
+    await page.getByLabel("Name", { exact: true }).fill("nightly-batch");
+    await page.getByLabel("client_credentials").check();
+    await page.getByLabel("refresh_token").check();
+    await page.getByLabel("Refresh tokens with client credentials").check();
+    await page.getByLabel("offline_access").check();
+    await page.getByRole("button", { name: "Create application" }).click();
+    const clientId = await page.getByLabel("client_id").inputValue();
+    const secret = await page.getByLabel("Client secret").inputValue();
+    await page.getByRole("link", { name: "Back to the application" }).click();
+
+    await waitForTokenEndpoint();
+    const form = (body) => ({
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ client_id: clientId,
+                                    client_secret: secret, ...body }),
+    });
+    const tr = await fetch(`${base}/oauth/token`, form({
+        grant_type: "client_credentials", scope: "offline_access" }));
+    const tok = await tr.json();
+    assert.equal(tr.status, 200, JSON.stringify(tok));
+    assert.ok(tok.refresh_token, "no refresh token issued");
+
+    await page.getByRole("link", { name: "Grants" }).click();
+    const rows = page.locator("main table tbody tr");
+    assert.equal(await rows.count(), 1);
+    await shot("grants");
+    await rows.first().getByRole("button", { name: "Revoke grant" }).click();
+    await page.getByText("The grant was revoked.").waitFor();
+    await page.getByText("This application has no active refresh-token grant.")
+        .waitFor();
+    const again = await fetch(`${base}/oauth/token`, form({
+        grant_type: "refresh_token", refresh_token: tok.refresh_token }));
+    assert.equal(again.status, 400);
+    assert.equal((await again.json()).error, "invalid_grant");
+});
