@@ -87,8 +87,22 @@ static const char *claim_text(apr_pool_t *p, json_t *v)
 {
     char *dump, *copy;
 
-    if (json_is_string(v)) {
+    /* The common scalars without json_dumps's malloc/free round trip,
+     * which under many threads mostly waits for malloc's arena locks. */
+    switch (json_typeof(v)) {
+    case JSON_STRING:
         return json_string_value(v);
+    case JSON_INTEGER:
+        return apr_psprintf(p, "%" APR_INT64_T_FMT,
+                            (apr_int64_t)json_integer_value(v));
+    case JSON_TRUE:
+        return "true";
+    case JSON_FALSE:
+        return "false";
+    case JSON_NULL:
+        return "null";
+    default:
+        break;
     }
     dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!dump) {
