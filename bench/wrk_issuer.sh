@@ -82,8 +82,8 @@ DefaultRuntimeDir "$ROOT/logs"
 LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
 LoadModule authn_core_module $MODDIR/mod_authn_core.so
 LoadModule authz_core_module $MODDIR/mod_authz_core.so
+LoadModule authz_user_module $MODDIR/mod_authz_user.so
 LoadModule mime_module $MODDIR/mod_mime.so
-LoadModule unixd_module $MODDIR/mod_unixd.so
 LoadModule auth_token_module $MODULE
 # One process on one core: every worker shares the revocation cache and
 # the registry connection pool, as they would on a real server.
@@ -94,6 +94,9 @@ MaxRequestWorkers 32
 KeepAliveTimeout 30
 MaxKeepAliveRequests 0
 TypesConfig /etc/mime.types
+<Directory />
+    AllowOverride None
+</Directory>
 <Directory "$ROOT/htdocs">
     Require all granted
 </Directory>

@@ -8,6 +8,8 @@
  * one party every such token is certainly meant for. */
 #include <string.h>
 
+#include <openssl/rand.h>
+
 #include "httpd.h"
 #include "http_log.h"
 #include "apr_strings.h"
@@ -40,7 +42,7 @@ static json_t *audience(const at_app_t *app, const char *issuer)
     return arr;
 }
 
-apr_status_t at_access_mint(request_rec *r, at_registry_t *reg,
+apr_status_t at_access_mint(request_rec *r, at_conn_t *conn,
                             const at_app_t *app, const char *subject,
                             const char *scope, long lifetime,
                             const char **token, int *db_failed)
@@ -62,11 +64,11 @@ apr_status_t at_access_mint(request_rec *r, at_registry_t *reg,
                       "AuthTokenIssuerName and AuthTokenSigningKey");
         return APR_EINVAL;
     }
-    rv = apr_generate_random_bytes(raw, sizeof(raw));
-    if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+    /* OpenSSL's DRBG: no system call per token, unlike APR's. */
+    if (RAND_bytes(raw, sizeof(raw)) != 1) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "AT00431: no random bytes for a jti");
-        return rv;
+        return APR_EGENERAL;
     }
     jti = at_b64url_encode(r->pool, raw, sizeof(raw));
 
@@ -94,8 +96,10 @@ apr_status_t at_access_mint(request_rec *r, at_registry_t *reg,
     }
     /* Recorded so that revocation can tell our jtis from made-up ones and
      * revoke-by-client can name them. */
-    rv = at_jti_record(reg, r->pool, jti, app->client_id, now + lifetime,
-                       &err);
+    at_issuer_write_begin(conn);
+    rv = at_jti_record(at_conn_registry(conn), r->pool, jti, app->client_id,
+                       now + lifetime, &err);
+    at_issuer_write_end(conn);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                       "AT00433: cannot record an issued jti: %s", err.text);

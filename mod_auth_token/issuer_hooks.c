@@ -25,6 +25,7 @@
 #include "apr_hash.h"
 #include "apr_reslist.h"
 #include "apr_strings.h"
+#include "apr_thread_mutex.h"
 
 #include "mod_auth_token.h"
 #include "issuer.h"
@@ -43,6 +44,7 @@ typedef struct registry_state {
     const char *params;
     apr_reslist_t *conns;
     at_revcache_t *revcache;
+    apr_thread_mutex_t *write_lock;
 } registry_state_t;
 
 struct at_conn {
@@ -254,6 +256,8 @@ static void issuer_child_init(apr_pool_t *pchild, server_rec *main_s)
             continue;
         }
         apr_reslist_timeout_set(state->conns, CONN_WAIT);
+        apr_thread_mutex_create(&state->write_lock, APR_THREAD_MUTEX_DEFAULT,
+                                pchild);
         state->revcache = at_revcache_create(pchild);
         apr_hash_set(registries, key, APR_HASH_KEY_STRING, state);
     }
@@ -307,6 +311,20 @@ void at_issuer_release(at_conn_t *c, int failed)
     }
     else {
         apr_reslist_release(c->state->conns, c);
+    }
+}
+
+void at_issuer_write_begin(at_conn_t *c)
+{
+    if (c->state->write_lock) {
+        apr_thread_mutex_lock(c->state->write_lock);
+    }
+}
+
+void at_issuer_write_end(at_conn_t *c)
+{
+    if (c->state->write_lock) {
+        apr_thread_mutex_unlock(c->state->write_lock);
     }
 }
 

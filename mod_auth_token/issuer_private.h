@@ -31,6 +31,13 @@ at_conn_t *at_issuer_acquire(request_rec *r);
 at_registry_t *at_conn_registry(at_conn_t *c);
 void at_issuer_release(at_conn_t *c, int failed);
 
+/* Serialise this process's writes to the registry. SQLite admits one
+ * writer at a time and makes the others sleep and retry (milliseconds
+ * each); threads of one process queue far cheaper on a mutex. Held only
+ * around one registry call, never while waiting for anything else. */
+void at_issuer_write_begin(at_conn_t *c);
+void at_issuer_write_end(at_conn_t *c);
+
 /* 1 when STATUS from a registry call means the database itself failed
  * (as opposed to "not found", "refused", "duplicate", "wrong secret"). */
 int at_registry_failed(apr_status_t status);
@@ -130,7 +137,7 @@ typedef struct at_access {
  * SUBJECT with SCOPE (space separated, may be empty) valid LIFETIME
  * seconds, and records its jti. APR_SUCCESS with *token set; otherwise the
  * reason is logged and *db_failed set when the database failed. */
-apr_status_t at_access_mint(request_rec *r, at_registry_t *reg,
+apr_status_t at_access_mint(request_rec *r, at_conn_t *conn,
                             const at_app_t *app, const char *subject,
                             const char *scope, long lifetime,
                             const char **token, int *db_failed);

@@ -104,7 +104,7 @@ static apr_array_header_t *grant_scope(request_rec *r, const at_app_t *app,
     return granted;
 }
 
-static int client_credentials(request_rec *r, at_registry_t *reg,
+static int client_credentials(request_rec *r, at_conn_t *conn,
                               at_form_t *form, const at_app_t *app,
                               int *db_failed)
 {
@@ -130,16 +130,18 @@ static int client_credentials(request_rec *r, at_registry_t *reg,
                                      problem);
     }
     scope = at_scope_join(r->pool, granted);
-    if (at_access_mint(r, reg, app, app->client_id, scope, lifetime, &access,
+    if (at_access_mint(r, conn, app, app->client_id, scope, lifetime, &access,
                        db_failed)
         != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (at_scope_has(granted, OFFLINE_ACCESS)) {
         err.text[0] = '\0';
-        rv = at_refresh_issue(reg, r->pool, app->client_id, app->client_id,
-                              scope, refresh_lifetime(r, app), &refresh,
-                              &err);
+        at_issuer_write_begin(conn);
+        rv = at_refresh_issue(at_conn_registry(conn), r->pool,
+                              app->client_id, app->client_id, scope,
+                              refresh_lifetime(r, app), &refresh, &err);
+        at_issuer_write_end(conn);
         if (rv != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                           "AT00440: cannot issue a refresh token: %s",
@@ -188,7 +190,7 @@ static apr_array_header_t *refresh_scope(request_rec *r, const at_app_t *app,
     return granted;
 }
 
-static int refresh_token(request_rec *r, at_registry_t *reg,
+static int refresh_token(request_rec *r, at_conn_t *conn,
                          at_form_t *form, const at_app_t *app,
                          int *db_failed)
 {
@@ -213,7 +215,8 @@ static int refresh_token(request_rec *r, at_registry_t *reg,
     /* A look first, for the family's scope: a request for more than it
      * holds is refused without consuming the token. */
     err.text[0] = '\0';
-    rv = at_refresh_lookup(reg, r->pool, token, &info, &err);
+    rv = at_refresh_lookup(at_conn_registry(conn), r->pool, token, &info,
+                           &err);
     if (rv == APR_SUCCESS && strcmp(info->client_id, app->client_id) != 0) {
         rv = APR_NOTFOUND;
     }
@@ -235,8 +238,11 @@ static int refresh_token(request_rec *r, at_registry_t *reg,
                                      problem);
     }
 
-    rv = at_refresh_rotate(reg, r->pool, token, app->client_id,
-                           refresh_lifetime(r, app), &next, &info, &err);
+    at_issuer_write_begin(conn);
+    rv = at_refresh_rotate(at_conn_registry(conn), r->pool, token,
+                           app->client_id, refresh_lifetime(r, app), &next,
+                           &info, &err);
+    at_issuer_write_end(conn);
     if (rv == APR_EACCES) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "AT00443: refresh token of %s used twice: its family "
@@ -256,7 +262,7 @@ static int refresh_token(request_rec *r, at_registry_t *reg,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     scope = at_scope_join(r->pool, granted);
-    if (at_access_mint(r, reg, app, info->subject ? info->subject
+    if (at_access_mint(r, conn, app, info->subject ? info->subject
                                                   : app->client_id,
                        scope, lifetime, &access, db_failed)
         != APR_SUCCESS) {
@@ -292,12 +298,11 @@ int at_handle_token(request_rec *r)
                                 &db_failed);
     if (rv == AT_CONTINUE) {
         if (strcmp(grant, "client_credentials") == 0) {
-            rv = client_credentials(r, at_conn_registry(conn), form,
-                                    client->app, &db_failed);
+            rv = client_credentials(r, conn, form, client->app,
+                                    &db_failed);
         }
         else if (strcmp(grant, "refresh_token") == 0) {
-            rv = refresh_token(r, at_conn_registry(conn), form, client->app,
-                               &db_failed);
+            rv = refresh_token(r, conn, form, client->app, &db_failed);
         }
         else {
             rv = at_issuer_oauth_error(r, HTTP_BAD_REQUEST,
