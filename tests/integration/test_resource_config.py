@@ -105,6 +105,12 @@ BAD = [
      "<VirtualHost 127.0.0.2:{port}>\n    ServerName other.test\n"
      "    <Location /x>\n    AuthType  Bearer\n    Require valid-user\n"
      "    </Location>\n</VirtualHost>\n", "AuthType  Bearer", ["AT00010"]),
+    ("no-key-ifmodule", "<Location /api>\n    <IfModule auth_token_module>"
+     "\n    AuthType Bearer\n    </IfModule>\n    Require valid-user\n"
+     "</Location>\n", "AuthType Bearer", ["AT00010"]),
+    ("no-key-quoted", bearer("AuthName x").replace("AuthType Bearer",
+                                                   'AuthType "Bearer"'),
+     "AuthType", ["AT00010"]),
     ("local-no-issuer", bearer("AuthTokenVerifyLocal On"),
      "VerifyLocal", ["AT00011", "AuthTokenIssuerName",
                      "AuthTokenSigningKey"]),
@@ -198,6 +204,11 @@ class TestConfigErrors:
          "AuthTokenEndpointURL token https://auth.example.com/t\n"
          "AuthTokenAccessLifetime 300\nAuthTokenRefreshLifetime 86400\n"
          "AuthTokenVerifyCache Off\n"),
+        ("key-ifmodule", "<Location /api>\n    <IfModule auth_token_module>"
+         "\n    " + KEY + "\n    </IfModule>\n    AuthType Bearer\n"
+         "    Require valid-user\n</Location>\n"),
+        ("key-quoted-bearer", bearer(KEY).replace("AuthType Bearer",
+                                                  'AuthType "bearer"')),
         ("no-bearer", "<Location /x>\n    AuthType Basic\n"
          "    Require valid-user\n</Location>\n"),
     ]
@@ -292,3 +303,78 @@ Alias /off {root}/htdocs/api
         r = httpd.get("/off/data.txt", token=self.local())
         assert r.status_code == 401
         assert time.time()  # nothing else to wait for
+
+
+class TestMerge:
+    """Nested sections: what the inner one sets wins, the rest is
+    inherited; lists are replaced; the parent is never changed by a
+    child."""
+    CONF = """
+<Location /api>
+    AuthType Bearer
+    AuthName parent
+    AuthTokenVerifyKey HS256 {root}/keys/hs256.key
+    AuthTokenIssuer https://auth.example.com
+    AuthTokenAudience orders-api
+    AuthTokenLeeway 0
+    AuthTokenUserClaim email
+    AuthTokenRequireTyp at+jwt
+    Header always set X-User "expr=%{REMOTE_USER}"
+    Require valid-user
+</Location>
+<Location /api/child>
+    AuthName child
+    AuthTokenVerifyKey ES256 {root}/keys/ec256.pub
+    AuthTokenAudience billing
+    AuthTokenUserClaim sub
+</Location>
+"""
+    ALLOWED_LOG_IDS = AUTHZ_LOG_IDS
+
+    @classmethod
+    def setup_env(cls, env):
+        write_keys(env)
+        env.write_file("htdocs/api/child/data.txt", "child\n")
+
+    def tok(self, alg="HS256", **over):
+        c = dict({"email": "e@example.com"}, **over)
+        return mint(alg, headers={"typ": "at+jwt"}, **c)
+
+    def test_merge_530_01(self, httpd):
+        r = httpd.get("/api/data.txt", token=self.tok())
+        assert r.status_code == 200
+        assert r.headers["X-User"] == "e@example.com"
+
+    def test_merge_530_02(self, httpd):
+        """The child's keys replace the parent's."""
+        r = httpd.get("/api/child/data.txt",
+                      token=self.tok("ES256", aud="billing"))
+        assert r.status_code == 200
+        assert r.headers["X-User"] == "alice"
+        r = httpd.get("/api/child/data.txt", token=self.tok(aud="billing"))
+        assert r.status_code == 401
+
+    @pytest.mark.parametrize("over,status", [
+        ({"aud": "orders-api"}, 401),          # audiences replaced
+        ({"aud": "billing", "iss": "https://x.example"}, 401),  # inherited
+        ({"aud": "billing", "exp": -5}, 401),  # leeway 0 inherited
+    ])
+    def test_merge_530_03(self, httpd, over, status):
+        if over.get("exp"):
+            over["exp"] = int(time.time()) + over["exp"]
+        r = httpd.get("/api/child/data.txt", token=self.tok("ES256", **over))
+        assert r.status_code == status
+
+    def test_merge_530_04(self, httpd):
+        """typ rule inherited; the realm is the child's."""
+        tok = mint("ES256", headers={"typ": "JWT"}, aud="billing")
+        r = httpd.get("/api/child/data.txt", token=tok)
+        assert r.status_code == 401
+        assert auth_params(challenge(r))["realm"] == "child"
+
+    def test_merge_530_05(self, httpd):
+        """The parent is unchanged by its child."""
+        r = httpd.get("/api/data.txt", token=self.tok("ES256"))
+        assert r.status_code == 401
+        r = httpd.get("/api/data.txt", token=self.tok(aud="billing"))
+        assert r.status_code == 401
