@@ -247,7 +247,7 @@ static int app_update(cli_t *cli, int argc, const char *const *argv)
     const char *cid;
     cli_args_t args;
     at_error_t err = {{0}};
-    at_app_t *app;
+    at_app_t *app, scratch;
     apr_status_t rv;
     int rc;
 
@@ -261,7 +261,10 @@ static int app_update(cli_t *cli, int argc, const char *const *argv)
                         "option to change");
     }
     cid = APR_ARRAY_IDX(args.words, 0, const char *);
-    if ((rc = cli_open(cli))) {
+    /* Usage errors in the values (a lifetime that is not a number) are
+     * found on a scratch copy before the registry is even opened. */
+    memset(&scratch, 0, sizeof(scratch));
+    if ((rc = apply_options(cli, &args, &scratch)) || (rc = cli_open(cli))) {
         return rc;
     }
     rv = at_app_get(cli->reg, cli->pool, cid, &app, &err);

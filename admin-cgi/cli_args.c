@@ -80,10 +80,8 @@ int cli_parse(cli_t *cli, int argc, const char *const *argv,
                 only_words = 1;
                 continue;
             }
-            if (!only_words && a[0] == '-' && a[1] != '\0') {
-                return cli_fail(cli, CLI_USAGE, "unknown option \"%.60s\" "
-                                "(options are --long-names)", a);
-            }
+            /* Only long options exist, so "-x..." is a word: a client_id
+             * or jti may well start with '-' (base64url). */
             APR_ARRAY_PUSH(args->words, const char *) = a;
             continue;
         }

@@ -46,15 +46,22 @@ long long at_reg_atoll(const char *s, long long deflt)
     return s ? strtoll(s, NULL, 10) : deflt;
 }
 
+/* Identifiers start with a letter or digit: one starting with '-' would
+ * read as an option on command lines (ours and everyone's scripts). The
+ * redraw costs a little entropy of the first character only. */
 apr_status_t at_reg_random_id(apr_pool_t *p, const char **id)
 {
     unsigned char raw[16];
+    const char *s;
 
-    if (RAND_bytes(raw, sizeof(raw)) != 1) {
-        return APR_EGENERAL;
-    }
-    *id = apr_pencode_base64(p, (const char *)raw, sizeof(raw),
-                             APR_ENCODE_BASE64URL, NULL);
+    do {
+        if (RAND_bytes(raw, sizeof(raw)) != 1) {
+            return APR_EGENERAL;
+        }
+        s = apr_pencode_base64(p, (const char *)raw, sizeof(raw),
+                               APR_ENCODE_BASE64URL, NULL);
+    } while (s[0] == '-' || s[0] == '_');
+    *id = s;
     return APR_SUCCESS;
 }
 
@@ -155,6 +162,23 @@ static const char **db_args(apr_pool_t *p, const char *sql, int *nargs,
     return args;
 }
 
+/* SQLite's legacy prepare (the driver's) never recompiles a statement:
+ * after a schema change by another connection (a migration, a VACUUM) every
+ * cached statement fails with "database schema has changed" for good. Such
+ * a failure empties the cache (the stale statements stay allocated until
+ * the connection closes: schema changes are rare) so that the statement is
+ * prepared afresh; outside a transaction the call is then retried once. */
+static int schema_changed(at_registry_t *reg, int rc)
+{
+    const char *msg = apr_dbd_error(reg->driver, reg->handle, rc);
+
+    if (msg && strstr(msg, "schema has changed") && reg->stmts) {
+        reg->stmts = apr_hash_make(reg->pool);
+        return 1;
+    }
+    return 0;
+}
+
 apr_status_t at_reg_exec(at_registry_t *reg, apr_pool_t *p, at_error_t *err,
                          int *nrows, const char *sql, ...)
 {
@@ -162,24 +186,29 @@ apr_status_t at_reg_exec(at_registry_t *reg, apr_pool_t *p, at_error_t *err,
     const char **args;
     apr_status_t rv;
     va_list ap;
-    int nargs, rows = 0, rc;
+    int nargs, rows = 0, rc, attempt;
 
     if (reg->readonly) {
         at_error_set(err, "registry %s is read-only (the file is not "
                      "writable by this user)", reg->where);
         return APR_EACCES;
     }
-    rv = db_statement(reg, sql, &stmt, err);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
     va_start(ap, sql);
     args = db_args(p, sql, &nargs, ap);
     va_end(ap);
-    rc = apr_dbd_pquery(reg->driver, p, reg->handle, &rows, stmt, nargs,
-                        args);
-    if (rc != 0) {
-        return db_failure(reg, rc, err);
+    for (attempt = 0;; attempt++) {
+        rv = db_statement(reg, sql, &stmt, err);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        rc = apr_dbd_pquery(reg->driver, p, reg->handle, &rows, stmt, nargs,
+                            args);
+        if (rc == 0) {
+            break;
+        }
+        if (!schema_changed(reg, rc) || reg->trans || attempt > 0) {
+            return db_failure(reg, rc, err);
+        }
     }
     if (nrows) {
         *nrows = rows;
@@ -196,17 +225,23 @@ static apr_status_t db_select_v(at_registry_t *reg, apr_pool_t *p,
     apr_dbd_row_t *row = NULL;
     const char **args;
     apr_status_t rv;
-    int nargs, rc, n, i;
+    int nargs, rc, n, i, attempt;
 
-    rv = db_statement(reg, sql, &stmt, err);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
     args = db_args(p, sql, &nargs, ap);
-    rc = apr_dbd_pselect(reg->driver, p, reg->handle, &res, stmt, 0, nargs,
-                         args);
-    if (rc != 0) {
-        return db_failure(reg, rc, err);
+    for (attempt = 0;; attempt++) {
+        rv = db_statement(reg, sql, &stmt, err);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        res = NULL;
+        rc = apr_dbd_pselect(reg->driver, p, reg->handle, &res, stmt, 0,
+                             nargs, args);
+        if (rc == 0) {
+            break;
+        }
+        if (!schema_changed(reg, rc) || reg->trans || attempt > 0) {
+            return db_failure(reg, rc, err);
+        }
     }
     n = apr_dbd_num_cols(reg->driver, res);
     *rows = apr_array_make(p, 8, sizeof(const char **));
@@ -266,6 +301,17 @@ apr_status_t at_reg_begin(at_registry_t *reg, apr_pool_t *p, at_error_t *err)
         at_error_set(err, "registry %s is read-only (the file is not "
                      "writable by this user)", reg->where);
         return APR_EACCES;
+    }
+    /* A failure inside a transaction cannot be retried (the driver skips
+     * every later statement), so make sure the cache is current first: a
+     * schema change shows here, outside the transaction, and is absorbed. */
+    if (reg->stmts && strcmp(reg->driver_name, "sqlite3") == 0) {
+        apr_array_header_t *rows;
+        apr_status_t rv = at_reg_select(reg, p, err, &rows, NULL,
+                                        "PRAGMA schema_version");
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
     }
     reg->trans = NULL;
     rc = apr_dbd_transaction_start(reg->driver, p, reg->handle, &reg->trans);

@@ -396,7 +396,31 @@ class TestRefused:
         assert_refused(reg, "app", "rotate-secret", cid, status=1,
                        message="public")
 
-    def test_cli_002_08_no_registry(self):
+    def test_cli_002_08_usage_error_creates_nothing(self, pubdir):
+        path = pubdir / "never.db"
+        for args in (["app", "update", "x", "--access-lifetime", "soon"],
+                     ["app", "add", "--name", "x", "--refresh-lifetime", "-1"],
+                     ["token", "revoke"], ["scope", "add"]):
+            r = run(path, *args)
+            assert r.returncode == 2 and len(r.stderr.splitlines()) == 1
+        assert not path.exists()
+
+    def test_cli_002_09_global_options_after_command(self, reg, app):
+        r = subprocess.run([TOKEN_ADMIN, "app", "list", "--json",
+                            "--registry", str(reg)], capture_output=True,
+                           text=True)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)[0]["client_id"] == app["client_id"]
+
+    def test_cli_002_10_dash_client_id(self, reg, app):
+        # Older or imported ids may start with '-': still a CLIENT_ID.
+        sql(reg, "INSERT INTO applications (client_id, name, type, created, "
+            "updated) VALUES ('-dash', 'dashed', 'confidential', 1, 1)")
+        assert ok_json(reg, "app", "show", "-dash")["name"] == "dashed"
+        ok(reg, "app", "update", "-dash", "--description", "d")
+        assert_refused(reg, "app", "show", "-nope", status=1)
+
+    def test_cli_002_11_no_registry(self):
         r = run(None, "app", "list")
         assert r.returncode == 2
         assert r.stderr.startswith("token-admin: ") and \

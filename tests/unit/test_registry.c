@@ -515,6 +515,78 @@ static void test_revocation(at_registry_t *reg, const char *cid)
               == APR_SUCCESS, "scope free after app delete: %s", err.text);
 }
 
+/* A step failing in the middle of a multi-step change (forced with a
+ * trigger added by another connection, which also changes the schema under
+ * the connection's cached statements) leaves nothing of the change. */
+static void test_rollback(const char *file)
+{
+    at_registry_t *reg;
+    at_app_t *app, *got;
+    apr_array_header_t *apps, *scopes, *users;
+    const char *sec, *cid;
+    at_error_t err;
+    apr_status_t rv;
+    int total, audits;
+
+    at_registry_open(pool, "sqlite3", file, &reg, &err);
+    CHECK(at_scope_add(reg, pool, "ok", NULL, "x", &err) == APR_SUCCESS,
+          "setup scope: %s", err.text);
+    CHECK(at_scope_add(reg, pool, "trap", NULL, "x", &err) == APR_SUCCESS,
+          "setup trap: %s", err.text);
+    app = new_app("first");
+    app->scopes = list_of("ok", NULL);
+    CHECK(at_app_create(reg, pool, app, "x", &sec, &err) == APR_SUCCESS,
+          "setup app: %s", err.text);
+    cid = app->client_id;
+    audits = audit_count(reg);
+
+    CHECK(raw_sql(file, "CREATE TRIGGER trap BEFORE INSERT ON app_scopes"
+                        " WHEN NEW.scope = 'trap'"
+                        " BEGIN SELECT RAISE(ABORT, 'trapped'); END") == 0,
+          "trigger");
+    CHECK(raw_sql(file, "CREATE TRIGGER trap_audit BEFORE INSERT ON audit"
+                        " WHEN NEW.action = 'scope.delete'"
+                        " BEGIN SELECT RAISE(ABORT, 'trapped'); END") == 0,
+          "audit trigger");
+
+    /* Cached statements still work after the schema changed. */
+    rv = at_scope_list(reg, pool, &scopes, &err);
+    CHECK(rv == APR_SUCCESS && scopes->nelts == 3, "list after schema "
+          "change: %s", err.text);
+
+    /* Create: application row and first scope written, then the trap. */
+    app = new_app("second");
+    app->scopes = list_of("ok", "trap");
+    rv = at_app_create(reg, pool, app, "x", &sec, &err);
+    CHECK(rv != APR_SUCCESS && strstr(err.text, "trapped"), "create "
+          "trapped: %d %s", rv, err.text);
+    rv = at_app_list(reg, pool, NULL, 0, 0, &apps, &total, &err);
+    CHECK(rv == APR_SUCCESS && total == 1, "no half-created app: %d", total);
+
+    /* Update: row updated and old scopes deleted, then the trap. */
+    at_app_get(reg, pool, cid, &got, &err);
+    got->description = "changed";
+    got->scopes = list_of("trap", NULL);
+    rv = at_app_update(reg, pool, got, "x", &err);
+    CHECK(rv != APR_SUCCESS, "update trapped");
+    at_app_get(reg, pool, cid, &got, &err);
+    CHECK(strcmp(got->description, "") == 0 && got->scopes->nelts == 1
+              && strcmp(APR_ARRAY_IDX(got->scopes, 0, const char *), "ok")
+                     == 0, "update rolled back: %s", got->description);
+
+    /* Delete whose audit row fails: the scope stays. */
+    rv = at_scope_delete(reg, pool, "trap", "x", &users, &err);
+    CHECK(rv != APR_SUCCESS, "delete trapped by its audit row");
+    rv = at_scope_list(reg, pool, &scopes, &err);
+    CHECK(rv == APR_SUCCESS && scopes->nelts == 3, "scope still there");
+    CHECK(audit_count(reg) == audits, "no audit rows from failed changes");
+
+    /* And the connection is still fine for the next change. */
+    CHECK(at_scope_add(reg, pool, "after", NULL, "x", &err) == APR_SUCCESS,
+          "after failures: %s", err.text);
+    at_registry_close(reg);
+}
+
 /* A second connection holding the write lock: a change gives up with a
  * clear error and writes nothing; reads still work (WAL). */
 static void test_locked(const char *file)
@@ -659,6 +731,7 @@ int main(void)
     test_race(file, cid);
     test_revocation(reg, cid);
     at_registry_close(reg);
+    test_rollback(path_of("rollback.db"));
     test_locked(path_of("locked.db"));
     {
         char cmd[200];
