@@ -75,6 +75,7 @@ int at_handle_revoke(request_rec *r)
                                 &db_failed);
     if (rv == AT_CONTINUE) {
         err.text[0] = '\0';
+        at_issuer_write_begin(conn);
         if (looks_like_jwt(token)) {
             status = revoke_access(r, at_conn_registry(conn), token,
                                    client->app, &err);
@@ -84,6 +85,7 @@ int at_handle_revoke(request_rec *r)
                                        client->app->client_id,
                                        client->app->client_id, &err);
         }
+        at_issuer_write_end(conn);
         /* Only "nothing of yours to revoke" is an answer of 200: a
          * read-only registry (APR_EACCES here) must not pass for one. */
         if (status == APR_SUCCESS || status == APR_NOTFOUND

@@ -112,20 +112,30 @@ if ! admin scope list | grep -q "orders:read"; then
 fi
 if [ ! -s "$CLIENT_FILE" ] || ! admin app show "$(head -1 "$CLIENT_FILE")" \
         >/dev/null 2>&1; then
-    # A leftover application of the same name from an earlier run whose
-    # secret was lost cannot be used: give it a new secret instead.
-    OUT=$(admin --json app add --name demo-client \
-          --description "the demo's service client" \
-          --grant client_credentials,refresh_token --scope orders:read \
-          --audience orders-api --offline-client-credentials)
+    EXISTING=$(admin --json app list | python3 -c '
+import json, sys
+for app in json.load(sys.stdin):
+    if app["name"] == "demo-client":
+        print(app["client_id"])
+')
+    if [ -n "$EXISTING" ]; then
+        # Registered by an earlier run whose note of the secret is gone:
+        # the secret was shown once, so give the application a new one.
+        OUT=$(admin --json app rotate-secret "$EXISTING")
+    else
+        OUT=$(admin --json app add --name demo-client \
+              --description "the demo's service client" \
+              --grant client_credentials,refresh_token --scope orders:read \
+              --audience orders-api --offline-client-credentials)
+    fi
+    umask 077
     printf '%s' "$OUT" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-app = d.get("app", d)
-print(d.get("client_id") or app["client_id"])
-print(d.get("client_secret") or d.get("secret") or app.get("client_secret"))
+print(d["client_id"])
+print(d["client_secret"])
 ' > "$CLIENT_FILE"
-    chmod 600 "$CLIENT_FILE"
+    umask 022
 fi
 CLIENT_ID=$(sed -n 1p "$CLIENT_FILE")
 CLIENT_SECRET=$(sed -n 2p "$CLIENT_FILE")
