@@ -2,6 +2,7 @@
  * typ) and the lookups behind Require token-claim / token-scope. Error
  * texts name the rule, never the token's values. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <apr_strings.h>
@@ -194,6 +195,26 @@ apr_status_t at_claims_check(const at_jws_t *jws, const at_claim_rules_t *rules,
         }
     }
     return APR_SUCCESS;
+}
+
+const char *at_claim_user(apr_pool_t *p, json_t *claims, const char *name)
+{
+    json_t *v = json_object_get(claims, name);
+    char *text, *copy;
+
+    if (json_is_string(v)) {
+        return json_string_length(v) > 0 ? json_string_value(v) : NULL;
+    }
+    if (!json_is_number(v)) {
+        return NULL;
+    }
+    text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    if (text == NULL) {
+        return NULL;
+    }
+    copy = apr_pstrdup(p, text);
+    free(text);
+    return copy;
 }
 
 json_t *at_claim_lookup(json_t *claims, const char *path)

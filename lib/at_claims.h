@@ -22,6 +22,11 @@ typedef struct at_claim_rules {
 apr_status_t at_claims_check(const at_jws_t *jws, const at_claim_rules_t *rules,
                              long long now, at_error_t *err);
 
+/* The user name claim NAME gives, as at_claims_check accepts it: a
+ * non-empty string as it is, a number as its JSON text (in P); NULL for
+ * anything else. */
+const char *at_claim_user(apr_pool_t *p, json_t *claims, const char *name);
+
 /* The value at a dotted path ("realm_access.roles") in an object, or NULL. */
 json_t *at_claim_lookup(json_t *claims, const char *path);
 

@@ -199,6 +199,25 @@ static void test_user_claim(void)
     BAD(&email, NULL, "user claim missing", "{\"exp\":%lld,\"sub\":\"a\"}", e);
 }
 
+static void test_claim_user(void)
+{
+    json_t *c = json_loads("{\"s\":\"alice\",\"n\":42,\"r\":1.5,"
+                           "\"e\":\"\",\"b\":true,\"a\":[\"x\"]}", 0, NULL);
+    const char *u;
+
+    CHECK((u = at_claim_user(pool, c, "s")) && strcmp(u, "alice") == 0,
+          "string user");
+    CHECK((u = at_claim_user(pool, c, "n")) && strcmp(u, "42") == 0,
+          "number user as text");
+    CHECK((u = at_claim_user(pool, c, "r")) && strcmp(u, "1.5") == 0,
+          "real user as text");
+    CHECK(!at_claim_user(pool, c, "e") && !at_claim_user(pool, c, "b")
+              && !at_claim_user(pool, c, "a")
+              && !at_claim_user(pool, c, "missing"),
+          "no user from empty, bool, array, absent");
+    json_decref(c);
+}
+
 static void test_errors_are_safe(void)
 {
     at_claim_rules_t r = {list("https://a.example", NULL), list("api", NULL),
@@ -326,6 +345,7 @@ int main(void)
     test_iss_aud();
     test_typ();
     test_user_claim();
+    test_claim_user();
     test_errors_are_safe();
     test_lookup_and_match();
     test_scopes();
