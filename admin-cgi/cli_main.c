@@ -150,8 +150,8 @@ int cli_main(apr_pool_t *p, int argc, const char *const *argv)
         }
     }
     if (i >= argc) {
-        fputs(usage_text, stderr);
-        return CLI_USAGE;
+        return cli_fail(&cli, CLI_USAGE, "no command given (see token-admin "
+                        "--help)");
     }
     if (strcmp(argv[i], "help") == 0 || strcmp(argv[i], "-h") == 0) {
         fputs(usage_text, stdout);
