@@ -27,12 +27,20 @@ static apr_array_header_t *corpus_keys(void)
         const char *kid;
     } files[] = {
         {"hs256.secret", AT_ALG_HS256, "hs256"},
+        {"hs384.secret", AT_ALG_HS384, "hs384"},
+        {"hs512.secret", AT_ALG_HS512, "hs512"},
         {"rs256.pub.pem", AT_ALG_RS256, "rs256"},
+        {"rs256.pub.pem", AT_ALG_RS384, "rs384"},
+        {"rs256.pub.pem", AT_ALG_RS512, "rs512"},
         {"ps256.pub.pem", AT_ALG_PS256, "ps256"},
+        {"ps256.pub.pem", AT_ALG_PS384, "ps384"},
+        {"ps256.pub.pem", AT_ALG_PS512, "ps512"},
         {"es256.pub.pem", AT_ALG_ES256, "es256"},
+        {"es384.pub.pem", AT_ALG_ES384, "es384"},
+        {"es512.pub.pem", AT_ALG_ES512, "es512"},
         {"eddsa.pub.pem", AT_ALG_EDDSA, "eddsa"},
     };
-    apr_array_header_t *keys = apr_array_make(pool, 5, sizeof(at_key_t *));
+    apr_array_header_t *keys = apr_array_make(pool, 13, sizeof(at_key_t *));
     at_key_t *key;
     at_error_t err;
     size_t i;
@@ -153,7 +161,7 @@ int main(void)
         }
         apr_dir_close(dir);
     }
-    CHECK(seeds >= 60 && controls >= 5, "%d seeds, %d controls", seeds,
+    CHECK(seeds >= 60 && controls >= 45, "%d seeds, %d controls", seeds,
           controls);
     printf("corpus: %d attack seeds, %d controls\n", seeds, controls);
 

@@ -64,6 +64,8 @@ def load_or_make_keys():
         "rs256": lambda: rsa.generate_private_key(65537, 2048),
         "es256": lambda: ec.generate_private_key(ec.SECP256R1()),
         "eddsa": ed25519.Ed25519PrivateKey.generate,
+        "es384": lambda: ec.generate_private_key(ec.SECP384R1()),
+        "es512": lambda: ec.generate_private_key(ec.SECP521R1()),
         "attacker-es256": lambda: ec.generate_private_key(ec.SECP256R1()),
     }
     keys = {}
@@ -82,13 +84,55 @@ def load_or_make_keys():
     # PS256 is bound separately but uses the same RSA key pair.
     with open(os.path.join(KEYS, "ps256.pub.pem"), "wb") as f:
         f.write(pem_public(keys["rs256"]))
-    path = os.path.join(KEYS, "hs256.secret")
-    if not os.path.exists(path):
-        with open(path, "wb") as f:
-            f.write(os.urandom(32).hex().encode() + b"\n")
-    with open(path, "rb") as f:
-        keys["hs256"] = f.read().rstrip(b"\n")
+    # HMAC secrets: printable (hex), exactly the hash length, one newline.
+    for name, size in (("hs256", 32), ("hs384", 48), ("hs512", 64)):
+        path = os.path.join(KEYS, name + ".secret")
+        if not os.path.exists(path):
+            with open(path, "wb") as f:
+                f.write(os.urandom(size // 2).hex().encode() + b"\n")
+        with open(path, "rb") as f:
+            keys[name] = f.read().rstrip(b"\n")
     return keys
+
+
+ALGS = ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256",
+        "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
+
+
+def library_key(keys, alg):
+    """The private key (or secret) a JOSE library signs ALG with."""
+    if alg.startswith("HS"):
+        return keys[alg.lower()]
+    if alg[:2] in ("RS", "PS"):
+        return keys["rs256"]
+    return keys[alg.lower()] if alg != "EdDSA" else keys["eddsa"]
+
+
+def mint_pyjwt(keys, alg, payload):
+    import jwt
+    return jwt.encode(payload, library_key(keys, alg), algorithm=alg,
+                      headers={"kid": alg.lower()})
+
+
+def mint_jwcrypto(keys, alg, payload):
+    from jwcrypto import jwk, jws
+    k = library_key(keys, alg)
+    if isinstance(k, bytes):
+        key = jwk.JWK(kty="oct", k=b64(k))
+    else:
+        key = jwk.JWK.from_pem(pem_private(k))
+    t = jws.JWS(j(payload).encode())
+    t.add_signature(key, None, j({"alg": alg, "kid": alg.lower()}))
+    return t.serialize(compact=True)
+
+
+def mint_authlib(keys, alg, payload):
+    from authlib.jose import JsonWebSignature
+    k = library_key(keys, alg)
+    if not isinstance(k, bytes):
+        k = pem_private(k)
+    return JsonWebSignature().serialize_compact(
+        {"alg": alg, "kid": alg.lower()}, j(payload).encode(), k).decode()
 
 
 def claims(**extra):
@@ -160,6 +204,14 @@ def main():
                           claims(), s.es256), "accept")
     add("ok-eddsa", token({"alg": "EdDSA", "kid": "eddsa"}, claims(),
                           s.eddsa), "accept")
+
+    # Tokens minted by independent JOSE libraries, every algorithm: the
+    # keys in keys/ are loaded bound to the algorithm their kid names.
+    for lib, mint in (("pyjwt", mint_pyjwt), ("jwcrypto", mint_jwcrypto),
+                      ("authlib", mint_authlib)):
+        for alg in ALGS:
+            add("ok-%s-%s" % (lib, alg.lower()),
+                mint(keys, alg, claims()), "accept")
 
     # alg "none" in its spellings, with and without a signature.
     for spelling in ("none", "None", "NONE", "nOnE"):
