@@ -1,8 +1,10 @@
-/* ui_apps.c: the applications list. One page of rows comes from the
- * registry with LIMIT/OFFSET, so the page costs the same with ten or ten
- * thousand applications. */
+/* ui_apps.c: the applications list. One page of client_ids comes from the
+ * registry (at_console_app_ids: LIMIT/OFFSET inside the name index, count
+ * from the index), then the page's applications one by one by primary key,
+ * so the page costs the same with ten or ten thousand applications. */
 #include <apr_strings.h>
 
+#include "at_registry_console.h"
 #include "console.h"
 #include "html.h"
 
@@ -10,7 +12,7 @@ int ui_apps_list(console_t *c)
 {
     const char *q = console_param(c, "q");
     int offset = ui_page_offset(c), total = 0, i;
-    apr_array_header_t *apps = NULL;
+    apr_array_header_t *ids = NULL, *apps;
     at_error_t err = {{0}};
     xmlNodePtr main, tbody, tr, td;
     xmlDocPtr doc;
@@ -19,9 +21,22 @@ int ui_apps_list(console_t *c)
     if (c->is_post)
         return ui_error(c, 405, "Method not allowed",
                         "The list is only read.");
-    if (at_app_list(c->reg, c->pool, *q ? q : NULL, offset,
-                    CONSOLE_PAGE_SIZE, &apps, &total, &err) != APR_SUCCESS)
+    if (at_console_app_ids(c->reg, c->pool, q, offset, CONSOLE_PAGE_SIZE,
+                           &ids, &total, &err) != APR_SUCCESS)
         return ui_registry_error(c, "listing applications", &err);
+    apps = apr_array_make(c->pool, ids->nelts, sizeof(at_app_t *));
+    for (i = 0; i < ids->nelts; i++) {
+        at_app_t *a = NULL;
+        apr_status_t rv = at_app_get(c->reg, c->pool,
+                                     APR_ARRAY_IDX(ids, i, const char *), &a,
+                                     &err);
+        /* Deleted between the two reads: leave it out. */
+        if (rv == APR_NOTFOUND)
+            continue;
+        if (rv != APR_SUCCESS)
+            return ui_registry_error(c, "reading an application", &err);
+        APR_ARRAY_PUSH(apps, at_app_t *) = a;
+    }
     doc = ui_page(c, "Applications", "apps", "apps.xhtml", &main);
     if (doc == NULL)
         return 0;

@@ -2,6 +2,7 @@
  * filtered by application (target) and operator (actor). */
 #include <apr_strings.h>
 
+#include "at_registry_console.h"
 #include "console.h"
 #include "html.h"
 #include "ui_audit_rows.h"
@@ -20,9 +21,9 @@ int ui_audit(console_t *c)
     if (c->is_post)
         return ui_error(c, 405, "Method not allowed",
                         "The audit log is only read.");
-    if (at_audit_list(c->reg, c->pool, *app ? app : NULL,
-                      *actor ? actor : NULL, offset, CONSOLE_PAGE_SIZE,
-                      &rows, &total, &err) != APR_SUCCESS)
+    if (at_console_audit_page(c->reg, c->pool, app, actor, offset,
+                              CONSOLE_PAGE_SIZE, &rows, &total, &err)
+        != APR_SUCCESS)
         return ui_registry_error(c, "reading the audit log", &err);
     doc = ui_page(c, "Audit log", "audit", "audit.xhtml", &main);
     if (doc == NULL)

@@ -2,6 +2,7 @@
  * what operators changed lately. */
 #include <apr_strings.h>
 
+#include "at_registry_console.h"
 #include "console.h"
 #include "html.h"
 #include "ui_audit_rows.h"
@@ -21,13 +22,14 @@ int ui_dashboard(console_t *c)
     xmlNodePtr main;
     xmlDocPtr doc;
     at_error_t err = {{0}};
-    int apps = 0, scopes = 0, families = 0, total = 0;
+    int apps = 0, scopes = 0, families = 0;
     apr_array_header_t *rows = NULL;
 
     if (at_registry_counts(c->reg, c->pool, &apps, &scopes, &families, &err)
             != APR_SUCCESS
-        || at_audit_list(c->reg, c->pool, NULL, NULL, 0, RECENT_ROWS, &rows,
-                         &total, &err) != APR_SUCCESS) {
+        || at_console_audit_page(c->reg, c->pool, NULL, NULL, 0,
+                                 RECENT_ROWS, &rows, NULL, &err)
+               != APR_SUCCESS) {
         fprintf(stderr, "token-admin: AT00809: dashboard: %s\n", err.text);
         return ui_error(c, 500, "Registry error",
                         "The registry could not be read. The server's "
