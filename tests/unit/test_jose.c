@@ -9,7 +9,9 @@
 #include <apr_file_io.h>
 #include <apr_thread_proc.h>
 #include <openssl/evp.h>
+#include <openssl/encoder.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <openssl/rand.h>
 #include "unit.h"
 #include "at_jose.h"
@@ -455,6 +457,99 @@ static void test_key_files(void)
     EVP_PKEY_free(rsa1024);
 }
 
+/* A self-signed certificate for PK, as PEM in a temporary file. */
+static const char *cert_file(EVP_PKEY *pk)
+{
+    X509 *x = X509_new();
+    X509_NAME *name;
+    BIO *b = BIO_new(BIO_s_mem());
+    char *data;
+    long n;
+    const char *path;
+
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, pk);
+    name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               (const unsigned char *)"test", -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    X509_sign(x, pk, EVP_sha256());
+    PEM_write_bio_X509(b, x);
+    n = BIO_get_mem_data(b, &data);
+    path = temp_file(data, (size_t)n);
+    BIO_free(b);
+    X509_free(x);
+    return path;
+}
+
+/* PKCS#1 "RSA PUBLIC KEY" PEM of PK in a temporary file. */
+static const char *pkcs1_file(EVP_PKEY *pk)
+{
+    OSSL_ENCODER_CTX *ectx = OSSL_ENCODER_CTX_new_for_pkey(
+        pk, EVP_PKEY_PUBLIC_KEY, "PEM", "type-specific", NULL);
+    unsigned char *data = NULL;
+    size_t len = 0;
+    const char *path = "/nonexistent";
+
+    if (ectx && OSSL_ENCODER_to_data(ectx, &data, &len)) {
+        path = temp_file((const char *)data, len);
+    }
+    OPENSSL_free(data);
+    OSSL_ENCODER_CTX_free(ectx);
+    return path;
+}
+
+static void test_key_formats(void)
+{
+    EVP_PKEY *ec = keygen(AT_ALG_ES256);
+    at_key_t *key, *priv;
+    at_error_t err;
+    const char *path;
+    char *token;
+    json_t *claims = json_pack("{s:I}", "exp", (json_int_t)4102444800LL);
+    at_jws_t jws;
+
+    path = cert_file(ec);
+    CHECK(at_key_load_file(pool, AT_ALG_ES256, path, NULL, 0, &key, &err)
+              == APR_SUCCESS, "X.509 certificate: %s", err.text);
+    CHECK(at_key_load_file(pool, AT_ALG_ES384, path, NULL, 0, &key, &err)
+              != APR_SUCCESS, "certificate's P-256 key refused for ES384");
+    unlink(path);
+    path = pem_of(ec, 1);
+    CHECK(at_key_load_file(pool, AT_ALG_ES256, path, NULL, 1, &priv, &err)
+              == APR_SUCCESS, "EC private key: %s", err.text);
+    unlink(path);
+    if (at_jws_sign(pool, priv, NULL, claims, &token, &err) == APR_SUCCESS
+        && at_jws_parse(pool, token, strlen(token), &jws, &err)
+               == APR_SUCCESS) {
+        at_key_load_file(pool, AT_ALG_ES256, path = cert_file(ec), NULL, 0,
+                         &key, &err);
+        CHECK(at_jws_verify(&jws, key, &err) == APR_SUCCESS,
+              "signed with the private key, verified with the certificate");
+        unlink(path);
+    }
+    else {
+        CHECK(0, "sign with loaded private key: %s", err.text);
+    }
+    path = pkcs1_file(rsa_shared);
+    CHECK(at_key_load_file(pool, AT_ALG_RS256, path, NULL, 0, &key, &err)
+              == APR_SUCCESS, "PKCS#1 RSA public key: %s", err.text);
+    unlink(path);
+    {
+        static const char junk[] = "-----BEGIN PUBLIC KEY-----\nAAAA\n"
+                                   "-----END PUBLIC KEY-----\n";
+
+        path = temp_file(junk, sizeof(junk) - 1);
+    }
+    CHECK(at_key_load_file(pool, AT_ALG_ES256, path, NULL, 0, &key, &err)
+              != APR_SUCCESS, "garbage PEM refused");
+    unlink(path);
+    json_decref(claims);
+    EVP_PKEY_free(ec);
+}
+
 static void test_jwks_rules(void)
 {
     static const struct {
@@ -734,6 +829,7 @@ int main(void)
     test_thumbprint();
     test_round_trips();
     test_key_files();
+    test_key_formats();
     test_jwks_rules();
     test_kid_selection();
     test_cache();
