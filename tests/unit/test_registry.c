@@ -587,6 +587,37 @@ static void test_rollback(const char *file)
     at_registry_close(reg);
 }
 
+/* Expired rows go away as a side effect of writes, in bounded batches,
+ * while unexpired ones stay. */
+static void test_purge(const char *file)
+{
+    at_registry_t *reg;
+    at_app_t *app;
+    const char *sec;
+    at_error_t err;
+    long long past = (long long)time(NULL) - 7200;
+    int i, failed = 0;
+
+    at_registry_open(pool, "sqlite3", file, &reg, &err);
+    app = new_app("purge");
+    at_app_create(reg, pool, app, "x", &sec, &err);
+    CHECK(at_jti_record(reg, pool, "live", app->client_id, past + 9000, &err)
+              == APR_SUCCESS, "live jti");
+    for (i = 0; i < 300; i++) {
+        failed += at_jti_record(reg, pool, apr_psprintf(pool, "old-%d", i),
+                                app->client_id, past, &err) != APR_SUCCESS;
+    }
+    CHECK(failed == 0, "records: %s", err.text);
+    /* The first 256 writes included ~255 expired rows: purged by now. */
+    CHECK(at_jti_revoke(reg, pool, "old-0", "x", &err) == APR_NOTFOUND,
+          "expired jti purged");
+    CHECK(at_jti_revoke(reg, pool, "old-299", "x", &err) == APR_SUCCESS,
+          "recent expired jti not yet purged");
+    CHECK(at_jti_revoke(reg, pool, "live", "x", &err) == APR_SUCCESS,
+          "unexpired jti kept");
+    at_registry_close(reg);
+}
+
 /* A second connection holding the write lock: a change gives up with a
  * clear error and writes nothing; reads still work (WAL). */
 static void test_locked(const char *file)
@@ -732,6 +763,7 @@ int main(void)
     test_revocation(reg, cid);
     at_registry_close(reg);
     test_rollback(path_of("rollback.db"));
+    test_purge(path_of("purge.db"));
     test_locked(path_of("locked.db"));
     {
         char cmd[200];
