@@ -3,7 +3,8 @@
  * cli_main.c reads the global options, picks the command, becomes the
  * registry's owner when run as root and opens the registry; cli_args.c
  * parses a command's options; cli_output.c prints applications and scopes
- * as text or JSON; cli_app.c, cli_scope.c and cli_token.c run the commands;
+ * as text or JSON; cli_app.c, cli_scope.c, cli_token.c and cli_audit.c run
+ * the commands;
  * cli_owner.c drops root. Every command parses all of its arguments before
  * it opens the registry, and every change is one registry call (one
  * transaction), so a refused command leaves the registry as it was.
@@ -97,5 +98,6 @@ const char *cli_time(apr_pool_t *p, long long t);
 int cli_app(cli_t *cli, int argc, const char *const *argv);
 int cli_scope(cli_t *cli, int argc, const char *const *argv);
 int cli_token(cli_t *cli, int argc, const char *const *argv);
+int cli_audit(cli_t *cli, int argc, const char *const *argv);
 
 #endif /* CLI_H */

@@ -206,8 +206,8 @@ int cli_seconds(cli_t *cli, const char *option, const char *text, long *out)
         }
     }
     if (*text == '\0' || *s != '\0' || strlen(text) > 12) {
-        return cli_fail(cli, CLI_USAGE, "--%s needs a whole number of "
-                        "seconds, not \"%.40s\"", option, text);
+        return cli_fail(cli, CLI_USAGE, "--%s needs a whole number, not "
+                        "\"%.40s\"", option, text);
     }
     errno = 0;
     v = strtol(text, &end, 10);

@@ -32,6 +32,7 @@ static const char usage_text[] =
     "  scope delete NAME\n"
     "  token revoke --jti JTI\n"
     "  token revoke --client CLIENT_ID\n"
+    "  audit [--target ID] [--by ACTOR] [--limit N]\n"
     "\n"
     "The registry is PATH, or $AUTH_TOKEN_REGISTRY; it is created if missing.\n"
     "Exit status: 0 done, 1 refused or not found, 2 usage, 3 registry error.\n"
@@ -109,6 +110,7 @@ static const command_t commands[] = {
     {"app", cli_app},
     {"scope", cli_scope},
     {"token", cli_token},
+    {"audit", cli_audit},
     {NULL, NULL}
 };
 

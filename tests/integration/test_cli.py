@@ -281,7 +281,21 @@ class TestCommands:
         assert "dave|secret.rotate|%s" % cid in rows
         assert app["client_secret"] not in dump(reg)
 
-    def test_cli_001_13_default_actor(self, reg):
+    def test_cli_001_13_audit_command(self, reg, app):
+        cid = app["client_id"]
+        ok(reg, "app", "disable", cid, actor="carol")
+        rows = ok_json(reg, "audit", "--target", cid)
+        assert [r["action"] for r in rows] == ["app.disable", "app.create"]
+        assert rows[0]["actor"] == "carol"
+        rows = ok_json(reg, "audit", "--by", "carol")
+        assert len(rows) == 1 and rows[0]["target"] == cid
+        assert len(ok_json(reg, "audit", "--limit", "1")) == 1
+        text = ok(reg, "audit").stdout
+        assert "app.create" in text and "scope.add" in text
+        assert app["client_secret"] not in text
+        assert_refused(reg, "audit", "--limit", "0", status=2)
+
+    def test_cli_001_15_default_actor(self, reg):
         r = run(reg, "scope", "add", "by:sudo", actor=None,
                 env={"SUDO_USER": "erin"})
         assert r.returncode == 0, r.stderr
