@@ -28,24 +28,24 @@
 typedef struct console {
     apr_pool_t *pool;
     /* CGI variables (never NULL after console_cgi_read; "" when absent). */
-    const char *method;         /* REQUEST_METHOD */
+    const char *method; /* REQUEST_METHOD */
     const char *query_string;
     const char *content_type;
-    long long content_length;   /* -1 when absent or malformed */
-    const char *remote_user;    /* "" when the server did not authenticate */
-    const char *script_name;    /* URL prefix of every console link */
-    const char *path_info;      /* "/" when empty */
-    const char *registry_spec;  /* AUTH_TOKEN_REGISTRY */
-    const char *cookie;         /* HTTP_COOKIE */
-    int https;                  /* HTTPS=on */
-    const char *assets;         /* URL prefix of CSS and script */
-    const char *htdocs;         /* directory of the templates */
-    long default_access;        /* server defaults shown beside the */
-    long default_refresh;       /* application's own lifetimes */
+    long long content_length;  /* -1 when absent or malformed */
+    const char *remote_user;   /* "" when the server did not authenticate */
+    const char *script_name;   /* URL prefix of every console link */
+    const char *path_info;     /* "/" when empty */
+    const char *registry_spec; /* AUTH_TOKEN_REGISTRY */
+    const char *cookie;        /* HTTP_COOKIE */
+    int https;                 /* HTTPS=on */
+    const char *assets;        /* URL prefix of CSS and script */
+    const char *htdocs;        /* directory of the templates */
+    long default_access;       /* server defaults shown beside the */
+    long default_refresh;      /* application's own lifetimes */
 
     /* Parsed request. */
-    apr_table_t *query;         /* from QUERY_STRING */
-    apr_table_t *form;          /* from the POST body (empty for GET) */
+    apr_table_t *query;           /* from QUERY_STRING */
+    apr_table_t *form;            /* from the POST body (empty for GET) */
     apr_array_header_t *segments; /* PATH_INFO split on '/', decoded */
     int is_post;
 
@@ -53,10 +53,10 @@ typedef struct console {
     at_registry_t *reg;
     const char *csrf_key_path;
     unsigned char csrf_key[32];
-    const char *csrf_token;     /* for this operator, put into every form */
+    const char *csrf_token; /* for this operator, put into every form */
 
     /* The answer. */
-    apr_table_t *headers_out;   /* extra headers (Set-Cookie, Location) */
+    apr_table_t *headers_out; /* extra headers (Set-Cookie, Location) */
 } console_t;
 
 /* A page handler: writes one answer (console_send_* or console_redirect)
@@ -130,8 +130,7 @@ const char *console_secret_cookie_take(console_t *c, const char *client_id);
 xmlDocPtr ui_page(console_t *c, const char *title, const char *current,
                   const char *body, xmlNodePtr *main);
 /* A complete error page: STATUS, a heading and one paragraph. */
-int ui_error(console_t *c, int status, const char *heading,
-             const char *text);
+int ui_error(console_t *c, int status, const char *heading, const char *text);
 /* The page asking the administrator to put the console behind Apache
  * authentication (403). */
 int ui_no_operator(console_t *c);
@@ -144,8 +143,7 @@ int ui_registry_error(console_t *c, const char *what, const at_error_t *err);
 at_app_t *ui_load_app(console_t *c, const char *client_id);
 /* The console path of an application's page: "/apps/<client_id>" + TAIL
  * ("" or "/edit"...), the client_id %-encoded. */
-const char *ui_app_path(console_t *c, const char *client_id,
-                        const char *tail);
+const char *ui_app_path(console_t *c, const char *client_id, const char *tail);
 /* Copies each table's column headers to its cells as data-label (the
  * narrow-screen layout shows rows as labelled cards). */
 void ui_label_tables(console_t *c, xmlDocPtr doc);
@@ -160,8 +158,8 @@ const char *ui_duration(apr_pool_t *p, long seconds);
 /* Appends a pager (previous / "page N of M" / next) for a list of TOTAL
  * rows at OFFSET to PARENT; BASE is the list URL with its filters
  * (query already started or not: the function adds ? or &). */
-void ui_pager(console_t *c, xmlNodePtr parent, const char *base,
-              int offset, int total);
+void ui_pager(console_t *c, xmlNodePtr parent, const char *base, int offset,
+              int total);
 /* Parses ?page=N (1-based) into an offset; bad values give 0. */
 int ui_page_offset(console_t *c);
 /* Joins an array of strings with SEP. */

@@ -16,9 +16,9 @@
 
 /* Script sources and styles only from this origin, no framing, forms only
  * back to the console. */
-#define CONSOLE_CSP                                                        \
-    "default-src 'self'; script-src 'self'; style-src 'self'; "           \
-    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "        \
+#define CONSOLE_CSP                                                            \
+    "default-src 'self'; script-src 'self'; style-src 'self'; "                \
+    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "             \
     "base-uri 'none'; object-src 'none'"
 
 static const char *env(const char *name)
@@ -128,10 +128,10 @@ int console_utf8_valid(const char *s, size_t len)
                 return 0;
         }
         /* Overlong three/four-byte forms, surrogates, beyond U+10FFFF. */
-        if ((u[i] == 0xe0 && u[i + 1] < 0xa0)
-            || (u[i] == 0xed && u[i + 1] >= 0xa0)
-            || (u[i] == 0xf0 && u[i + 1] < 0x90)
-            || (u[i] == 0xf4 && u[i + 1] >= 0x90))
+        if ((u[i] == 0xe0 && u[i + 1] < 0xa0) ||
+            (u[i] == 0xed && u[i + 1] >= 0xa0) ||
+            (u[i] == 0xf0 && u[i + 1] < 0x90) ||
+            (u[i] == 0xf4 && u[i + 1] >= 0x90))
             return 0;
         i += k;
     }
@@ -146,20 +146,18 @@ char *console_url_decode(apr_pool_t *p, const char *s, size_t len)
     for (i = 0; i < len; i++) {
         if (s[i] == '+') {
             *o++ = ' ';
-        }
-        else if (s[i] == '%') {
+        } else if (s[i] == '%') {
             char hex[3];
 
-            if (i + 2 >= len || !apr_isxdigit(s[i + 1])
-                || !apr_isxdigit(s[i + 2]))
+            if (i + 2 >= len || !apr_isxdigit(s[i + 1]) ||
+                !apr_isxdigit(s[i + 2]))
                 return NULL;
             hex[0] = s[i + 1];
             hex[1] = s[i + 2];
             hex[2] = '\0';
             *o++ = (char)strtol(hex, NULL, 16);
             i += 2;
-        }
-        else {
+        } else {
             *o++ = s[i];
         }
     }
@@ -178,8 +176,7 @@ const char *console_url_encode(apr_pool_t *p, const char *s)
     for (u = (const unsigned char *)s; *u; u++) {
         if (apr_isalnum(*u) || strchr("-._~", *u)) {
             *o++ = (char)*u;
-        }
-        else {
+        } else {
             *o++ = '%';
             *o++ = hex[*u >> 4];
             *o++ = hex[*u & 15];
@@ -256,8 +253,8 @@ int console_read_form(console_t *c, const char **why)
 
     while (ctlen > 0 && ct[ctlen - 1] == ' ')
         ctlen--;
-    if (ctlen != strlen("application/x-www-form-urlencoded")
-        || strncasecmp(ct, "application/x-www-form-urlencoded", ctlen) != 0) {
+    if (ctlen != strlen("application/x-www-form-urlencoded") ||
+        strncasecmp(ct, "application/x-www-form-urlencoded", ctlen) != 0) {
         *why = "Forms must be sent as application/x-www-form-urlencoded.";
         return 415;
     }
@@ -309,8 +306,7 @@ const char *console_cookie(console_t *c, const char *name)
         while (*s == ' ' || *s == ';')
             s++;
         end = s + strcspn(s, ";");
-        if ((size_t)(end - s) > nl && strncmp(s, name, nl) == 0
-            && s[nl] == '=')
+        if ((size_t)(end - s) > nl && strncmp(s, name, nl) == 0 && s[nl] == '=')
             return apr_pstrmemdup(c->pool, s + nl + 1,
                                   (apr_size_t)(end - s - nl - 1));
         s = end;
@@ -321,19 +317,32 @@ const char *console_cookie(console_t *c, const char *name)
 static const char *reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 303: return "See Other";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    default:  return "Internal Server Error";
+    case 200:
+        return "OK";
+    case 303:
+        return "See Other";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    default:
+        return "Internal Server Error";
     }
 }
 

@@ -53,8 +53,7 @@ static int read_key(const char *path, unsigned char key[32])
 static int create_key(console_t *c, const char *path, const char **why)
 {
     unsigned char key[32];
-    const char *tmp = apr_psprintf(c->pool, "%s.%ld.tmp", path,
-                                   (long)getpid());
+    const char *tmp = apr_psprintf(c->pool, "%s.%ld.tmp", path, (long)getpid());
     struct stat st;
     int fd, rc = -1;
 
@@ -64,24 +63,23 @@ static int create_key(console_t *c, const char *path, const char **why)
     }
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        *why = apr_psprintf(c->pool, "cannot create %s: %s", tmp,
-                            strerror(errno));
+        *why =
+            apr_psprintf(c->pool, "cannot create %s: %s", tmp, strerror(errno));
         return -1;
     }
-    if (write(fd, key, sizeof(key)) == (ssize_t)sizeof(key)
-        && fsync(fd) == 0)
+    if (write(fd, key, sizeof(key)) == (ssize_t)sizeof(key) && fsync(fd) == 0)
         rc = 0;
     close(fd);
     /* Run as root (tests, a shell), the key belongs to whoever owns the
      * registry, like the files token-admin's command line creates. */
-    if (rc == 0 && geteuid() == 0 && stat(c->registry_spec, &st) == 0
-        && chown(tmp, st.st_uid, st.st_gid) != 0)
+    if (rc == 0 && geteuid() == 0 && stat(c->registry_spec, &st) == 0 &&
+        chown(tmp, st.st_uid, st.st_gid) != 0)
         rc = -1;
     if (rc == 0 && link(tmp, path) != 0 && errno != EEXIST)
         rc = -1;
     if (rc != 0)
-        *why = apr_psprintf(c->pool, "cannot write %s: %s", path,
-                            strerror(errno));
+        *why =
+            apr_psprintf(c->pool, "cannot write %s: %s", path, strerror(errno));
     unlink(tmp);
     OPENSSL_cleanse(key, sizeof(key));
     return rc;
@@ -100,15 +98,15 @@ int console_csrf_init(console_t *c, const char **why)
     if (read_key(path, c->csrf_key) == 0)
         return 0;
     if (errno != ENOENT) {
-        *why = apr_psprintf(c->pool, "cannot read the console key %s: %s",
-                            path, strerror(errno));
+        *why = apr_psprintf(c->pool, "cannot read the console key %s: %s", path,
+                            strerror(errno));
         return -1;
     }
     if (create_key(c, path, why) != 0)
         return -1;
     if (read_key(path, c->csrf_key) != 0) {
-        *why = apr_psprintf(c->pool, "cannot read the console key %s: %s",
-                            path, strerror(errno));
+        *why = apr_psprintf(c->pool, "cannot read the console key %s: %s", path,
+                            strerror(errno));
         return -1;
     }
     return 0;
@@ -120,8 +118,8 @@ static void hmac(console_t *c, const void *data, size_t len,
     size_t outlen = 0;
 
     if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, c->csrf_key,
-                  sizeof(c->csrf_key), data, len, out, 32, &outlen) == NULL
-        || outlen != 32)
+                  sizeof(c->csrf_key), data, len, out, 32, &outlen) == NULL ||
+        outlen != 32)
         abort(); /* OpenSSL without HMAC-SHA256 cannot run the console */
 }
 

@@ -40,8 +40,7 @@ static void registry_driver(console_t *c, const char **driver,
     if (sp && memchr(spec, '/', (size_t)(sp - spec)) == NULL) {
         *driver = apr_pstrmemdup(c->pool, spec, (apr_size_t)(sp - spec));
         *params = sp + 1;
-    }
-    else {
+    } else {
         *driver = "sqlite3";
         *params = spec;
     }
@@ -50,8 +49,7 @@ static void registry_driver(console_t *c, const char **driver,
 /* Segment I of the path, or NULL. */
 static const char *seg(console_t *c, int i)
 {
-    return i < c->segments->nelts ? APR_ARRAY_IDX(c->segments, i,
-                                                  const char *)
+    return i < c->segments->nelts ? APR_ARRAY_IDX(c->segments, i, const char *)
                                   : NULL;
 }
 
@@ -98,9 +96,9 @@ static int dispatch(console_t *c)
             return ui_app_delete(c, s1);
         if (n == 3 && is(s2, "grants"))
             return ui_grants(c, s1);
-        if (n == 3 && (is(s2, "rotate") || is(s2, "end-old-secrets")
-                       || is(s2, "enable") || is(s2, "disable")
-                       || is(s2, "revoke-all"))) {
+        if (n == 3 &&
+            (is(s2, "rotate") || is(s2, "end-old-secrets") ||
+             is(s2, "enable") || is(s2, "disable") || is(s2, "revoke-all"))) {
             if (!c->is_post)
                 return post_only(c);
             if (is(s2, "rotate"))
@@ -144,12 +142,13 @@ int console_main(apr_pool_t *p)
      * log and no one to bind CSRF tokens to: the server is misconfigured,
      * and the page says how to fix it. */
     if (*c->remote_user == '\0') {
-        fprintf(stderr, "token-admin: AT00801: refused a request without REMOTE_USER:"
-                        " put the console behind Apache authentication\n");
+        fprintf(stderr,
+                "token-admin: AT00801: refused a request without REMOTE_USER:"
+                " put the console behind Apache authentication\n");
         return ui_no_operator(c);
     }
-    if (strcmp(c->method, "GET") != 0 && strcmp(c->method, "HEAD") != 0
-        && !c->is_post) {
+    if (strcmp(c->method, "GET") != 0 && strcmp(c->method, "HEAD") != 0 &&
+        !c->is_post) {
         apr_table_setn(c->headers_out, "Allow", "GET, HEAD, POST");
         return ui_error(c, 405, "Method not allowed",
                         "The console answers GET and POST only.");
@@ -192,8 +191,10 @@ int console_main(apr_pool_t *p)
         /* Nothing is changed unless the form came from a console page
          * served to this same operator recently. */
         if (!console_csrf_check(c, apr_table_get(c->form, "csrf"))) {
-            fprintf(stderr, "token-admin: AT00805: refused a POST by %s without a "
-                            "valid CSRF token\n", c->remote_user);
+            fprintf(stderr,
+                    "token-admin: AT00805: refused a POST by %s without a "
+                    "valid CSRF token\n",
+                    c->remote_user);
             status = ui_error(c, 403, "Form expired or forged",
                               "This form did not come from a console page "
                               "opened by you in the last hours, so nothing "

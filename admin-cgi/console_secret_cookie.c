@@ -19,16 +19,15 @@
 #include "console.h"
 
 #define COOKIE_NAME "token_admin_secret"
-#define COOKIE_TTL 300
-#define NONCE_LEN 12
-#define TAG_LEN 16
+#define COOKIE_TTL  300
+#define NONCE_LEN   12
+#define TAG_LEN     16
 
 static const char *cookie_attrs(console_t *c)
 {
-    return apr_pstrcat(c->pool, "; Path=",
-                       *c->script_name ? c->script_name : "/",
-                       "; HttpOnly; SameSite=Strict",
-                       c->https ? "; Secure" : "", NULL);
+    return apr_pstrcat(
+        c->pool, "; Path=", *c->script_name ? c->script_name : "/",
+        "; HttpOnly; SameSite=Strict", c->https ? "; Secure" : "", NULL);
 }
 
 static const char *to_hex(apr_pool_t *p, const unsigned char *b, size_t n)
@@ -74,14 +73,13 @@ static unsigned char *gcm(console_t *c, int enc, const unsigned char *nonce,
     int n = 0, fin = 0, ok;
 
     console_key_derive(c, "secret-cookie", key);
-    ok = ctx != NULL
-         && EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc)
-         && EVP_CipherUpdate(ctx, out, &n, in, (int)len)
-         && (enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN,
-                                        tag))
-         && EVP_CipherFinal_ex(ctx, out + n, &fin)
-         && (!enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN,
-                                         tag));
+    ok =
+        ctx != NULL &&
+        EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc) &&
+        EVP_CipherUpdate(ctx, out, &n, in, (int)len) &&
+        (enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag)) &&
+        EVP_CipherFinal_ex(ctx, out + n, &fin) &&
+        (!enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag));
     EVP_CIPHER_CTX_free(ctx);
     OPENSSL_cleanse(key, sizeof(key));
     if (!ok)
@@ -93,18 +91,19 @@ static unsigned char *gcm(console_t *c, int enc, const unsigned char *nonce,
 void console_secret_cookie_set(console_t *c, const char *client_id,
                                const char *secret)
 {
-    const char *plain = apr_psprintf(c->pool,
-                                     "%" APR_INT64_T_FMT "\n%s\n%s\n%s",
-                                     (apr_int64_t)time(NULL) + COOKIE_TTL,
-                                     c->remote_user, client_id, secret);
+    const char *plain =
+        apr_psprintf(c->pool, "%" APR_INT64_T_FMT "\n%s\n%s\n%s",
+                     (apr_int64_t)time(NULL) + COOKIE_TTL, c->remote_user,
+                     client_id, secret);
     size_t len = strlen(plain);
     unsigned char nonce[NONCE_LEN], tag[TAG_LEN], *sealed, *all;
 
-    if (RAND_bytes(nonce, sizeof(nonce)) != 1
-        || (sealed = gcm(c, 1, nonce, (const unsigned char *)plain, len,
-                         tag)) == NULL) {
-        fprintf(stderr, "token-admin: AT00810: cannot seal the new secret for the "
-                        "page that shows it\n");
+    if (RAND_bytes(nonce, sizeof(nonce)) != 1 ||
+        (sealed = gcm(c, 1, nonce, (const unsigned char *)plain, len, tag)) ==
+            NULL) {
+        fprintf(stderr,
+                "token-admin: AT00810: cannot seal the new secret for the "
+                "page that shows it\n");
         return;
     }
     all = apr_palloc(c->pool, NONCE_LEN + len + TAG_LEN);
@@ -144,8 +143,8 @@ const char *console_secret_cookie_take(console_t *c, const char *client_id)
         if (f[i] == NULL)
             return NULL;
     }
-    if (strtoll(f[0], NULL, 10) < (long long)time(NULL)
-        || strcmp(f[1], c->remote_user) != 0 || strcmp(f[2], client_id) != 0)
+    if (strtoll(f[0], NULL, 10) < (long long)time(NULL) ||
+        strcmp(f[1], c->remote_user) != 0 || strcmp(f[2], client_id) != 0)
         return NULL;
     return f[3];
 }

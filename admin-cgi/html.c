@@ -26,16 +26,13 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     if (s[0] >= 0xc2 && s[0] <= 0xdf) {
         len = 2;
         cp = s[0] & 0x1f;
-    }
-    else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
         len = 3;
         cp = s[0] & 0x0f;
-    }
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
         len = 4;
         cp = s[0] & 0x07;
-    }
-    else {
+    } else {
         return 0;
     }
     if (n < len)
@@ -45,8 +42,8 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
             return 0;
         cp = (cp << 6) | (s[i] & 0x3f);
     }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)
-        || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
         return 0;
     return len;
 }
@@ -100,8 +97,9 @@ xmlDocPtr html_load(apr_pool_t *p, const char *dir, const char *file,
 
     /* NONET: a template never pulls anything from the network; no NOENT,
      * so no entity is expanded either. */
-    doc = xmlReadFile(path, "UTF-8", XML_PARSE_NONET | XML_PARSE_NOERROR
-                                        | XML_PARSE_NOWARNING);
+    doc =
+        xmlReadFile(path, "UTF-8",
+                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (doc == NULL || xmlDocGetRootElement(doc) == NULL) {
         e = xmlGetLastError();
         *why = apr_psprintf(p, "template %s: %s", path,
@@ -206,8 +204,7 @@ void html_set_value(xmlDocPtr doc, const char *id, const char *value)
     if (xmlStrEqual(n->name, BAD_CAST "textarea")) {
         html_clear(n);
         html_text(n, value);
-    }
-    else if (xmlStrEqual(n->name, BAD_CAST "select")) {
+    } else if (xmlStrEqual(n->name, BAD_CAST "select")) {
         for (o = n->children; o; o = o->next) {
             if (o->type != XML_ELEMENT_NODE)
                 continue;
@@ -218,8 +215,7 @@ void html_set_value(xmlDocPtr doc, const char *id, const char *value)
                 xmlUnsetProp(o, BAD_CAST "selected");
             xmlFree(v);
         }
-    }
-    else {
+    } else {
         html_attr(n, "value", value);
     }
 }
@@ -304,8 +300,8 @@ const char *html_serialize(apr_pool_t *p, xmlDocPtr doc, size_t *len)
     }
     /* <!DOCTYPE html>: no public or system id. */
     xmlCreateIntSubset(doc, BAD_CAST "html", NULL, NULL);
-    save = xmlSaveToBuffer(buf, "UTF-8", XML_SAVE_AS_HTML | XML_SAVE_FORMAT
-                                             | XML_SAVE_NO_DECL);
+    save = xmlSaveToBuffer(
+        buf, "UTF-8", XML_SAVE_AS_HTML | XML_SAVE_FORMAT | XML_SAVE_NO_DECL);
     xmlSaveDoc(save, doc);
     xmlSaveClose(save);
     out = apr_pstrmemdup(p, (const char *)xmlBufferContent(buf),

@@ -11,8 +11,7 @@
 #include "console.h"
 #include "html.h"
 
-static void field(xmlNodePtr dl, const char *term, const char *value,
-                  int mono)
+static void field(xmlNodePtr dl, const char *term, const char *value, int mono)
 {
     xmlNodePtr div = html_el(dl, "div", NULL), dd;
 
@@ -45,8 +44,8 @@ static void list_field(console_t *c, xmlNodePtr dl, const char *term,
 static const char *lifetime_text(console_t *c, long own, long dflt)
 {
     if (own == 0)
-        return apr_pstrcat(c->pool, "server default: ",
-                           ui_duration(c->pool, dflt), NULL);
+        return apr_pstrcat(
+            c->pool, "server default: ", ui_duration(c->pool, dflt), NULL);
     return apr_pstrcat(c->pool, ui_duration(c->pool, own),
                        " (server default: ", ui_duration(c->pool, dflt), ")",
                        NULL);
@@ -101,12 +100,10 @@ int ui_app_show(console_t *c, const char *client_id)
     set_action(c, doc, "edit-link", "href", client_id, "/edit");
     set_action(c, doc, "grants-link", "href", client_id, "/grants");
     set_action(c, doc, "rotate-form", "action", client_id, "/rotate");
-    set_action(c, doc, "end-old-form", "action", client_id,
-               "/end-old-secrets");
+    set_action(c, doc, "end-old-form", "action", client_id, "/end-old-secrets");
     set_action(c, doc, "enable-form", "action", client_id,
                a->enabled ? "/disable" : "/enable");
-    set_action(c, doc, "revoke-all-form", "action", client_id,
-               "/revoke-all");
+    set_action(c, doc, "revoke-all-form", "action", client_id, "/revoke-all");
     set_action(c, doc, "delete-link", "href", client_id, "/delete");
     n = html_by_id(doc, "enable-button");
     html_clear(n);
@@ -151,10 +148,9 @@ static int after_change(console_t *c, apr_status_t rv, const at_error_t *err,
                         const char *done)
 {
     if (rv == APR_SUCCESS)
-        return console_redirect(c, ui_app_path(c, client_id,
-                                               apr_pstrcat(c->pool,
-                                                           "?done=", done,
-                                                           NULL)));
+        return console_redirect(
+            c, ui_app_path(c, client_id,
+                           apr_pstrcat(c->pool, "?done=", done, NULL)));
     if (rv == APR_NOTFOUND)
         return ui_error(c, 404, "No such application",
                         "No application has this client_id.");
@@ -176,8 +172,8 @@ int ui_app_rotate(console_t *c, const char *client_id)
                         "Nothing was changed.");
     if (*g)
         grace = strtol(g, NULL, 10);
-    rv = at_app_rotate_secret(c->reg, c->pool, client_id, grace,
-                              c->remote_user, &secret, &err);
+    rv = at_app_rotate_secret(c->reg, c->pool, client_id, grace, c->remote_user,
+                              &secret, &err);
     if (rv != APR_SUCCESS)
         return after_change(c, rv, &err, "rotating a secret", client_id, "");
     console_secret_cookie_set(c, client_id, secret);
@@ -197,8 +193,8 @@ int ui_app_end_old_secrets(console_t *c, const char *client_id)
 int ui_app_enable(console_t *c, const char *client_id, int enabled)
 {
     at_error_t err = {{0}};
-    apr_status_t rv = at_app_set_enabled(c->reg, c->pool, client_id,
-                                         enabled, c->remote_user, &err);
+    apr_status_t rv = at_app_set_enabled(c->reg, c->pool, client_id, enabled,
+                                         c->remote_user, &err);
 
     return after_change(c, rv, &err, "enabling an application", client_id,
                         enabled ? "enabled" : "disabled");

@@ -14,7 +14,9 @@
 #define MAX_LIFETIME 315360000L /* ten years */
 
 static const char *const known_grants[] = {
-    "client_credentials", "refresh_token", "authorization_code",
+    "client_credentials",
+    "refresh_token",
+    "authorization_code",
 };
 #define N_GRANTS (sizeof(known_grants) / sizeof(known_grants[0]))
 
@@ -25,7 +27,7 @@ typedef struct app_form {
     const char *audiences, *redirect_uris;
     const char *access, *refresh;
     int offline;
-    at_app_t app;               /* filled by validate */
+    at_app_t app; /* filled by validate */
 } app_form_t;
 
 static int has(const apr_array_header_t *a, const char *s)
@@ -100,11 +102,9 @@ static void form_from_app(console_t *c, const at_app_t *a, app_form_t *f)
     f->scopes = a->scopes;
     f->audiences = ui_join(c->pool, a->audiences, "\n");
     f->redirect_uris = ui_join(c->pool, a->redirect_uris, "\n");
-    f->access = a->access_lifetime ? apr_ltoa(c->pool, a->access_lifetime)
-                                   : "";
-    f->refresh = a->refresh_lifetime
-                     ? apr_ltoa(c->pool, a->refresh_lifetime)
-                     : "";
+    f->access = a->access_lifetime ? apr_ltoa(c->pool, a->access_lifetime) : "";
+    f->refresh =
+        a->refresh_lifetime ? apr_ltoa(c->pool, a->refresh_lifetime) : "";
     f->offline = a->offline_client_credentials;
 }
 
@@ -133,13 +133,13 @@ static int valid_redirect_uri(apr_pool_t *p, const char *s)
 
     if (strpbrk(s, " \t<>\"") != NULL)
         return 0;
-    if (apr_uri_parse(p, s, &u) != APR_SUCCESS || u.scheme == NULL
-        || u.fragment != NULL)
+    if (apr_uri_parse(p, s, &u) != APR_SUCCESS || u.scheme == NULL ||
+        u.fragment != NULL)
         return 0;
     /* Web redirects need a host; a native app's private scheme needs a
      * path (RFC 8252 §7.1). */
-    if ((!strcasecmp(u.scheme, "http") || !strcasecmp(u.scheme, "https"))
-        && (u.hostname == NULL || *u.hostname == '\0'))
+    if ((!strcasecmp(u.scheme, "http") || !strcasecmp(u.scheme, "https")) &&
+        (u.hostname == NULL || *u.hostname == '\0'))
         return 0;
     return 1;
 }
@@ -153,10 +153,10 @@ static int validate(console_t *c, app_form_t *f,
     apr_array_header_t *aud, *uris;
     at_app_t *a = &f->app;
 
-#define WRONG(id, msg)                                                     \
-    do {                                                                   \
-        bad++;                                                             \
-        html_field_error(doc, id, msg);                                    \
+#define WRONG(id, msg)                                                         \
+    do {                                                                       \
+        bad++;                                                                 \
+        html_field_error(doc, id, msg);                                        \
     } while (0)
 
     if (*f->name == '\0')
@@ -179,12 +179,11 @@ static int validate(console_t *c, app_form_t *f,
     }
     if (f->grants->nelts == 0)
         WRONG("grants-field", "Allow at least one grant type.");
-    else if (!strcmp(f->type, "public")
-             && has(f->grants, "client_credentials"))
+    else if (!strcmp(f->type, "public") && has(f->grants, "client_credentials"))
         WRONG("grants-field", "A public application has no secret, so it "
                               "cannot use client_credentials.");
-    else if (f->offline && !(has(f->grants, "client_credentials")
-                             && has(f->grants, "refresh_token")))
+    else if (f->offline && !(has(f->grants, "client_credentials") &&
+                             has(f->grants, "refresh_token")))
         WRONG("grants-field", "Refresh tokens with client credentials need "
                               "both the client_credentials and the "
                               "refresh_token grant.");
@@ -212,8 +211,10 @@ static int validate(console_t *c, app_form_t *f,
         if (!valid_redirect_uri(c->pool,
                                 APR_ARRAY_IDX(uris, i, const char *))) {
             WRONG("redirect_uris",
-                  apr_psprintf(c->pool, "Line %d is not an absolute URI "
-                                        "without a fragment.", i + 1));
+                  apr_psprintf(c->pool,
+                               "Line %d is not an absolute URI "
+                               "without a fragment.",
+                               i + 1));
             break;
         }
     }
@@ -252,8 +253,7 @@ static void fill(console_t *c, xmlDocPtr doc, const app_form_t *f,
     html_set_value(doc, "type", f->type);
     for (k = 0; k < N_GRANTS; k++)
         html_set_checked(doc,
-                         apr_pstrcat(c->pool, "grant-", known_grants[k],
-                                     NULL),
+                         apr_pstrcat(c->pool, "grant-", known_grants[k], NULL),
                          has(f->grants, known_grants[k]));
     html_set_checked(doc, "offline", f->offline);
     for (i = 0; i < scopes->nelts; i++) {
@@ -281,20 +281,19 @@ static void fill(console_t *c, xmlDocPtr doc, const app_form_t *f,
     html_set_value(doc, "refresh_lifetime", f->refresh);
     div = html_by_id(doc, "access-default");
     html_clear(div);
-    html_text(div, apr_pstrcat(c->pool, "Empty: the server default, ",
-                               ui_duration(c->pool, c->default_access), ".",
-                               NULL));
+    html_text(div,
+              apr_pstrcat(c->pool, "Empty: the server default, ",
+                          ui_duration(c->pool, c->default_access), ".", NULL));
     div = html_by_id(doc, "refresh-default");
     html_clear(div);
-    html_text(div, apr_pstrcat(c->pool, "Empty: the server default, ",
-                               ui_duration(c->pool, c->default_refresh),
-                               ".", NULL));
+    html_text(div,
+              apr_pstrcat(c->pool, "Empty: the server default, ",
+                          ui_duration(c->pool, c->default_refresh), ".", NULL));
 }
 
 /* The form page: TITLE, ACTION (console path), BUTTON text. */
-static xmlDocPtr form_page(console_t *c, const char *title,
-                           const char *action, const char *button,
-                           const char *cancel)
+static xmlDocPtr form_page(console_t *c, const char *title, const char *action,
+                           const char *button, const char *cancel)
 {
     xmlNodePtr main, n;
     xmlDocPtr doc = ui_page(c, title, "apps", "app-form.xhtml", &main);
@@ -366,8 +365,7 @@ int ui_app_new(console_t *c)
     if ((bad = validate(c, &f, scopes, doc)) != 0)
         return refused(c, doc, &f, scopes, bad);
     f.app.client_id = NULL;
-    rv = at_app_create(c->reg, c->pool, &f.app, c->remote_user, &secret,
-                       &err);
+    rv = at_app_create(c->reg, c->pool, &f.app, c->remote_user, &secret, &err);
     if (rv == APR_EEXIST || rv == APR_EINVAL) {
         lib_refusal(doc, rv, err.text);
         return refused(c, doc, &f, scopes, 1);
@@ -377,11 +375,10 @@ int ui_app_new(console_t *c)
         return ui_registry_error(c, "creating an application", &err);
     if (secret) {
         console_secret_cookie_set(c, f.app.client_id, secret);
-        return console_redirect(c, ui_app_path(c, f.app.client_id,
-                                               "/secret"));
+        return console_redirect(c, ui_app_path(c, f.app.client_id, "/secret"));
     }
-    return console_redirect(c, ui_app_path(c, f.app.client_id,
-                                           "?done=created"));
+    return console_redirect(c,
+                            ui_app_path(c, f.app.client_id, "?done=created"));
 }
 
 int ui_app_edit(console_t *c, const char *client_id)

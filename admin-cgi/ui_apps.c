@@ -19,17 +19,15 @@ int ui_apps_list(console_t *c)
     const char *base;
 
     if (c->is_post)
-        return ui_error(c, 405, "Method not allowed",
-                        "The list is only read.");
-    if (at_console_app_ids(c->reg, c->pool, q, offset, CONSOLE_PAGE_SIZE,
-                           &ids, &total, &err) != APR_SUCCESS)
+        return ui_error(c, 405, "Method not allowed", "The list is only read.");
+    if (at_console_app_ids(c->reg, c->pool, q, offset, CONSOLE_PAGE_SIZE, &ids,
+                           &total, &err) != APR_SUCCESS)
         return ui_registry_error(c, "listing applications", &err);
     apps = apr_array_make(c->pool, ids->nelts, sizeof(at_app_t *));
     for (i = 0; i < ids->nelts; i++) {
         at_app_t *a = NULL;
-        apr_status_t rv = at_app_get(c->reg, c->pool,
-                                     APR_ARRAY_IDX(ids, i, const char *), &a,
-                                     &err);
+        apr_status_t rv = at_app_get(
+            c->reg, c->pool, APR_ARRAY_IDX(ids, i, const char *), &a, &err);
         /* Deleted between the two reads: leave it out. */
         if (rv == APR_NOTFOUND)
             continue;
@@ -64,8 +62,8 @@ int ui_apps_list(console_t *c)
         html_remove(html_by_id(doc, "apps"));
     base = console_url(c, "/apps");
     if (*q)
-        base = apr_pstrcat(c->pool, base, "?q=",
-                           console_url_encode(c->pool, q), NULL);
+        base = apr_pstrcat(c->pool, base, "?q=", console_url_encode(c->pool, q),
+                           NULL);
     ui_pager(c, html_by_id(doc, "pager"), base, offset, total);
     return console_send_doc(c, 200, doc);
 }

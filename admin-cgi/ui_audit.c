@@ -22,8 +22,8 @@ int ui_audit(console_t *c)
         return ui_error(c, 405, "Method not allowed",
                         "The audit log is only read.");
     if (at_console_audit_page(c->reg, c->pool, app, actor, offset,
-                              CONSOLE_PAGE_SIZE, &rows, &total, &err)
-        != APR_SUCCESS)
+                              CONSOLE_PAGE_SIZE, &rows, &total,
+                              &err) != APR_SUCCESS)
         return ui_registry_error(c, "reading the audit log", &err);
     doc = ui_page(c, "Audit log", "audit", "audit.xhtml", &main);
     if (doc == NULL)
@@ -36,13 +36,12 @@ int ui_audit(console_t *c)
     if (rows->nelts) {
         ui_audit_rows(c, html_by_id(doc, "audit-rows"), rows);
         html_remove(html_by_id(doc, "audit-empty"));
-    }
-    else {
+    } else {
         html_remove(html_by_id(doc, "audit"));
     }
-    base = apr_pstrcat(c->pool, console_url(c, "/audit"), "?app=",
-                       console_url_encode(c->pool, app), "&actor=",
-                       console_url_encode(c->pool, actor), NULL);
+    base = apr_pstrcat(c->pool, console_url(c, "/audit"),
+                       "?app=", console_url_encode(c->pool, app),
+                       "&actor=", console_url_encode(c->pool, actor), NULL);
     ui_pager(c, html_by_id(doc, "pager"), base, offset, total);
     return console_send_doc(c, 200, doc);
 }

@@ -20,14 +20,13 @@ void ui_audit_rows(console_t *c, xmlNodePtr tbody,
         html_el(tr, "td", a->action);
         td = html_el(tr, "td", NULL);
         /* Application actions name a client_id: link to it. */
-        if (a->target && *a->target && a->action
-            && (strncmp(a->action, "app.", 4) == 0
-                || strncmp(a->action, "secret.", 7) == 0))
+        if (a->target && *a->target && a->action &&
+            (strncmp(a->action, "app.", 4) == 0 ||
+             strncmp(a->action, "secret.", 7) == 0))
             html_link(td,
-                      console_url(c, apr_pstrcat(
-                                         c->pool, "/apps/",
-                                         console_url_encode(c->pool,
-                                                            a->target),
+                      console_url(
+                          c, apr_pstrcat(c->pool, "/apps/",
+                                         console_url_encode(c->pool, a->target),
                                          NULL)),
                       a->target);
         else

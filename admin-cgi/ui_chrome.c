@@ -49,8 +49,7 @@ xmlDocPtr ui_page(console_t *c, const char *title, const char *current,
               apr_pstrcat(c->pool, c->assets, "/console.js", NULL));
     html_attr(html_by_id(doc, "brand"), "href", console_url(c, "/"));
     for (i = 0; i < sizeof(nav_ids) / sizeof(nav_ids[0]); i++) {
-        n = html_by_id(doc, apr_pstrcat(c->pool, "nav-", nav_ids[i][0],
-                                        NULL));
+        n = html_by_id(doc, apr_pstrcat(c->pool, "nav-", nav_ids[i][0], NULL));
         html_attr(n, "href", console_url(c, nav_ids[i][1]));
         if (current && strcmp(current, nav_ids[i][0]) == 0)
             html_attr(n, "aria-current", "page");
@@ -61,8 +60,7 @@ xmlDocPtr ui_page(console_t *c, const char *title, const char *current,
         if (part == NULL) {
             fprintf(stderr, "token-admin: AT00807: %s", why);
             xmlFreeDoc(doc);
-            ui_error_bare(c, 500,
-                          "The console's page templates are missing.");
+            ui_error_bare(c, 500, "The console's page templates are missing.");
             return NULL;
         }
         html_import_children(*main, part);
@@ -87,8 +85,7 @@ int ui_error_bare(console_t *c, int status, const char *text)
     return console_send_doc(c, status, doc);
 }
 
-int ui_error(console_t *c, int status, const char *heading,
-             const char *text)
+int ui_error(console_t *c, int status, const char *heading, const char *text)
 {
     xmlNodePtr main;
     xmlDocPtr doc = ui_page(c, heading, NULL, "error.xhtml", &main);
@@ -164,8 +161,7 @@ static void label_table(console_t *c, xmlNodePtr table)
                     text = xmlNodeGetContent(cell);
                     heads[nh++] = apr_pstrdup(c->pool, (const char *)text);
                     xmlFree(text);
-                }
-                else if (xmlStrEqual(cell->name, BAD_CAST "td") && i < nh) {
+                } else if (xmlStrEqual(cell->name, BAD_CAST "td") && i < nh) {
                     html_attr(cell, "data-label", heads[i]);
                 }
                 i++;
@@ -276,33 +272,34 @@ int ui_page_offset(console_t *c)
     return (int)(n - 1) * CONSOLE_PAGE_SIZE;
 }
 
-void ui_pager(console_t *c, xmlNodePtr parent, const char *base,
-              int offset, int total)
+void ui_pager(console_t *c, xmlNodePtr parent, const char *base, int offset,
+              int total)
 {
     int page = offset / CONSOLE_PAGE_SIZE + 1;
-    int pages = total ? (total + CONSOLE_PAGE_SIZE - 1) / CONSOLE_PAGE_SIZE
-                      : 1;
+    int pages = total ? (total + CONSOLE_PAGE_SIZE - 1) / CONSOLE_PAGE_SIZE : 1;
     const char *sep = strchr(base, '?') ? "&" : "?";
     xmlNodePtr nav = html_el(parent, "nav", NULL);
 
     html_attr(nav, "class", "pager");
     html_attr(nav, "aria-label", "Pages");
     if (page > 1)
-        html_attr(html_link(nav, apr_psprintf(c->pool, "%s%spage=%d", base,
-                                               sep, page - 1),
-                            "Previous page"),
-                  "rel", "prev");
-    html_el(nav, "span", apr_psprintf(c->pool, "Page %d of %d (%d in all)",
-                                      page, pages, total));
+        html_attr(
+            html_link(nav,
+                      apr_psprintf(c->pool, "%s%spage=%d", base, sep, page - 1),
+                      "Previous page"),
+            "rel", "prev");
+    html_el(
+        nav, "span",
+        apr_psprintf(c->pool, "Page %d of %d (%d in all)", page, pages, total));
     if (page < pages)
-        html_attr(html_link(nav, apr_psprintf(c->pool, "%s%spage=%d", base,
-                                               sep, page + 1),
-                            "Next page"),
-                  "rel", "next");
+        html_attr(
+            html_link(nav,
+                      apr_psprintf(c->pool, "%s%spage=%d", base, sep, page + 1),
+                      "Next page"),
+            "rel", "next");
 }
 
-const char *ui_join(apr_pool_t *p, const apr_array_header_t *a,
-                    const char *sep)
+const char *ui_join(apr_pool_t *p, const apr_array_header_t *a, const char *sep)
 {
     const char *s = "";
     int i;
@@ -323,8 +320,7 @@ int ui_registry_error(console_t *c, const char *what, const at_error_t *err)
                     "server's error log says why.");
 }
 
-const char *ui_app_path(console_t *c, const char *client_id,
-                        const char *tail)
+const char *ui_app_path(console_t *c, const char *client_id, const char *tail)
 {
     return apr_pstrcat(c->pool, "/apps/",
                        console_url_encode(c->pool, client_id), tail, NULL);

@@ -25,11 +25,10 @@ int ui_dashboard(console_t *c)
     int apps = 0, scopes = 0, families = 0;
     apr_array_header_t *rows = NULL;
 
-    if (at_registry_counts(c->reg, c->pool, &apps, &scopes, &families, &err)
-            != APR_SUCCESS
-        || at_console_audit_page(c->reg, c->pool, NULL, NULL, 0,
-                                 RECENT_ROWS, &rows, NULL, &err)
-               != APR_SUCCESS) {
+    if (at_registry_counts(c->reg, c->pool, &apps, &scopes, &families, &err) !=
+            APR_SUCCESS ||
+        at_console_audit_page(c->reg, c->pool, NULL, NULL, 0, RECENT_ROWS,
+                              &rows, NULL, &err) != APR_SUCCESS) {
         fprintf(stderr, "token-admin: AT00809: dashboard: %s\n", err.text);
         return ui_error(c, 500, "Registry error",
                         "The registry could not be read. The server's "
@@ -47,13 +46,11 @@ int ui_dashboard(console_t *c)
               console_url(c, "/scopes"));
     html_attr(html_by_id(doc, "new-app-link"), "href",
               console_url(c, "/apps/new"));
-    html_attr(html_by_id(doc, "audit-link"), "href",
-              console_url(c, "/audit"));
+    html_attr(html_by_id(doc, "audit-link"), "href", console_url(c, "/audit"));
     if (rows->nelts) {
         ui_audit_rows(c, html_by_id(doc, "recent-rows"), rows);
         html_remove(html_by_id(doc, "recent-empty"));
-    }
-    else {
+    } else {
         html_remove(html_by_id(doc, "recent"));
     }
     return console_send_doc(c, 200, doc);

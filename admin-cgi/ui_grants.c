@@ -21,11 +21,11 @@ int ui_grants(console_t *c, const char *client_id)
                         "Use the buttons of the grants page.");
     if ((a = ui_load_app(c, client_id)) == NULL)
         return 0;
-    if (at_refresh_families(c->reg, c->pool, client_id, &fams, &err)
-        != APR_SUCCESS)
+    if (at_refresh_families(c->reg, c->pool, client_id, &fams, &err) !=
+        APR_SUCCESS)
         return ui_registry_error(c, "listing grants", &err);
-    doc = ui_page(c, apr_pstrcat(c->pool, "Grants of ", a->name, NULL),
-                  "apps", "grants.xhtml", &main);
+    doc = ui_page(c, apr_pstrcat(c->pool, "Grants of ", a->name, NULL), "apps",
+                  "grants.xhtml", &main);
     if (doc == NULL)
         return 0;
     ui_flash(c, main);
@@ -46,8 +46,7 @@ int ui_grants(console_t *c, const char *client_id)
         form = html_el(td, "form", NULL);
         html_attr(form, "method", "post");
         html_attr(form, "action",
-                  console_url(c, ui_app_path(c, client_id,
-                                             "/grants/revoke")));
+                  console_url(c, ui_app_path(c, client_id, "/grants/revoke")));
         in = html_el(form, "input", NULL);
         html_attr(in, "type", "hidden");
         html_attr(in, "name", "family");
@@ -71,12 +70,12 @@ int ui_grant_revoke(console_t *c, const char *client_id)
     int i, mine = 0;
 
     /* Only a family of this application may be revoked from its page. */
-    if (at_refresh_families(c->reg, c->pool, client_id, &fams, &err)
-        != APR_SUCCESS)
+    if (at_refresh_families(c->reg, c->pool, client_id, &fams, &err) !=
+        APR_SUCCESS)
         return ui_registry_error(c, "listing grants", &err);
     for (i = 0; i < fams->nelts && !mine; i++)
-        mine = !strcmp(APR_ARRAY_IDX(fams, i, at_refresh_t *)->family_id,
-                       family);
+        mine =
+            !strcmp(APR_ARRAY_IDX(fams, i, at_refresh_t *)->family_id, family);
     if (!mine)
         return ui_error(c, 404, "No such grant",
                         "This application has no active grant by that "
@@ -87,21 +86,21 @@ int ui_grant_revoke(console_t *c, const char *client_id)
                         "The grant was revoked or expired meanwhile.");
     if (rv != APR_SUCCESS)
         return ui_registry_error(c, "revoking a grant", &err);
-    return console_redirect(c, ui_app_path(c, client_id,
-                                           "/grants?done=grant-revoked"));
+    return console_redirect(
+        c, ui_app_path(c, client_id, "/grants?done=grant-revoked"));
 }
 
 int ui_revoke_all(console_t *c, const char *client_id)
 {
     at_error_t err = {{0}};
-    apr_status_t rv = at_client_revoke_all(c->reg, c->pool, client_id,
-                                           c->remote_user, &err);
+    apr_status_t rv =
+        at_client_revoke_all(c->reg, c->pool, client_id, c->remote_user, &err);
 
     if (rv == APR_NOTFOUND)
         return ui_error(c, 404, "No such application",
                         "No application has this client_id.");
     if (rv != APR_SUCCESS)
         return ui_registry_error(c, "revoking all tokens", &err);
-    return console_redirect(c, ui_app_path(c, client_id,
-                                           "/grants?done=all-revoked"));
+    return console_redirect(
+        c, ui_app_path(c, client_id, "/grants?done=all-revoked"));
 }

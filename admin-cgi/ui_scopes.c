@@ -26,8 +26,8 @@ static int valid_scope_name(const char *s)
 
 static const char *scope_path(console_t *c, const char *name)
 {
-    return apr_pstrcat(c->pool, "/scopes/edit?name=",
-                       console_url_encode(c->pool, name), NULL);
+    return apr_pstrcat(
+        c->pool, "/scopes/edit?name=", console_url_encode(c->pool, name), NULL);
 }
 
 /* The list page with the create form; STATUS 200, or 422 after a refused
@@ -86,8 +86,7 @@ int ui_scopes(console_t *c)
     if (strlen(description) > 500)
         return list_page(c, 422, name, description, "scope-description",
                          "The description is longer than 500 bytes.");
-    rv = at_scope_add(c->reg, c->pool, name, description, c->remote_user,
-                      &err);
+    rv = at_scope_add(c->reg, c->pool, name, description, c->remote_user, &err);
     if (rv == APR_EEXIST)
         return list_page(c, 422, name, description, "scope-name",
                          "This scope exists already.");
@@ -128,8 +127,8 @@ static int scope_page(console_t *c, int status, const at_scope_t *s,
     xmlDocPtr doc;
     int i;
 
-    doc = ui_page(c, apr_pstrcat(c->pool, "Scope ", s->name, NULL),
-                  "scopes", "scope.xhtml", &main);
+    doc = ui_page(c, apr_pstrcat(c->pool, "Scope ", s->name, NULL), "scopes",
+                  "scope.xhtml", &main);
     if (doc == NULL)
         return 0;
     html_attr(html_by_id(doc, "scope-form"), "action",
@@ -149,17 +148,14 @@ static int scope_page(console_t *c, int status, const at_scope_t *s,
             li = html_el(ul, "li", NULL);
             html_link(li, console_url(c, ui_app_path(c, id, "")), id);
         }
-    }
-    else {
+    } else {
         html_remove(html_by_id(doc, "in-use"));
         html_remove(html_by_id(doc, "users"));
     }
     if (s->builtin) {
         html_remove(html_by_id(doc, "delete-form"));
-    }
-    else {
-        xmlNodePtr in = html_el(html_by_id(doc, "delete-form"), "input",
-                                NULL);
+    } else {
+        xmlNodePtr in = html_el(html_by_id(doc, "delete-form"), "input", NULL);
         html_attr(in, "type", "hidden");
         html_attr(in, "name", "name");
         html_attr(in, "value", s->name);
@@ -178,16 +174,17 @@ int ui_scope_edit(console_t *c, const char *name)
     /* The name is in the address (query) for GET and POST alike. */
     name = apr_table_get(c->query, "name");
     if (name == NULL || (s = find_scope(c, name)) == NULL)
-        return name ? 0 : ui_error(c, 404, "No such scope",
-                                   "The address names no scope.");
+        return name ? 0
+                    : ui_error(c, 404, "No such scope",
+                               "The address names no scope.");
     if (!c->is_post)
-        return scope_page(c, 200, s, s->description ? s->description : "",
-                          NULL, NULL);
+        return scope_page(c, 200, s, s->description ? s->description : "", NULL,
+                          NULL);
     if (strlen(description) > 500)
         return scope_page(c, 422, s, description,
                           "The description is longer than 500 bytes.", NULL);
-    rv = at_scope_update(c->reg, c->pool, s->name, description,
-                         c->remote_user, &err);
+    rv = at_scope_update(c->reg, c->pool, s->name, description, c->remote_user,
+                         &err);
     if (rv == APR_EINVAL)
         return scope_page(c, 422, s, description, err.text, NULL);
     if (rv != APR_SUCCESS)
@@ -205,11 +202,11 @@ int ui_scope_delete(console_t *c, const char *unused)
 
     if ((s = find_scope(c, name)) == NULL)
         return 0;
-    rv = at_scope_delete(c->reg, c->pool, s->name, c->remote_user, &users,
-                         &err);
+    rv =
+        at_scope_delete(c->reg, c->pool, s->name, c->remote_user, &users, &err);
     if (rv == APR_EBUSY)
-        return scope_page(c, 409, s, s->description ? s->description : "",
-                          NULL, users);
+        return scope_page(c, 409, s, s->description ? s->description : "", NULL,
+                          users);
     if (rv == APR_EINVAL)
         return ui_error(c, 422, "Scope not deleted", err.text);
     if (rv != APR_SUCCESS)

@@ -23,8 +23,7 @@ int main(int argc, char **argv)
     }
     apr_initialize();
     apr_pool_create(&pool, NULL);
-    if (at_registry_open(pool, "sqlite3", argv[1], &reg, &err)
-        != APR_SUCCESS) {
+    if (at_registry_open(pool, "sqlite3", argv[1], &reg, &err) != APR_SUCCESS) {
         fprintf(stderr, "%s: %s\n", argv[1], err.text);
         return 1;
     }
@@ -41,8 +40,8 @@ int main(int argc, char **argv)
         app.scopes = apr_array_make(p, 0, sizeof(const char *));
         app.audiences = apr_array_make(p, 0, sizeof(const char *));
         app.redirect_uris = apr_array_make(p, 0, sizeof(const char *));
-        if (at_app_create(reg, p, &app, "bench", &secret, &err)
-            != APR_SUCCESS) {
+        if (at_app_create(reg, p, &app, "bench", &secret, &err) !=
+            APR_SUCCESS) {
             fprintf(stderr, "app %ld: %s\n", i, err.text);
             return 1;
         }

@@ -88,7 +88,8 @@ apr_status_t at_console_audit_page(at_registry_t *reg, apr_pool_t *p,
         if (has_t && has_a)
             rv = at_reg_value(reg, p, err, &count,
                               "SELECT count(*) FROM audit WHERE target = %s"
-                              " AND actor = %s", target, actor);
+                              " AND actor = %s",
+                              target, actor);
         else if (has_t)
             rv = at_reg_value(reg, p, err, &count,
                               "SELECT count(*) FROM audit WHERE target = %s",
@@ -98,8 +99,8 @@ apr_status_t at_console_audit_page(at_registry_t *reg, apr_pool_t *p,
                               "SELECT count(*) FROM audit WHERE actor = %s",
                               actor);
         else
-            rv = at_reg_value(reg, p, err, &count,
-                              "SELECT count(*) FROM audit");
+            rv =
+                at_reg_value(reg, p, err, &count, "SELECT count(*) FROM audit");
         if (rv != APR_SUCCESS)
             return rv;
         *total = (int)at_reg_atoll(count, 0);
@@ -114,11 +115,11 @@ apr_status_t at_console_audit_page(at_registry_t *reg, apr_pool_t *p,
                            lim(p, limit), off(p, offset));
     else if (has_a)
         rv = at_reg_select(reg, p, err, &rows, NULL,
-                           COLS " WHERE actor = %s" PAGE, actor,
-                           lim(p, limit), off(p, offset));
+                           COLS " WHERE actor = %s" PAGE, actor, lim(p, limit),
+                           off(p, offset));
     else
-        rv = at_reg_select(reg, p, err, &rows, NULL, COLS PAGE,
-                           lim(p, limit), off(p, offset));
+        rv = at_reg_select(reg, p, err, &rows, NULL, COLS PAGE, lim(p, limit),
+                           off(p, offset));
 #undef COLS
 #undef PAGE
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {

@@ -48,7 +48,8 @@ int main(void)
         return 1;
     CHECK(at_registry_open(pool, "sqlite3",
                            apr_pstrcat(pool, dir, "/r.db", NULL), &reg,
-                           &err) == APR_SUCCESS, "%s", err.text);
+                           &err) == APR_SUCCESS,
+          "%s", err.text);
     /* Created in reverse so that name order differs from insertion. */
     for (i = 29; i >= 0; i--) {
         at_app_t app = {0};
@@ -58,67 +59,83 @@ int main(void)
         app.scopes = list(NULL);
         app.audiences = list(NULL);
         app.redirect_uris = list(NULL);
-        CHECK(at_app_create(reg, pool, &app, i % 2 ? "odd" : "even",
-                            &secret, &err) == APR_SUCCESS, "%s", err.text);
+        CHECK(at_app_create(reg, pool, &app, i % 2 ? "odd" : "even", &secret,
+                            &err) == APR_SUCCESS,
+              "%s", err.text);
         if (i == 7)
             first_id = app.client_id;
     }
 
-    CHECK(at_console_app_ids(reg, pool, NULL, 0, 25, &ids, &total, &err)
-              == APR_SUCCESS, "%s", err.text);
+    CHECK(at_console_app_ids(reg, pool, NULL, 0, 25, &ids, &total, &err) ==
+              APR_SUCCESS,
+          "%s", err.text);
     CHECK(total == 30, "total %d", total);
     CHECK(ids->nelts == 25, "page of %d", ids->nelts);
-    CHECK(!strcmp(name_of(reg, APR_ARRAY_IDX(ids, 0, const char *)),
-                  "app-00"), "first is app-00");
-    CHECK(!strcmp(name_of(reg, APR_ARRAY_IDX(ids, 24, const char *)),
-                  "app-24"), "last is app-24");
-    CHECK(at_console_app_ids(reg, pool, "", 25, 25, &ids, &total, &err)
-              == APR_SUCCESS && ids->nelts == 5 && total == 30,
+    CHECK(!strcmp(name_of(reg, APR_ARRAY_IDX(ids, 0, const char *)), "app-00"),
+          "first is app-00");
+    CHECK(!strcmp(name_of(reg, APR_ARRAY_IDX(ids, 24, const char *)), "app-24"),
+          "last is app-24");
+    CHECK(at_console_app_ids(reg, pool, "", 25, 25, &ids, &total, &err) ==
+                  APR_SUCCESS &&
+              ids->nelts == 5 && total == 30,
           "second page %d", ids->nelts);
-    CHECK(!strcmp(name_of(reg, APR_ARRAY_IDX(ids, 4, const char *)),
-                  "app-29"), "second page ends with app-29");
-    CHECK(at_console_app_ids(reg, pool, NULL, 500, 25, &ids, NULL, &err)
-              == APR_SUCCESS && ids->nelts == 0, "past the end");
-    CHECK(at_console_app_ids(reg, pool, "app-1", 0, 25, &ids, &total, &err)
-              == APR_SUCCESS && total == 10 && ids->nelts == 10,
+    CHECK(!strcmp(name_of(reg, APR_ARRAY_IDX(ids, 4, const char *)), "app-29"),
+          "second page ends with app-29");
+    CHECK(at_console_app_ids(reg, pool, NULL, 500, 25, &ids, NULL, &err) ==
+                  APR_SUCCESS &&
+              ids->nelts == 0,
+          "past the end");
+    CHECK(at_console_app_ids(reg, pool, "app-1", 0, 25, &ids, &total, &err) ==
+                  APR_SUCCESS &&
+              total == 10 && ids->nelts == 10,
           "search by name: %d", total);
-    CHECK(at_console_app_ids(reg, pool, "app-1", 8, 25, &ids, &total, &err)
-              == APR_SUCCESS && ids->nelts == 2
-              && !strcmp(name_of(reg, APR_ARRAY_IDX(ids, 1, const char *)),
-                         "app-19"), "search page 2");
-    CHECK(at_console_app_ids(reg, pool, first_id, 0, 25, &ids, &total, &err)
-              == APR_SUCCESS && total == 1
-              && !strcmp(APR_ARRAY_IDX(ids, 0, const char *), first_id),
+    CHECK(at_console_app_ids(reg, pool, "app-1", 8, 25, &ids, &total, &err) ==
+                  APR_SUCCESS &&
+              ids->nelts == 2 &&
+              !strcmp(name_of(reg, APR_ARRAY_IDX(ids, 1, const char *)),
+                      "app-19"),
+          "search page 2");
+    CHECK(at_console_app_ids(reg, pool, first_id, 0, 25, &ids, &total, &err) ==
+                  APR_SUCCESS &&
+              total == 1 &&
+              !strcmp(APR_ARRAY_IDX(ids, 0, const char *), first_id),
           "search by client_id");
-    CHECK(at_console_app_ids(reg, pool, "%", 0, 25, &ids, &total, &err)
-              == APR_SUCCESS && total == 0, "no LIKE wildcards");
+    CHECK(at_console_app_ids(reg, pool, "%", 0, 25, &ids, &total, &err) ==
+                  APR_SUCCESS &&
+              total == 0,
+          "no LIKE wildcards");
 
     CHECK(at_console_audit_page(reg, pool, NULL, NULL, 0, 10, &rows, &total,
-                                &err) == APR_SUCCESS, "%s", err.text);
-    CHECK(total >= 30 && rows->nelts == 10, "audit %d/%d", rows->nelts,
-          total);
+                                &err) == APR_SUCCESS,
+          "%s", err.text);
+    CHECK(total >= 30 && rows->nelts == 10, "audit %d/%d", rows->nelts, total);
     for (i = 1; i < rows->nelts; i++)
-        CHECK(APR_ARRAY_IDX(rows, i - 1, at_audit_t *)->id
-                  > APR_ARRAY_IDX(rows, i, at_audit_t *)->id,
+        CHECK(APR_ARRAY_IDX(rows, i - 1, at_audit_t *)->id >
+                  APR_ARRAY_IDX(rows, i, at_audit_t *)->id,
               "newest first at row %d", i);
-    CHECK(at_console_audit_page(reg, pool, NULL, "odd", 0, 100, &rows,
-                                &total, &err) == APR_SUCCESS
-              && total == 15 && rows->nelts == 15, "by actor %d", total);
+    CHECK(at_console_audit_page(reg, pool, NULL, "odd", 0, 100, &rows, &total,
+                                &err) == APR_SUCCESS &&
+              total == 15 && rows->nelts == 15,
+          "by actor %d", total);
     for (i = 0; i < rows->nelts; i++)
         CHECK(!strcmp(APR_ARRAY_IDX(rows, i, at_audit_t *)->actor, "odd"),
               "actor of row %d", i);
     CHECK(at_console_audit_page(reg, pool, first_id, NULL, 0, 100, &rows,
-                                &total, &err) == APR_SUCCESS && total >= 1
-              && !strcmp(APR_ARRAY_IDX(rows, 0, at_audit_t *)->target,
-                         first_id), "by target");
+                                &total, &err) == APR_SUCCESS &&
+              total >= 1 &&
+              !strcmp(APR_ARRAY_IDX(rows, 0, at_audit_t *)->target, first_id),
+          "by target");
     CHECK(at_console_audit_page(reg, pool, first_id, "odd", 0, 100, &rows,
-                                &total, &err) == APR_SUCCESS && total >= 1,
+                                &total, &err) == APR_SUCCESS &&
+              total >= 1,
           "target and actor (app-07 was made by odd)");
     CHECK(at_console_audit_page(reg, pool, first_id, "even", 0, 100, &rows,
-                                &total, &err) == APR_SUCCESS && total == 0
-              && rows->nelts == 0, "target and other actor");
+                                &total, &err) == APR_SUCCESS &&
+              total == 0 && rows->nelts == 0,
+          "target and other actor");
     CHECK(at_console_audit_page(reg, pool, NULL, NULL, 0, 5, &rows, NULL,
-                                &err) == APR_SUCCESS && rows->nelts == 5,
+                                &err) == APR_SUCCESS &&
+              rows->nelts == 5,
           "without a count");
 
     at_registry_close(reg);
