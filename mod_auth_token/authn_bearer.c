@@ -98,11 +98,15 @@ static key_origin_t verify_signature(request_rec *r, const at_jws_t *jws,
         if (used) {
             for (i = 0; dir_keys && i < dir_keys->nelts; i++) {
                 if (APR_ARRAY_IDX(dir_keys, i, const at_key_t *) == used) {
+                    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                                  "AT00115: signature known from the cache");
                     return KEYS_DIR;
                 }
             }
             for (i = 0; local_keys && i < local_keys->nelts; i++) {
                 if (APR_ARRAY_IDX(local_keys, i, const at_key_t *) == used) {
+                    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                                  "AT00115: signature known from the cache");
                     return KEYS_LOCAL;
                 }
             }

@@ -41,6 +41,7 @@ typedef struct slot {
 static long configured_entries = -1;   /* -1: directive not given */
 static slot_t *slots;
 static apr_size_t nslots;
+static EVP_MD *sha256;                 /* fetched once per process */
 #if APR_HAS_THREADS
 static apr_thread_mutex_t *mutex;
 #endif
@@ -78,6 +79,14 @@ static int cache_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
+static apr_status_t free_sha256(void *unused)
+{
+    EVP_MD_free(sha256);
+    sha256 = NULL;
+    nslots = 0;
+    return APR_SUCCESS;
+}
+
 static void cache_child_init(apr_pool_t *pchild, server_rec *s)
 {
     long n = configured_entries < 0 ? AT_CACHE_DEFAULT_ENTRIES
@@ -97,6 +106,17 @@ static void cache_child_init(apr_pool_t *pchild, server_rec *s)
         return;
     }
 #endif
+    /* An explicit fetch: EVP_sha256() would look the algorithm up in the
+     * provider store on every digest. */
+    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!sha256) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "AT00021: no SHA-256 for the token cache; running "
+                     "without it");
+        return;
+    }
+    apr_pool_cleanup_register(pchild, NULL, free_sha256,
+                              apr_pool_cleanup_null);
     slots = apr_pcalloc(pchild, sizeof(slot_t) * (apr_size_t)n);
     nslots = (apr_size_t)n;
 }
@@ -111,7 +131,7 @@ int at_token_digest(const char *token, size_t len,
 {
     unsigned int n = 0;
 
-    return EVP_Digest(token, len, digest, &n, EVP_sha256(), NULL)
+    return EVP_Digest(token, len, digest, &n, sha256, NULL)
            && n == AT_TOKEN_DIGEST_LEN;
 }
 

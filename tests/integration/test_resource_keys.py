@@ -249,6 +249,7 @@ class TestVerifyCache:
     """The per-process cache of verified signatures never lets a token pass
     where its key does not serve, and never outlives exp."""
     CONF = """
+LogLevel info auth_token:trace1
 <Location /a>
     AuthType Bearer
     AuthName a
@@ -275,6 +276,14 @@ Alias /b {root}/htdocs/a
         for _ in range(3):
             assert httpd.get("/a/data.txt", token=tok).status_code == 200
             assert httpd.get("/b/data.txt", token=tok).status_code == 401
+
+    def test_cache_240_04(self, httpd):
+        """A repeated token is served from the cache (trace1 log line)."""
+        tok = mint("ES256", jti="cache-hit")
+        httpd.mark_log()
+        for _ in range(40):
+            assert httpd.get("/a/data.txt", token=tok).status_code == 200
+        assert "AT00115" in httpd.read_log()[httpd.log_offset:]
 
     def test_cache_240_02(self, httpd):
         """A cached token is still checked against exp (leeway 30)."""
