@@ -81,6 +81,8 @@ char *console_url_decode(apr_pool_t *p, const char *s, size_t len);
 const char *console_url_encode(apr_pool_t *p, const char *s);
 /* 1 when S (LEN bytes) is well-formed UTF-8 without NUL. */
 int console_utf8_valid(const char *s, size_t len);
+/* Lower-case hex of N bytes, in P. */
+const char *console_hex(apr_pool_t *p, const unsigned char *b, size_t n);
 /* A link inside the console: SCRIPT_NAME + PATH (which starts with '/'). */
 const char *console_url(console_t *c, const char *path);
 /* The value of a form field (POST) or query parameter (GET); "" when

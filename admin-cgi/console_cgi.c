@@ -285,6 +285,20 @@ int console_read_form(console_t *c, const char **why)
     return 0;
 }
 
+const char *console_hex(apr_pool_t *p, const unsigned char *b, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *s = apr_palloc(p, 2 * n + 1);
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        s[2 * i] = digits[b[i] >> 4];
+        s[2 * i + 1] = digits[b[i] & 15];
+    }
+    s[2 * n] = '\0';
+    return s;
+}
+
 const char *console_url(console_t *c, const char *path)
 {
     return apr_pstrcat(c->pool, c->script_name, path, NULL);

@@ -129,20 +129,6 @@ void console_key_derive(console_t *c, const char *purpose,
     hmac(c, purpose, strlen(purpose) + 1, out);
 }
 
-static const char *hex(apr_pool_t *p, const unsigned char *b, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    char *s = apr_palloc(p, 2 * n + 1);
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        s[2 * i] = digits[b[i] >> 4];
-        s[2 * i + 1] = digits[b[i] & 15];
-    }
-    s[2 * n] = '\0';
-    return s;
-}
-
 static const char *token_for(console_t *c, long long issued)
 {
     unsigned char mac[32];
@@ -157,7 +143,8 @@ static const char *token_for(console_t *c, long long issued)
     memcpy(data + 5, c->remote_user, ul + 1);
     memcpy(data + 5 + ul + 1, stamp, sl);
     hmac(c, data, 5 + ul + 1 + sl, mac);
-    return apr_pstrcat(c->pool, stamp, ".", hex(c->pool, mac, 32), NULL);
+    return apr_pstrcat(c->pool, stamp, ".", console_hex(c->pool, mac, 32),
+                       NULL);
 }
 
 const char *console_csrf_token(console_t *c)

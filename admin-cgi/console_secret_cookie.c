@@ -30,20 +30,6 @@ static const char *cookie_attrs(console_t *c)
         "; HttpOnly; SameSite=Strict", c->https ? "; Secure" : "", NULL);
 }
 
-static const char *to_hex(apr_pool_t *p, const unsigned char *b, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    char *s = apr_palloc(p, 2 * n + 1);
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        s[2 * i] = digits[b[i] >> 4];
-        s[2 * i + 1] = digits[b[i] & 15];
-    }
-    s[2 * n] = '\0';
-    return s;
-}
-
 static int from_hex(apr_pool_t *p, const char *s, unsigned char **out,
                     size_t *n)
 {
@@ -110,11 +96,12 @@ void console_secret_cookie_set(console_t *c, const char *client_id,
     memcpy(all, nonce, NONCE_LEN);
     memcpy(all + NONCE_LEN, sealed, len);
     memcpy(all + NONCE_LEN + len, tag, TAG_LEN);
-    apr_table_addn(c->headers_out, "Set-Cookie",
-                   apr_pstrcat(c->pool, COOKIE_NAME "=",
-                               to_hex(c->pool, all, NONCE_LEN + len + TAG_LEN),
-                               "; Max-Age=" APR_STRINGIFY(COOKIE_TTL),
-                               cookie_attrs(c), NULL));
+    apr_table_addn(
+        c->headers_out, "Set-Cookie",
+        apr_pstrcat(c->pool, COOKIE_NAME "=",
+                    console_hex(c->pool, all, NONCE_LEN + len + TAG_LEN),
+                    "; Max-Age=" APR_STRINGIFY(COOKIE_TTL), cookie_attrs(c),
+                    NULL));
 }
 
 const char *console_secret_cookie_take(console_t *c, const char *client_id)
