@@ -43,27 +43,40 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Runs FN until the time is up; returns calls per second. Fails the whole
- * run when a call does not succeed, so a broken path cannot look fast. */
-static double rate(int (*fn)(bench_case_t *, apr_pool_t *), bench_case_t *c,
-                   apr_pool_t *p)
-{
-    double start = now_s(), end = start + seconds, t;
-    long n = 0;
-    int i;
+typedef int (*bench_fn)(bench_case_t *, apr_pool_t *);
 
-    do {
-        for (i = 0; i < 64; i++) {
-            if (!fn(c, p)) {
-                fprintf(stderr, "%s: a validation failed\n", c->name);
-                exit(1);
-            }
-            apr_pool_clear(p);
+/* Calls per second of each of FNS, measured in ROUNDS interleaved slices
+ * so that a change of machine load during the run hits all of them alike.
+ * Exits when a call fails, so a broken path cannot look fast. */
+#define ROUNDS 8
+static void rates(bench_fn *fns, int nfns, bench_case_t *c, apr_pool_t *p,
+                  double *out)
+{
+    double spent[8] = {0}, start, t;
+    long calls[8] = {0};
+    int r, f, i;
+
+    for (r = 0; r < ROUNDS; r++) {
+        for (f = 0; f < nfns; f++) {
+            start = now_s();
+            do {
+                for (i = 0; i < 32; i++) {
+                    if (!fns[f](c, p)) {
+                        fprintf(stderr, "%s: a validation failed\n",
+                                c->name);
+                        exit(1);
+                    }
+                    apr_pool_clear(p);
+                }
+                calls[f] += 32;
+                t = now_s();
+            } while (t - start < seconds / ROUNDS);
+            spent[f] += t - start;
         }
-        n += 64;
-        t = now_s();
-    } while (t < end);
-    return (double)n / (t - start);
+    }
+    for (f = 0; f < nfns; f++) {
+        out[f] = (double)calls[f] / spent[f];
+    }
 }
 
 static at_claim_rules_t rules;
@@ -240,9 +253,10 @@ int main(int argc, char **argv)
     };
     apr_pool_t *p, *scratch;
     apr_array_header_t *iss, *aud;
-    double full, cached, bare, prekeyed;
+    double r[4];
+    bench_fn fns[4];
     OSSL_PARAM params[2];
-    EVP_MAC *mac;
+    EVP_MAC *mac = NULL;
     size_t i;
     int a, wanted;
 
@@ -283,17 +297,10 @@ int main(int argc, char **argv)
             continue;
         }
         setup(p, c);
-        full = rate(full_validation, c, scratch);
-        cached = rate(cached_validation, c, scratch);
-        if (c->alg == AT_ALG_HS256) {
-            bare = rate(bare_hmac, c, scratch);
-        }
-        else {
-            bare = rate(bare_pkey, c, scratch);
-        }
-        printf("%-6s %5lu %12.0f %12.0f %12.0f %7.2f %7.2f\n", c->name,
-               (unsigned long)strlen(c->token), full, cached, bare,
-               full / bare, cached / bare);
+        fns[0] = full_validation;
+        fns[1] = cached_validation;
+        fns[2] = c->alg == AT_ALG_HS256 ? bare_hmac : bare_pkey;
+        fns[3] = bare_hmac_prekeyed;
         if (c->alg == AT_ALG_HS256) {
             mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
             hmac_keyed = EVP_MAC_CTX_new(mac);
@@ -301,10 +308,15 @@ int main(int argc, char **argv)
                                                          0);
             params[1] = OSSL_PARAM_construct_end();
             EVP_MAC_init(hmac_keyed, hmac_secret, 32, params);
-            prekeyed = rate(bare_hmac_prekeyed, c, scratch);
+        }
+        rates(fns, c->alg == AT_ALG_HS256 ? 4 : 3, c, scratch, r);
+        printf("%-6s %5lu %12.0f %12.0f %12.0f %7.2f %7.2f\n", c->name,
+               (unsigned long)strlen(c->token), r[0], r[1], r[2],
+               r[0] / r[2], r[1] / r[2]);
+        if (c->alg == AT_ALG_HS256) {
             printf("%-6s %5s %12s %12s %12.0f %7.2f %7.2f  (bare = "
                    "pre-keyed EVP_MAC_CTX_dup)\n", "HS256", "", "", "",
-                   prekeyed, full / prekeyed, cached / prekeyed);
+                   r[3], r[0] / r[3], r[1] / r[3]);
             EVP_MAC_CTX_free(hmac_keyed);
             EVP_MAC_free(mac);
         }
@@ -314,7 +326,8 @@ int main(int argc, char **argv)
            "cached = the same with at_jws_cache_get/put (a repeated token: "
            "claims still checked)\n"
            "bare   = HMAC() / EVP_DigestVerify of the same signature; "
-           "%.1f s per case\n", seconds);
+           "%.1f s per measurement, in %d interleaved slices\n", seconds,
+           ROUNDS);
     apr_pool_destroy(p);
     apr_terminate();
     return 0;
