@@ -225,3 +225,62 @@ ProxyRequests On
         assert r.status_code == 407
         assert auth_params(r.headers["Proxy-Authenticate"])["error"] \
             == "invalid_token"
+
+
+def raw_get(httpd, path, header_lines):
+    """A GET sent byte for byte (requests cannot repeat a header)."""
+    import socket
+    req = "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" % path
+    req += "".join(h + "\r\n" for h in header_lines) + "\r\n"
+    with socket.create_connection(("127.0.0.1", httpd.port), timeout=10) as s:
+        s.sendall(req.encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    status = int(head.split(" ", 2)[1])
+    headers = {}
+    for line in head.split("\r\n")[1:]:
+        k, v = line.split(":", 1)
+        headers[k.strip().lower()] = v.strip()
+    return status, headers
+
+
+class TestRawHeaders:
+    CONF = CONTRACT_CONF
+    ALLOWED_LOG_IDS = AUTHZ_LOG_IDS
+
+    @classmethod
+    def setup_env(cls, env):
+        write_keys(env)
+
+    def test_raw_140_01(self, httpd):
+        """Two Authorization headers are never read as the first one."""
+        good = mint()
+        status, h = raw_get(httpd, "/api/data.txt", [
+            "Authorization: Bearer " + good,
+            "Authorization: Bearer " + mint(scope="x")])
+        assert status == 401
+        assert auth_params(h["www-authenticate"])["error"] == "invalid_token"
+        status, h = raw_get(httpd, "/api/data.txt", [
+            "Authorization: Basic YTpi", "Authorization: Bearer " + good])
+        assert status == 401
+
+    @pytest.mark.parametrize("fmt", ["Bearer  %s", "Bearer\t%s",
+                                     "Bearer %s  ", " Bearer %s"])
+    def test_raw_140_02(self, httpd, fmt):
+        """Whitespace around the token is not part of it."""
+        status, _ = raw_get(httpd, "/api/data.txt",
+                            ["Authorization: " + fmt % mint()])
+        assert status == 200
+
+    def test_raw_140_03(self, httpd):
+        """A token split by a space is not a token."""
+        t = mint()
+        status, h = raw_get(httpd, "/api/data.txt",
+                            ["Authorization: Bearer %s %s" % (t[:20], t[20:])])
+        assert status == 401
+        assert auth_params(h["www-authenticate"])["error"] == "invalid_token"
