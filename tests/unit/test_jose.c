@@ -262,6 +262,48 @@ static void test_round_trips(void)
     json_decref(claims);
 }
 
+/* Ed448 under the one "EdDSA" algorithm (RFC 8037). */
+static void test_ed448(void)
+{
+    EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED448");
+    at_key_t *key = NULL, *pub;
+    apr_array_header_t *keys = NULL;
+    json_t *claims = json_pack("{s:I}", "exp", (json_int_t)4102444800LL);
+    json_t *jwk;
+    at_jws_t jws;
+    at_error_t err;
+    char *token = NULL, *text;
+
+    CHECK(pk && at_key_from_pkey(pool, AT_ALG_EDDSA, pk, NULL, &key, &err)
+                    == APR_SUCCESS, "Ed448 key for EdDSA");
+    if (key == NULL) {
+        EVP_PKEY_free(pk);
+        json_decref(claims);
+        return;
+    }
+    CHECK(at_jws_sign(pool, key, NULL, claims, &token, &err) == APR_SUCCESS
+              && at_jws_parse(pool, token, strlen(token), &jws, &err)
+                     == APR_SUCCESS
+              && jws.sig_len == 114 && at_jws_verify(&jws, key, &err)
+                                           == APR_SUCCESS,
+          "Ed448 sign and verify");
+    jwk = at_jwk_public(key);
+    CHECK(jwk && strcmp(json_string_value(json_object_get(jwk, "crv")),
+                        "Ed448") == 0, "Ed448 public JWK");
+    text = json_dumps(jwk, JSON_COMPACT);
+    json_decref(jwk);
+    CHECK(at_jwks_load_json(pool, text, strlen(text), "t", &keys, &err)
+              == APR_SUCCESS, "Ed448 JWK loads: %s", err.text);
+    free(text);
+    if (keys != NULL) {
+        pub = APR_ARRAY_IDX(keys, 0, at_key_t *);
+        CHECK(pub->alg == AT_ALG_EDDSA
+                  && at_jws_verify(&jws, pub, &err) == APR_SUCCESS,
+              "Ed448 verifies with its public JWK");
+    }
+    json_decref(claims);
+}
+
 static void test_thumbprint(void)
 {
     /* RFC 7638 section 3.1. */
@@ -828,6 +870,7 @@ int main(void)
     test_rfc7520("curve25519/jws.json", "EdDSA", 0);
     test_thumbprint();
     test_round_trips();
+    test_ed448();
     test_key_files();
     test_key_formats();
     test_jwks_rules();
