@@ -5,34 +5,60 @@
 
 #include "at_registry_private.h"
 
+/* One statement per filter combination, so that SQLite can answer each
+ * from its index (audit_target, audit_actor, or the id order) instead of
+ * scanning the whole log, which only grows. */
+static const char *const audit_count_sql[4] = {
+    "SELECT count(*) FROM audit",
+    "SELECT count(*) FROM audit WHERE target = %s",
+    "SELECT count(*) FROM audit WHERE actor = %s",
+    "SELECT count(*) FROM audit WHERE target = %s AND actor = %s",
+};
+static const char *const audit_rows_sql[4] = {
+    "SELECT id, at, actor, action, target, detail FROM audit"
+    " ORDER BY id DESC LIMIT %s OFFSET %s",
+    "SELECT id, at, actor, action, target, detail FROM audit"
+    " WHERE target = %s ORDER BY id DESC LIMIT %s OFFSET %s",
+    "SELECT id, at, actor, action, target, detail FROM audit"
+    " WHERE actor = %s ORDER BY id DESC LIMIT %s OFFSET %s",
+    "SELECT id, at, actor, action, target, detail FROM audit"
+    " WHERE target = %s AND actor = %s ORDER BY id DESC LIMIT %s OFFSET %s",
+};
+
 apr_status_t at_audit_list(at_registry_t *reg, apr_pool_t *p,
                            const char *target, const char *actor,
                            int offset, int limit, apr_array_header_t **out,
                            int *total, at_error_t *err)
 {
     apr_array_header_t *rows;
-    const char *t = target ? target : "", *a = actor ? actor : "", *count;
+    const char *args[4], *count;
     apr_status_t rv;
-    int i;
+    int which = 0, n = 0, i;
 
     *out = apr_array_make(p, 16, sizeof(at_audit_t *));
-    rv = at_reg_value(reg, p, err, &count,
-                      "SELECT count(*) FROM audit WHERE (%s = '' OR"
-                      " target = %s) AND (%s = '' OR actor = %s)",
-                      t, t, a, a);
+    if (target && *target) {
+        which |= 1;
+        args[n++] = target;
+    }
+    if (actor && *actor) {
+        which |= 2;
+        args[n++] = actor;
+    }
+    /* Unused trailing arguments are never read: the statement has as many
+     * placeholders as arguments filled in. */
+    args[n] = args[n + 1] = NULL;
+    rv = at_reg_value(reg, p, err, &count, audit_count_sql[which], args[0],
+                      args[1]);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     if (total) {
         *total = (int)at_reg_atoll(count, 0);
     }
-    rv = at_reg_select(reg, p, err, &rows, NULL,
-                       "SELECT id, at, actor, action, target, detail"
-                       " FROM audit WHERE (%s = '' OR target = %s)"
-                       " AND (%s = '' OR actor = %s)"
-                       " ORDER BY id DESC LIMIT %s OFFSET %s",
-                       t, t, a, a, apr_itoa(p, limit > 0 ? limit : -1),
-                       apr_itoa(p, offset > 0 ? offset : 0));
+    args[n] = apr_itoa(p, limit > 0 ? limit : -1);
+    args[n + 1] = apr_itoa(p, offset > 0 ? offset : 0);
+    rv = at_reg_select(reg, p, err, &rows, NULL, audit_rows_sql[which],
+                       args[0], args[1], args[2], args[3]);
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
         const char **v = APR_ARRAY_IDX(rows, i, const char **);
         at_audit_t *r = apr_pcalloc(p, sizeof(*r));
