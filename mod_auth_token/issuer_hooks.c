@@ -74,6 +74,11 @@ int at_registry_failed(apr_status_t status)
         && status != APR_EEXIST && status != APR_EBUSY;
 }
 
+int at_registry_read_only(apr_status_t status, const at_error_t *err)
+{
+    return status == APR_EACCES && strstr(err->text, "read-only") != NULL;
+}
+
 /* --- startup ------------------------------------------------------------ */
 
 /* Gives PATH to the server's User/Group when it exists. */

@@ -42,6 +42,11 @@ void at_issuer_write_end(at_conn_t *c);
  * (as opposed to "not found", "refused", "duplicate", "wrong secret"). */
 int at_registry_failed(apr_status_t status);
 
+/* 1 when STATUS and ERR from a registry change say the registry is
+ * read-only. The registry reports that as APR_EACCES, the status it also
+ * uses for a reused refresh token, so only its text tells them apart. */
+int at_registry_read_only(apr_status_t status, const at_error_t *err);
+
 /* The revocation cache of the registry REG_KEY belongs to the same
  * per-process state; issuer_revocation.c creates it from child_init. */
 typedef struct at_revcache at_revcache_t;

@@ -243,6 +243,11 @@ static int refresh_token(request_rec *r, at_conn_t *conn,
                            app->client_id, refresh_lifetime(r, app), &next,
                            &info, &err);
     at_issuer_write_end(conn);
+    if (at_registry_read_only(rv, &err)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                      "AT00445: cannot rotate a refresh token: %s", err.text);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     if (rv == APR_EACCES) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "AT00443: refresh token of %s used twice: its family "
