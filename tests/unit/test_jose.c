@@ -671,6 +671,64 @@ static void test_jwks_rules(void)
     }
 }
 
+/* RFC 7520 private JWKs (RSA with CRT members, EC P-521) sign, and their
+ * public halves verify; an RSA JWK with d but only some CRT members is
+ * refused rather than half-used. */
+static void test_private_jwks(void)
+{
+    static const char *files[] = {"jwk/3_4.rsa_private_key.json",
+                                  "jwk/3_2.ec_private_key.json"};
+    json_t *claims = json_pack("{s:I}", "exp", (json_int_t)4102444800LL);
+    json_error_t jerr;
+    at_error_t err;
+    size_t i;
+
+    for (i = 0; i < 2; i++) {
+        json_t *jwk = json_load_file(
+            apr_pstrcat(pool, VECTORS, files[i], NULL), 0, &jerr);
+        apr_array_header_t *priv, *pub;
+        at_key_t *k;
+        json_t *pubjwk;
+        char *token = NULL, *text;
+
+        CHECK(jwk != NULL, "%s: %s", files[i], jwk ? "" : jerr.text);
+        if (jwk == NULL) {
+            continue;
+        }
+        priv = jwk_keys(jwk, NULL);
+        CHECK(priv && APR_ARRAY_IDX(priv, 0, at_key_t *)->has_private,
+              "%s loads as a private key", files[i]);
+        if (priv == NULL) {
+            json_decref(jwk);
+            continue;
+        }
+        k = APR_ARRAY_IDX(priv, 0, at_key_t *);
+        CHECK(at_jws_sign(pool, k, NULL, claims, &token, &err) == APR_SUCCESS,
+              "%s signs: %s", files[i], err.text);
+        pubjwk = at_jwk_public(k);
+        text = json_dumps(pubjwk, JSON_COMPACT);
+        pub = NULL;
+        at_jwks_load_json(pool, text, strlen(text), "pub", &pub, &err);
+        CHECK(token && pub && verify_token(token, pub) == APR_SUCCESS,
+              "%s: public half verifies", files[i]);
+        CHECK(json_object_get(pubjwk, "d") == NULL
+                  && strcmp(at_jwk_thumbprint(pool, k),
+                            at_jwk_thumbprint(
+                                pool, APR_ARRAY_IDX(pub, 0, at_key_t *)))
+                         == 0,
+              "%s: no private member exported, same thumbprint", files[i]);
+        free(text);
+        json_decref(pubjwk);
+        if (i == 0) {
+            json_object_del(jwk, "qi");
+            CHECK(jwk_keys(jwk, NULL) == NULL,
+                  "RSA JWK with partial CRT members refused");
+        }
+        json_decref(jwk);
+    }
+    json_decref(claims);
+}
+
 static void test_kid_selection(void)
 {
     at_key_t *a = make_key(AT_ALG_HS256, "a"), *b = make_key(AT_ALG_HS256, "b");
@@ -875,6 +933,7 @@ int main(void)
     test_key_formats();
     test_jwks_rules();
     test_kid_selection();
+    test_private_jwks();
     test_cache();
     test_cache_threads();
 
