@@ -72,42 +72,48 @@ apr_status_t at_app_get(at_registry_t *reg, apr_pool_t *p,
     return APR_SUCCESS;
 }
 
+/* Without a search the count and the page come from the name index; a
+ * search (substring of name or client_id) has to look at every row. */
 apr_status_t at_app_list(at_registry_t *reg, apr_pool_t *p,
                          const char *search, int offset, int limit,
                          apr_array_header_t **apps, int *total,
                          at_error_t *err)
 {
     apr_array_header_t *rows;
-    const char *s = search ? search : "", *count;
+    const char *lim = apr_itoa(p, limit > 0 ? limit : -1);
+    const char *off = apr_itoa(p, offset > 0 ? offset : 0), *count;
+    int all = (search == NULL || *search == '\0');
     apr_status_t rv;
     int i;
 
     *apps = apr_array_make(p, 8, sizeof(at_app_t *));
-    rv = at_reg_value(reg, p, err, &count,
-                      "SELECT count(*) FROM applications a WHERE %s = ''"
-                      " OR instr(a.name, %s) > 0 OR instr(a.client_id, %s) > 0",
-                      s, s, s);
+    rv = all ? at_reg_value(reg, p, err, &count,
+                            "SELECT count(*) FROM applications")
+             : at_reg_value(reg, p, err, &count,
+                            "SELECT count(*) FROM applications a WHERE"
+                            " instr(a.name, %s) > 0"
+                            " OR instr(a.client_id, %s) > 0",
+                            search, search);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     if (total) {
         *total = (int)at_reg_atoll(count, 0);
     }
-    rv = at_reg_select(reg, p, err, &rows, NULL,
-                       "SELECT " APP_COLUMNS " FROM applications a"
-                       " WHERE %s = '' OR instr(a.name, %s) > 0"
-                       " OR instr(a.client_id, %s) > 0"
-                       " ORDER BY a.name LIMIT %s OFFSET %s",
-                       s, s, s, apr_itoa(p, limit > 0 ? limit : -1),
-                       apr_itoa(p, offset > 0 ? offset : 0));
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < rows->nelts; i++) {
+    rv = all ? at_reg_select(reg, p, err, &rows, NULL,
+                             "SELECT " APP_COLUMNS " FROM applications a"
+                             " ORDER BY a.name LIMIT %s OFFSET %s", lim, off)
+             : at_reg_select(reg, p, err, &rows, NULL,
+                             "SELECT " APP_COLUMNS " FROM applications a"
+                             " WHERE instr(a.name, %s) > 0"
+                             " OR instr(a.client_id, %s) > 0"
+                             " ORDER BY a.name LIMIT %s OFFSET %s",
+                             search, search, lim, off);
+    for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
         APR_ARRAY_PUSH(*apps, at_app_t *) =
             app_from_row(p, APR_ARRAY_IDX(rows, i, const char **));
     }
-    return APR_SUCCESS;
+    return rv;
 }
 
 /* Inside a transaction: the name is free (but for SELF), every scope
