@@ -14,8 +14,8 @@
 /* Largest DER ECDSA signature (P-521): two 67-byte INTEGERs plus headers. */
 #define AT_ECDSA_DER_MAX 160
 
-/* Decodes one segment of a token into a JSON object (or keeps the raw
- * bytes when JSON is not wanted). WHAT names the segment in messages. */
+/* Decodes one segment of a token into a JSON object; WHAT names the
+ * segment in messages. */
 static json_t *segment_json(apr_pool_t *p, const char *seg, size_t len,
                             const char *what, at_error_t *err)
 {

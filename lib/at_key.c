@@ -30,6 +30,30 @@ apr_status_t at_pkey_release(void *data)
     return APR_SUCCESS;
 }
 
+typedef struct wipe {
+    void *data;
+    size_t len;
+} wipe_t;
+
+static apr_status_t wipe_release(void *data)
+{
+    wipe_t *w = data;
+
+    OPENSSL_cleanse(w->data, w->len);
+    return APR_SUCCESS;
+}
+
+/* Secret bytes in pool memory are overwritten when the pool goes, so a
+ * reused pool block never carries an old secret around. */
+static void wipe_with_pool(apr_pool_t *p, void *data, size_t len)
+{
+    wipe_t *w = apr_palloc(p, sizeof(*w));
+
+    w->data = data;
+    w->len = len;
+    apr_pool_cleanup_register(p, w, wipe_release, apr_pool_cleanup_null);
+}
+
 static apr_status_t impl_release(void *data)
 {
     at_key_impl_t *impl = data;
@@ -316,6 +340,7 @@ apr_status_t at_key_load_file(apr_pool_t *p, at_alg_t alg, const char *path,
     if (info->kind == AT_KIND_HMAC) {
         /* Raw bytes; editors and echo add one newline that is not part of
          * the secret. */
+        wipe_with_pool(p, data, len);
         if (len > 0 && data[len - 1] == '\n') {
             len--;
         }
@@ -324,6 +349,7 @@ apr_status_t at_key_load_file(apr_pool_t *p, at_alg_t alg, const char *path,
     }
     else if (want_private) {
         k->pkey = pem_private_key(data, len);
+        OPENSSL_cleanse(data, len);
         if (k->pkey == NULL) {
             at_error_set(err, "%s: no PEM private key (unencrypted PKCS#8 or "
                          "traditional) found", path);
@@ -409,6 +435,7 @@ apr_status_t at_key_from_secret(apr_pool_t *p, at_alg_t alg,
     k->kid = kid ? apr_pstrdup(p, kid) : NULL;
     k->secret = apr_pmemdup(p, secret, len);
     k->secret_len = len;
+    wipe_with_pool(p, (void *)k->secret, len);
     rv = at_key_finish(p, k, "secret", err);
     if (rv == APR_SUCCESS) {
         *key = k;
