@@ -504,6 +504,18 @@ class TestFaults:
         assert [a["name"] for a in ok_json(reg, "app", "list")] == \
             ["orders-service"]
 
+    @pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+    def test_cli_004_08_unreadable(self, reg, app):
+        pw = pwd.getpwnam(RUN_USER)
+        os.chown(reg.parent, pw.pw_uid, pw.pw_gid)
+        os.chown(reg, pw.pw_uid, pw.pw_gid)
+        os.chmod(reg, 0o000)
+        r = run(reg, "app", "list")
+        assert r.returncode == 3 and len(r.stderr.splitlines()) == 1
+        assert "not readable" in r.stderr
+        os.chmod(reg, 0o640)
+        assert len(ok_json(reg, "app", "list")) == 1
+
     def test_cli_004_02_corrupt(self, tmp_path):
         path = tmp_path / "corrupt.db"
         data = b"garbage that is not an SQLite file\n" * 200
