@@ -143,8 +143,9 @@ static apr_status_t not_sqlite(at_registry_t *reg, apr_status_t rv,
 
 /* SQLite connection settings: WAL so that readers (every token check)
  * never wait for the writer; synchronous=NORMAL, which in WAL mode keeps
- * the database consistent across a crash and costs no fsync per commit;
- * foreign keys for the cascades above. */
+ * the database consistent across a crash and costs no fsync per commit
+ * (a power loss may forget the last commits, never corrupt); foreign keys
+ * for the cascades above. */
 static apr_status_t sqlite_settings(at_registry_t *reg, apr_pool_t *p,
                                     at_error_t *err)
 {
@@ -184,8 +185,15 @@ static apr_status_t sqlite_settings(at_registry_t *reg, apr_pool_t *p,
             return rv;
         }
     }
-    return at_reg_select(reg, p, err, &rows, NULL,
-                         "PRAGMA synchronous = NORMAL");
+    rv = at_reg_select(reg, p, err, &rows, NULL,
+                       "PRAGMA synchronous = NORMAL");
+    /* After a burst of writes the WAL file shrinks back to this size at the
+     * next checkpoint instead of keeping its largest size forever. */
+    if (rv == APR_SUCCESS) {
+        rv = at_reg_select(reg, p, err, &rows, NULL,
+                           "PRAGMA journal_size_limit = 8388608");
+    }
+    return rv;
 }
 
 /* What is in the file: -1 foreign, 0 empty, else our schema version. */
