@@ -6,8 +6,10 @@
  * second whether its revocation generation moved; only then is the
  * snapshot reloaded. One thread refreshes (trylock); the others answer
  * from the snapshot they have, so no request waits for the database while
- * another refreshes. Only the very first check of a process must wait for
- * the first load, since before it there is nothing to answer from.
+ * another refreshes. Only when there is nothing current to answer from
+ * (the first check of a process, or one after more than two idle seconds)
+ * do requests wait for the refresh, so a revocation always shows within
+ * about a second.
  *
  * Snapshots are swapped under a write lock held for a pointer store; a
  * reader holds the read lock for one or two hash lookups.
@@ -29,6 +31,9 @@
 APLOG_USE_MODULE(auth_token);
 
 #define CHECK_INTERVAL apr_time_from_sec(1)
+/* A snapshot last confirmed longer ago than this (an idle process) is not
+ * answered from while it is being refreshed: the request waits instead. */
+#define STALE_AFTER apr_time_from_sec(2)
 
 typedef struct snapshot {
     apr_pool_t *pool;           /* unmanaged: freed when replaced */
@@ -44,6 +49,7 @@ struct at_revcache {
     snapshot_t *snap;             /* NULL until the first load */
     int failed;                   /* the last refresh could not read */
     volatile apr_uint64_t next_check; /* apr_time_t of the next check */
+    volatile apr_uint64_t confirmed;  /* apr_time_t of the last good one */
 };
 
 at_revcache_t *at_revcache_create(apr_pool_t *p)
@@ -132,10 +138,14 @@ static int refresh_with(request_rec *r, at_revcache_t *c, at_registry_t *reg)
         }
         else if (c->snap && c->snap->generation == generation) {
             failed = 0;
+            apr_atomic_set64(&c->confirmed, apr_time_now());
         }
         else {
             fresh = load_snapshot(r, reg, generation, &db_failed);
             failed = fresh == NULL;
+            if (fresh) {
+                apr_atomic_set64(&c->confirmed, apr_time_now());
+            }
         }
     }
 
@@ -208,7 +218,7 @@ int at_revocation_is_revoked(request_rec *r, const char *jti,
                              const char *client_id, long long iat)
 {
     at_revcache_t *c = at_issuer_revcache(r);
-    int revoked;
+    apr_time_t now;
 
     if (!c) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -216,16 +226,16 @@ int at_revocation_is_revoked(request_rec *r, const char *jti,
                       "AuthTokenRegistry for this server");
         return -1;
     }
-    if ((apr_time_t)apr_atomic_read64(&c->next_check) <= apr_time_now()) {
-        apr_thread_rwlock_rdlock(c->lock);
-        revoked = c->snap != NULL;
-        apr_thread_rwlock_unlock(c->lock);
-        if (!revoked) {
-            /* Nothing to answer from yet: wait for whoever loads it. */
+    now = apr_time_now();
+    if ((apr_time_t)apr_atomic_read64(&c->next_check) <= now) {
+        /* Nothing to answer from yet, or only something old (the process
+         * was idle): wait for whoever refreshes. Otherwise the one thread
+         * that gets the lock refreshes and the others answer at once. */
+        if (now - (apr_time_t)apr_atomic_read64(&c->confirmed)
+            > STALE_AFTER) {
             apr_thread_mutex_lock(c->refresh);
-            if (!c->snap
-                || (apr_time_t)apr_atomic_read64(&c->next_check)
-                       <= apr_time_now()) {
+            if ((apr_time_t)apr_atomic_read64(&c->next_check)
+                <= apr_time_now()) {
                 refresh(r, c);
             }
             apr_thread_mutex_unlock(c->refresh);

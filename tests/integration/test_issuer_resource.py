@@ -122,6 +122,19 @@ class TestIssuerResource:
         fresh = self.token(httpd, "victim")
         assert httpd.get("/api/data.txt", token=fresh).status_code == 200
 
+    def test_issuer_res_002_04_idle_process_never_answers_stale(self, httpd):
+        """After a few idle seconds the cache is not trusted: the first
+        request after a revocation already sees it, with no wait at all."""
+        toks = [self.token(httpd, "reader") for _ in range(4)]
+        for t in toks:
+            assert httpd.get("/api/data.txt", token=t).status_code == 200
+        time.sleep(2.5)
+        for t in toks:
+            token_admin(httpd, "token", "revoke", "--jti",
+                        unverified_claims(t)[1]["jti"])
+        for t in toks:
+            assert httpd.get("/api/data.txt", token=t).status_code == 401
+
     def test_issuer_res_003_01_foreign_issuer_rejected(self, httpd):
         # A token whose signature is broken is not ours.
         tok = self.token(httpd, "reader")
