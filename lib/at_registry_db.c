@@ -306,10 +306,13 @@ apr_status_t at_reg_begin(at_registry_t *reg, apr_pool_t *p, at_error_t *err)
      * every later statement), so make sure the cache is current first: a
      * schema change shows here, outside the transaction, and is absorbed. */
     if (reg->stmts && strcmp(reg->driver_name, "sqlite3") == 0) {
-        apr_array_header_t *rows;
-        apr_status_t rv = at_reg_select(reg, p, err, &rows, NULL,
-                                        "PRAGMA schema_version");
-        if (rv != APR_SUCCESS) {
+        /* Any read of a table checks the schema cookie; a PRAGMA does
+         * not. */
+        const char *v;
+        apr_status_t rv = at_reg_value(reg, p, err, &v,
+                                       "SELECT value FROM meta"
+                                       " WHERE key = 'schema_version'");
+        if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
             return rv;
         }
     }

@@ -549,7 +549,16 @@ static void test_rollback(const char *file)
                         " BEGIN SELECT RAISE(ABORT, 'trapped'); END") == 0,
           "audit trigger");
 
-    /* Cached statements still work after the schema changed. */
+    /* Cached statements still work after the schema changed, in a
+     * transaction (scope add, whose statements are cached from the setup)
+     * as outside one. */
+    CHECK(at_scope_add(reg, pool, "fresh", NULL, "x", &err) == APR_SUCCESS,
+          "transaction after schema change: %s", err.text);
+    CHECK(at_scope_delete(reg, pool, "fresh", "x", &users, &err)
+              != APR_SUCCESS, "trapped delete");
+    CHECK(raw_sql(file, "DELETE FROM scopes WHERE name = 'fresh'") == 0,
+          "cleanup");
+    audits = audit_count(reg);
     rv = at_scope_list(reg, pool, &scopes, &err);
     CHECK(rv == APR_SUCCESS && scopes->nelts == 3, "list after schema "
           "change: %s", err.text);
