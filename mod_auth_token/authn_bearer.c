@@ -39,8 +39,7 @@ static int unauthorized(request_rec *r)
 
 /* 401 invalid_token; REASON is short, fixed or from the library (which
  * never puts token material in it). */
-static int reject_token(request_rec *r, const char *logid,
-                        const char *reason)
+static int reject_token(request_rec *r, const char *logid, const char *reason)
 {
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "%s: bearer token rejected for %s: %s", logid, r->uri,
@@ -59,8 +58,8 @@ static const char *bearer_token(const char *creds, size_t *len)
     while (*creds == ' ' || *creds == '\t') {
         creds++;
     }
-    if (strncasecmp(creds, "Bearer", 6) != 0
-        || (creds[6] && creds[6] != ' ' && creds[6] != '\t')) {
+    if (strncasecmp(creds, "Bearer", 6) != 0 ||
+        (creds[6] && creds[6] != ' ' && creds[6] != '\t')) {
         return NULL;
     }
     t = creds + 6;
@@ -92,8 +91,8 @@ static key_origin_t verify_signature(request_rec *r, const at_jws_t *jws,
     *fresh = NULL;
     if (!at_alg_is_hmac(jws->alg) && at_token_cache_enabled()) {
         *digested = at_token_digest(token, len, digest);
-        used = *digested ? at_token_cache_lookup(
-                               digest, apr_time_sec(r->request_time))
+        used = *digested ? at_token_cache_lookup(digest,
+                                                 apr_time_sec(r->request_time))
                          : NULL;
         if (used) {
             for (i = 0; dir_keys && i < dir_keys->nelts; i++) {
@@ -113,13 +112,13 @@ static key_origin_t verify_signature(request_rec *r, const at_jws_t *jws,
             /* Verified for another location's keys: check afresh. */
         }
     }
-    if (dir_keys && at_jws_verify_keys(jws, dir_keys, &used, err)
-                    == APR_SUCCESS) {
+    if (dir_keys &&
+        at_jws_verify_keys(jws, dir_keys, &used, err) == APR_SUCCESS) {
         *fresh = used;
         return KEYS_DIR;
     }
-    if (local_keys && local_keys->nelts
-        && at_jws_verify_keys(jws, local_keys, &used, err) == APR_SUCCESS) {
+    if (local_keys && local_keys->nelts &&
+        at_jws_verify_keys(jws, local_keys, &used, err) == APR_SUCCESS) {
         *fresh = used;
         return KEYS_LOCAL;
     }
@@ -138,7 +137,8 @@ static int check_revocation(request_rec *r, json_t *claims)
     if (revoked < 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "AT00110: cannot tell whether the token was revoked "
-                      "(registry unreadable); refusing %s", r->uri);
+                      "(registry unreadable); refusing %s",
+                      r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (revoked) {
@@ -172,9 +172,9 @@ static int validate_bearer(request_rec *r, const char **user_out)
         at_claims_strip_headers(r, hdr_prefix);
     }
 
-    creds = apr_table_get(r->headers_in,
-                          r->proxyreq == PROXYREQ_PROXY
-                          ? "Proxy-Authorization" : "Authorization");
+    creds = apr_table_get(r->headers_in, r->proxyreq == PROXYREQ_PROXY
+                                             ? "Proxy-Authorization"
+                                             : "Authorization");
     token = creds ? bearer_token(creds, &len) : NULL;
     if (!token) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
@@ -186,10 +186,8 @@ static int validate_bearer(request_rec *r, const char **user_out)
     }
     if (len == 0) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "AT00102: Bearer scheme without a token for %s",
-                      r->uri);
-        at_challenge_set(r, "invalid_request", "no token after Bearer",
-                         NULL);
+                      "AT00102: Bearer scheme without a token for %s", r->uri);
+        at_challenge_set(r, "invalid_request", "no token after Bearer", NULL);
         return HTTP_BAD_REQUEST;
     }
     if (len > AT_JWS_MAX_LEN) {
@@ -207,7 +205,8 @@ static int validate_bearer(request_rec *r, const char **user_out)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "AT00104: AuthType Bearer for %s has no key: add "
                       "AuthTokenVerifyKey, AuthTokenJWKS or "
-                      "AuthTokenVerifyLocal On", r->uri);
+                      "AuthTokenVerifyLocal On",
+                      r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -215,19 +214,19 @@ static int validate_bearer(request_rec *r, const char **user_out)
     if (at_jws_parse(r->pool, token, len, &jws, &err) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "AT00105: token of %" APR_SIZE_T_FMT " bytes does not "
-                      "parse: %s", len, err.text);
-        return reject_token(r, "AT00106", err.text[0] ? err.text
-                                                      : "malformed token");
+                      "parse: %s",
+                      len, err.text);
+        return reject_token(r, "AT00106",
+                            err.text[0] ? err.text : "malformed token");
     }
-    origin = verify_signature(r, &jws, token, len, dir_keys, local_keys,
-                              digest, &digested, &fresh, &err);
+    origin = verify_signature(r, &jws, token, len, dir_keys, local_keys, digest,
+                              &digested, &fresh, &err);
     if (origin == KEYS_NONE) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "AT00107: alg %s kid %s: %s", at_alg_name(jws.alg),
                       jws.kid ? jws.kid : "(none)", err.text);
-        return reject_token(r, "AT00108", err.text[0]
-                                          ? err.text
-                                          : "signature not verified");
+        return reject_token(r, "AT00108",
+                            err.text[0] ? err.text : "signature not verified");
     }
 
     memset(&rules, 0, sizeof(rules));
@@ -246,27 +245,26 @@ static int validate_bearer(request_rec *r, const char **user_out)
         rules.issuers = &local_iss;
         rules.require_typ = "at+jwt";
     }
-    if (at_claims_check(&jws, &rules, apr_time_sec(r->request_time), &err)
-        != APR_SUCCESS) {
-        return reject_token(r, "AT00109", err.text[0] ? err.text
-                                                      : "claims not accepted");
+    if (at_claims_check(&jws, &rules, apr_time_sec(r->request_time), &err) !=
+        APR_SUCCESS) {
+        return reject_token(r, "AT00109",
+                            err.text[0] ? err.text : "claims not accepted");
     }
     user = json_string_value(json_object_get(jws.claims, rules.user_claim));
     if (!user || !*user) {
-        return reject_token(r, "AT00112",
-                            apr_psprintf(r->pool, "no %s claim",
-                                         rules.user_claim));
+        return reject_token(
+            r, "AT00112",
+            apr_psprintf(r->pool, "no %s claim", rules.user_claim));
     }
-    if (at_dir_revocation_check(dc)
-        && (status = check_revocation(r, jws.claims)) != 0) {
+    if (at_dir_revocation_check(dc) &&
+        (status = check_revocation(r, jws.claims)) != 0) {
         return status;
     }
     if (digested && fresh) {
         /* Only fully accepted tokens are remembered, with their exp, so the
          * cache never outlives the token. */
         json_t *exp = json_object_get(jws.claims, "exp");
-        at_token_cache_store(digest, fresh,
-                             (long long)json_number_value(exp));
+        at_token_cache_store(digest, fresh, (long long)json_number_value(exp));
     }
 
     *user_out = apr_pstrdup(r->pool, user);
@@ -296,9 +294,9 @@ static int validate_early(request_rec *r)
     if (!at_is_bearer(r)) {
         return DECLINED;
     }
-    creds = apr_table_get(r->headers_in,
-                          r->proxyreq == PROXYREQ_PROXY
-                          ? "Proxy-Authorization" : "Authorization");
+    creds = apr_table_get(r->headers_in, r->proxyreq == PROXYREQ_PROXY
+                                             ? "Proxy-Authorization"
+                                             : "Authorization");
     if (!creds || !bearer_token(creds, &len) || len == 0) {
         return DECLINED;
     }
@@ -323,13 +321,12 @@ static int authenticate_bearer(request_rec *r)
     if (st && st->validated) {
         status = st->status;
         user = st->user;
-    }
-    else {
+    } else {
         status = validate_bearer(r, &user);
     }
     if (status == OK) {
         r->user = (char *)user;
-        r->ap_auth_type = "Bearer";     /* AUTH_TYPE for CGI */
+        r->ap_auth_type = "Bearer"; /* AUTH_TYPE for CGI */
     }
     return status;
 }
@@ -346,9 +343,9 @@ static int allow_preflight(request_rec *r)
         return DECLINED;
     }
     dc = at_dir_conf(r);
-    if (!at_dir_allow_preflight(dc)
-        || !apr_table_get(r->headers_in, "Origin")
-        || !apr_table_get(r->headers_in, "Access-Control-Request-Method")) {
+    if (!at_dir_allow_preflight(dc) ||
+        !apr_table_get(r->headers_in, "Origin") ||
+        !apr_table_get(r->headers_in, "Access-Control-Request-Method")) {
         return DECLINED;
     }
     hdr_prefix = at_dir_claims_header(dc);
@@ -357,7 +354,8 @@ static int allow_preflight(request_rec *r)
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   "AT00114: CORS preflight for %s let through without a "
-                  "token (AuthTokenAllowPreflight On)", r->uri);
+                  "token (AuthTokenAllowPreflight On)",
+                  r->uri);
     return OK;
 }
 

@@ -23,13 +23,13 @@
 APLOG_USE_MODULE(auth_token);
 
 typedef struct claim_rule {
-    const char *name;               /* dotted path */
-    apr_array_header_t *values;     /* const char * */
+    const char *name;           /* dotted path */
+    apr_array_header_t *values; /* const char * */
 } claim_rule_t;
 
 typedef struct scope_rule {
-    apr_array_header_t *scopes;     /* const char * */
-    const char *joined;             /* for the challenge's scope="..." */
+    apr_array_header_t *scopes; /* const char * */
+    const char *joined;         /* for the challenge's scope="..." */
 } scope_rule_t;
 
 /* Words of a Require line, quotes honoured as everywhere in httpd. */
@@ -56,13 +56,15 @@ static const char *claim_parse(cmd_parms *cmd, const char *line,
     }
     rule = apr_palloc(cmd->pool, sizeof(*rule));
     rule->name = APR_ARRAY_IDX(words, 0, const char *);
-    if (rule->name[0] == '.' || rule->name[strlen(rule->name) - 1] == '.'
-        || strstr(rule->name, "..")) {
-        return apr_psprintf(cmd->pool, "Require token-claim: '%s' is not a "
-                            "claim name or dotted path (a.b.c)", rule->name);
+    if (rule->name[0] == '.' || rule->name[strlen(rule->name) - 1] == '.' ||
+        strstr(rule->name, "..")) {
+        return apr_psprintf(cmd->pool,
+                            "Require token-claim: '%s' is not a "
+                            "claim name or dotted path (a.b.c)",
+                            rule->name);
     }
-    rule->values = apr_array_make(cmd->pool, words->nelts - 1,
-                                  sizeof(const char *));
+    rule->values =
+        apr_array_make(cmd->pool, words->nelts - 1, sizeof(const char *));
     memcpy(rule->values->elts, words->elts + sizeof(const char *),
            (words->nelts - 1) * sizeof(const char *));
     rule->values->nelts = words->nelts - 1;
@@ -86,9 +88,11 @@ static const char *scope_parse(cmd_parms *cmd, const char *line,
         for (c = w; *c; c++) {
             /* RFC 6749 3.3 scope-token characters */
             if (*c < 0x21 || *c == '"' || *c == '\\' || *c > 0x7e) {
-                return apr_psprintf(cmd->pool, "Require token-scope: '%s' "
+                return apr_psprintf(cmd->pool,
+                                    "Require token-scope: '%s' "
                                     "is not a valid scope name (RFC 6749 "
-                                    "3.3)", w);
+                                    "3.3)",
+                                    w);
             }
         }
     }
@@ -120,19 +124,20 @@ static authz_status claim_check(request_rec *r, const char *line,
     if (!(claims = request_claims(r))) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "AT00201: Require token-claim for %s: user %s was not "
-                      "authenticated by a bearer token", r->uri, r->user);
+                      "authenticated by a bearer token",
+                      r->uri, r->user);
         return AUTHZ_DENIED;
     }
     v = at_claim_lookup(claims, rule->name);
     for (i = 0; v && i < rule->values->nelts; i++) {
-        if (at_claim_matches(v, APR_ARRAY_IDX(rule->values, i,
-                                              const char *))) {
+        if (at_claim_matches(v, APR_ARRAY_IDX(rule->values, i, const char *))) {
             return AUTHZ_GRANTED;
         }
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "AT00202: Require token-claim %s not met for user %s on "
-                  "%s (%s)", rule->name, r->user, r->uri,
+                  "%s (%s)",
+                  rule->name, r->user, r->uri,
                   v ? "no value matches" : "claim absent");
     at_challenge_set(r, "insufficient_scope", NULL, NULL);
     return AUTHZ_DENIED;
@@ -150,7 +155,8 @@ static authz_status scope_check(request_rec *r, const char *line,
     if (!(claims = request_claims(r))) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "AT00203: Require token-scope for %s: user %s was not "
-                      "authenticated by a bearer token", r->uri, r->user);
+                      "authenticated by a bearer token",
+                      r->uri, r->user);
         return AUTHZ_DENIED;
     }
     if (at_scopes_hold(claims, rule->scopes)) {

@@ -24,8 +24,7 @@ APLOG_USE_MODULE(auth_token);
 
 at_req_t *at_req_get(request_rec *r, int create)
 {
-    at_req_t *st = ap_get_module_config(r->request_config,
-                                        &auth_token_module);
+    at_req_t *st = ap_get_module_config(r->request_config, &auth_token_module);
 
     if (!st && create) {
         st = apr_pcalloc(r->pool, sizeof(*st));
@@ -64,22 +63,19 @@ static void append_param(apr_pool_t *p, struct iovec *v, int *n,
         if (escaped && *c == '\\' && c[1] >= 0x20 && c[1] != 0x7f) {
             /* keep an escape pair together */
             *o++ = (char)*c++;
-        }
-        else if (escaped && *c == '\\') {
-            continue;       /* a dangling backslash would eat the quote */
-        }
-        else if (!escaped && (*c == '"' || *c == '\\')) {
+        } else if (escaped && *c == '\\') {
+            continue; /* a dangling backslash would eat the quote */
+        } else if (!escaped && (*c == '"' || *c == '\\')) {
             *o++ = '\\';
-        }
-        else if (escaped && *c == '"') {
-            *o++ = '\\';  /* cannot happen after ap_escape_quotes */
+        } else if (escaped && *c == '"') {
+            *o++ = '\\'; /* cannot happen after ap_escape_quotes */
         }
         *o++ = (char)*c;
     }
     *o = '\0';
     /* v[0] is the scheme: the first parameter follows a space. */
-    v[*n].iov_base = (void *)apr_pstrcat(p, *n > 1 ? ", " : " ", name,
-                                         "=\"", q, "\"", NULL);
+    v[*n].iov_base =
+        (void *)apr_pstrcat(p, *n > 1 ? ", " : " ", name, "=\"", q, "\"", NULL);
     (*n)++;
 }
 
@@ -126,8 +122,7 @@ static int note_bearer_failure(request_rec *r, const char *auth_type)
     }
     if (st && st->claims) {
         at_challenge_set(r, "insufficient_scope", NULL, NULL);
-    }
-    else {
+    } else {
         at_challenge_set(r, NULL, NULL, NULL);
     }
     return OK;
@@ -155,16 +150,15 @@ static void scope_challenge_on_403(request_rec *r)
 {
     at_req_t *st = at_req_get(r, 0);
 
-    if (r->status == HTTP_FORBIDDEN && st && st->claims
-        && !st->authz_passed && !st->challenge_set && at_is_bearer(r)) {
+    if (r->status == HTTP_FORBIDDEN && st && st->claims && !st->authz_passed &&
+        !st->challenge_set && at_is_bearer(r)) {
         at_challenge_set(r, "insufficient_scope", NULL, NULL);
     }
 }
 
 void at_challenge_register_hooks(apr_pool_t *p)
 {
-    ap_hook_note_auth_failure(note_bearer_failure, NULL, NULL,
-                              APR_HOOK_MIDDLE);
+    ap_hook_note_auth_failure(note_bearer_failure, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(drop_stale_challenge, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_insert_error_filter(scope_challenge_on_403, NULL, NULL,
                                 APR_HOOK_MIDDLE);

@@ -47,8 +47,7 @@ void at_claims_strip_headers(request_rec *r, const char *prefix)
         if (e[i].key && prefix_matches(e[i].key, prefix)) {
             if (n < (int)(sizeof(found) / sizeof(found[0]))) {
                 found[n++] = apr_pstrdup(r->pool, e[i].key);
-            }
-            else {
+            } else {
                 more = 1;
             }
         }
@@ -57,7 +56,8 @@ void at_claims_strip_headers(request_rec *r, const char *prefix)
         apr_table_unset(r->headers_in, found[i]);
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "AT00301: removed client-sent header %s (it carries "
-                      "the AuthTokenClaimsHeader prefix)", found[i]);
+                      "the AuthTokenClaimsHeader prefix)",
+                      found[i]);
     }
     if (more) {
         /* Rare (a client sending more than eight): start over. */
@@ -132,7 +132,8 @@ void at_claims_export(request_rec *r, json_t *claims, const char *env_prefix,
     if (!env_prefix && !hdr_prefix) {
         return;
     }
-    json_object_foreach(claims, name, v) {
+    json_object_foreach(claims, name, v)
+    {
         const char *text = claim_text(r->pool, v);
 
         if (!text) {

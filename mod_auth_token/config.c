@@ -24,15 +24,14 @@
 
 APLOG_USE_MODULE(auth_token);
 
-#define AT_ALG_LIST \
-    "HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 " \
+#define AT_ALG_LIST                                                            \
+    "HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 "                   \
     "ES256 ES384 ES512 EdDSA"
 #define AT_MAX_LEEWAY   86400L
 #define AT_MAX_LIFETIME (10L * 365 * 24 * 3600)
 
 static const char *const endpoint_names[] = {
-    "token", "authorize", "revoke", "introspect", "jwks", NULL
-};
+    "token", "authorize", "revoke", "introspect", "jwks", NULL};
 
 /* ---- create / merge ---------------------------------------------------- */
 
@@ -89,18 +88,16 @@ void *at_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     if (add->registry_params) {
         sc->registry_driver = add->registry_driver;
         sc->registry_params = add->registry_params;
-    }
-    else {
+    } else {
         sc->registry_driver = base->registry_driver;
         sc->registry_params = base->registry_params;
     }
     sc->issuer_name = MERGE_PTR(issuer_name);
     sc->signing_keys = MERGE_PTR(signing_keys);
     if (base->endpoint_urls && add->endpoint_urls) {
-        sc->endpoint_urls = apr_table_overlay(p, add->endpoint_urls,
-                                              base->endpoint_urls);
-    }
-    else {
+        sc->endpoint_urls =
+            apr_table_overlay(p, add->endpoint_urls, base->endpoint_urls);
+    } else {
         sc->endpoint_urls = MERGE_PTR(endpoint_urls);
     }
     sc->access_lifetime = MERGE_INT(access_lifetime);
@@ -129,8 +126,7 @@ static int parse_seconds(const char *arg, long max, long *out)
 }
 
 /* "kid=ID": ID is 1-255 visible ASCII characters. */
-static const char *parse_kid(cmd_parms *cmd, const char *arg,
-                             const char **kid)
+static const char *parse_kid(cmd_parms *cmd, const char *arg, const char **kid)
 {
     const char *v;
 
@@ -144,7 +140,8 @@ static const char *parse_kid(cmd_parms *cmd, const char *arg,
     if (!*v || strlen(v) > 255) {
         return apr_psprintf(cmd->pool,
                             "%s: kid= needs a key id of 1 to 255 "
-                            "characters, e.g. kid=k1", cmd->cmd->name);
+                            "characters, e.g. kid=k1",
+                            cmd->cmd->name);
     }
     for (; *v; v++) {
         if (*v <= 0x20 || *v >= 0x7f) {
@@ -181,11 +178,13 @@ static const char *resolve_key_file(cmd_parms *cmd, const char *arg,
                             cmd->cmd->name, full);
     }
     if (fi.filetype != APR_REG) {
-        return apr_psprintf(cmd->pool, "%s: %s is not a regular file; name "
-                            "the key file itself", cmd->cmd->name, full);
+        return apr_psprintf(cmd->pool,
+                            "%s: %s is not a regular file; name "
+                            "the key file itself",
+                            cmd->cmd->name, full);
     }
-    rv = apr_file_open(&f, full, APR_FOPEN_READ, APR_OS_DEFAULT,
-                       cmd->temp_pool);
+    rv =
+        apr_file_open(&f, full, APR_FOPEN_READ, APR_OS_DEFAULT, cmd->temp_pool);
     if (rv != APR_SUCCESS) {
         return apr_psprintf(cmd->pool,
                             "%s: key file %s is not readable; give the user "
@@ -212,10 +211,11 @@ static const char *load_key_directive(cmd_parms *cmd, int argc,
     }
     alg = at_alg_from_name(argv[0]);
     if (alg == AT_ALG_UNKNOWN) {
-        return apr_psprintf(cmd->pool,
-                            "%s: unknown algorithm '%s'; use one of " AT_ALG_LIST
-                            " (names are case-sensitive)",
-                            cmd->cmd->name, argv[0]);
+        return apr_psprintf(
+            cmd->pool,
+            "%s: unknown algorithm '%s'; use one of " AT_ALG_LIST
+            " (names are case-sensitive)",
+            cmd->cmd->name, argv[0]);
     }
     if (argc == 3 && (msg = parse_kid(cmd, argv[2], &kid))) {
         return msg;
@@ -223,31 +223,28 @@ static const char *load_key_directive(cmd_parms *cmd, int argc,
     if ((msg = resolve_key_file(cmd, argv[1], &path))) {
         return msg;
     }
-    if (at_key_load_file(cmd->pool, alg, path, kid, want_private, key, &err)
-        != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool,
-                            "%s: %s cannot serve as %s %s key: %s; %s",
-                            cmd->cmd->name, path, want_private ? "the" : "a",
-                            argv[0], err.text,
-                            at_alg_is_hmac(alg)
-                            ? "the file must hold the raw secret, at least "
-                              "as many bytes as the hash output"
-                            : (want_private
-                               ? "give a PEM private key that fits the "
-                                 "algorithm (RSA at least 2048 bits, the "
-                                 "algorithm's EC curve, or Ed25519)"
-                               : "give a PEM public key or certificate "
-                                 "that fits the algorithm (RSA at least "
-                                 "2048 bits, the algorithm's EC curve, or "
-                                 "Ed25519)"));
+    if (at_key_load_file(cmd->pool, alg, path, kid, want_private, key, &err) !=
+        APR_SUCCESS) {
+        return apr_psprintf(
+            cmd->pool, "%s: %s cannot serve as %s %s key: %s; %s",
+            cmd->cmd->name, path, want_private ? "the" : "a", argv[0], err.text,
+            at_alg_is_hmac(alg)
+                ? "the file must hold the raw secret, at least "
+                  "as many bytes as the hash output"
+                : (want_private ? "give a PEM private key that fits the "
+                                  "algorithm (RSA at least 2048 bits, the "
+                                  "algorithm's EC curve, or Ed25519)"
+                                : "give a PEM public key or certificate "
+                                  "that fits the algorithm (RSA at least "
+                                  "2048 bits, the algorithm's EC curve, or "
+                                  "Ed25519)"));
     }
     return NULL;
 }
 
 /* A prefix of exported names: every character must be allowed in the
  * exported name itself, as the per-claim mangling does not touch it. */
-static const char *check_prefix(cmd_parms *cmd, const char *prefix,
-                                int header)
+static const char *check_prefix(cmd_parms *cmd, const char *prefix, int header)
 {
     const char *c;
 
@@ -260,9 +257,11 @@ static const char *check_prefix(cmd_parms *cmd, const char *prefix,
         }
     }
     if (!header && apr_isdigit(*prefix)) {
-        return apr_psprintf(cmd->pool, "%s: an environment variable name "
-                            "cannot start with a digit; use e.g. "
-                            AT_DEFAULT_CLAIMS_ENV, cmd->cmd->name);
+        return apr_psprintf(
+            cmd->pool,
+            "%s: an environment variable name "
+            "cannot start with a digit; use e.g. " AT_DEFAULT_CLAIMS_ENV,
+            cmd->cmd->name);
     }
     return NULL;
 }
@@ -301,17 +300,18 @@ const char *at_set_jwks(cmd_parms *cmd, void *dcv, const char *arg)
                             "AuthTokenJWKS: %s: %s; each key needs kty and "
                             "its key members, and an \"alg\" unless its type "
                             "implies one (EC and OKP by curve, RSA as "
-                            "RS256; oct keys always need alg)", path,
-                            err.text);
+                            "RS256; oct keys always need alg)",
+                            path, err.text);
     }
     if (!keys || keys->nelts == 0) {
-        return apr_psprintf(cmd->pool, "AuthTokenJWKS: %s holds no key; "
+        return apr_psprintf(cmd->pool,
+                            "AuthTokenJWKS: %s holds no key; "
                             "give a JWK Set with at least one verification "
-                            "key", path);
+                            "key",
+                            path);
     }
     if (!dc->keys) {
-        dc->keys = apr_array_make(cmd->pool, keys->nelts,
-                                  sizeof(at_key_t *));
+        dc->keys = apr_array_make(cmd->pool, keys->nelts, sizeof(at_key_t *));
     }
     apr_array_cat(dc->keys, keys);
     return NULL;
@@ -327,8 +327,10 @@ static const char *push_string(cmd_parms *cmd, apr_array_header_t **arr,
                                const char *value)
 {
     if (!*value) {
-        return apr_psprintf(cmd->pool, "%s: an empty value matches nothing; "
-                            "remove it", cmd->cmd->name);
+        return apr_psprintf(cmd->pool,
+                            "%s: an empty value matches nothing; "
+                            "remove it",
+                            cmd->cmd->name);
     }
     if (!*arr) {
         *arr = apr_array_make(cmd->pool, 2, sizeof(const char *));
@@ -385,8 +387,8 @@ const char *at_set_claims_env(cmd_parms *cmd, void *dcv, const char *arg)
     }
     if (!*arg) {
         return "AuthTokenClaimsEnv: an empty prefix would let claims "
-               "overwrite any variable; give a prefix such as "
-               AT_DEFAULT_CLAIMS_ENV " or Off";
+               "overwrite any variable; give a prefix such "
+               "as " AT_DEFAULT_CLAIMS_ENV " or Off";
     }
     if ((msg = check_prefix(cmd, arg, 0))) {
         return msg;
@@ -450,7 +452,8 @@ const char *at_set_registry(cmd_parms *cmd, void *dummy, const char *a1,
         if (!(apr_isalnum(*c) || *c == '_')) {
             return apr_psprintf(cmd->pool,
                                 "AuthTokenRegistry: '%s' is not an apr_dbd "
-                                "driver name (e.g. sqlite3, pgsql)", driver);
+                                "driver name (e.g. sqlite3, pgsql)",
+                                driver);
         }
     }
     if (!*driver || !*params) {
@@ -459,8 +462,10 @@ const char *at_set_registry(cmd_parms *cmd, void *dummy, const char *a1,
     if (!strcmp(driver, "sqlite3")) {
         params = ap_server_root_relative(cmd->pool, params);
         if (!params) {
-            return apr_psprintf(cmd->pool, "AuthTokenRegistry: invalid "
-                                "path '%s'", a2 ? a2 : a1);
+            return apr_psprintf(cmd->pool,
+                                "AuthTokenRegistry: invalid "
+                                "path '%s'",
+                                a2 ? a2 : a1);
         }
     }
     sc->registry_driver = driver;
@@ -469,19 +474,19 @@ const char *at_set_registry(cmd_parms *cmd, void *dummy, const char *a1,
 }
 
 /* An absolute http(s) URL without query or fragment (RFC 8414 2). */
-static const char *check_url(cmd_parms *cmd, const char *what,
-                             const char *url)
+static const char *check_url(cmd_parms *cmd, const char *what, const char *url)
 {
     apr_uri_t u;
 
-    if (apr_uri_parse(cmd->temp_pool, url, &u) != APR_SUCCESS
-        || !u.scheme || !u.hostname
-        || (strcasecmp(u.scheme, "https") && strcasecmp(u.scheme, "http"))
-        || u.query || u.fragment) {
+    if (apr_uri_parse(cmd->temp_pool, url, &u) != APR_SUCCESS || !u.scheme ||
+        !u.hostname ||
+        (strcasecmp(u.scheme, "https") && strcasecmp(u.scheme, "http")) ||
+        u.query || u.fragment) {
         return apr_psprintf(cmd->pool,
                             "%s: '%s' must be an absolute https:// (or "
                             "http://) URL without query or fragment, e.g. "
-                            "https://auth.example.com", what, url);
+                            "https://auth.example.com",
+                            what, url);
     }
     return NULL;
 }
@@ -512,7 +517,8 @@ const char *at_set_signing_key(cmd_parms *cmd, void *dummy, int argc,
         return apr_psprintf(cmd->pool,
                             "AuthTokenSigningKey: %s holds no private key; "
                             "give the PEM private key (the public one goes "
-                            "to the resource servers)", key->source);
+                            "to the resource servers)",
+                            key->source);
     }
     if (!key->kid && !at_alg_is_hmac(key->alg)) {
         /* Published keys always carry a kid, so resource servers (and
@@ -535,8 +541,8 @@ const char *at_set_signing_key(cmd_parms *cmd, void *dummy, int argc,
     return NULL;
 }
 
-const char *at_set_endpoint_url(cmd_parms *cmd, void *dummy,
-                                const char *name, const char *url)
+const char *at_set_endpoint_url(cmd_parms *cmd, void *dummy, const char *name,
+                                const char *url)
 {
     at_srv_conf_t *sc = at_srv_conf(cmd->server);
     const char *msg;
@@ -551,7 +557,8 @@ const char *at_set_endpoint_url(cmd_parms *cmd, void *dummy,
         return apr_psprintf(cmd->pool,
                             "AuthTokenEndpointURL: unknown endpoint '%s'; "
                             "use token, authorize, revoke, introspect or "
-                            "jwks", name);
+                            "jwks",
+                            name);
     }
     if ((msg = check_url(cmd, "AuthTokenEndpointURL", url))) {
         return msg;
@@ -570,14 +577,14 @@ static const char *set_lifetime(cmd_parms *cmd, const char *arg, long *out)
     if (!parse_seconds(arg, AT_MAX_LIFETIME, &v) || v == 0) {
         return apr_psprintf(cmd->pool,
                             "%s: '%s' is not a number of seconds from 1 to "
-                            "%ld", cmd->cmd->name, arg, AT_MAX_LIFETIME);
+                            "%ld",
+                            cmd->cmd->name, arg, AT_MAX_LIFETIME);
     }
     *out = v;
     return NULL;
 }
 
-const char *at_set_access_lifetime(cmd_parms *cmd, void *dummy,
-                                   const char *arg)
+const char *at_set_access_lifetime(cmd_parms *cmd, void *dummy, const char *arg)
 {
     return set_lifetime(cmd, arg, &at_srv_conf(cmd->server)->access_lifetime);
 }
@@ -585,8 +592,7 @@ const char *at_set_access_lifetime(cmd_parms *cmd, void *dummy,
 const char *at_set_refresh_lifetime(cmd_parms *cmd, void *dummy,
                                     const char *arg)
 {
-    return set_lifetime(cmd, arg,
-                        &at_srv_conf(cmd->server)->refresh_lifetime);
+    return set_lifetime(cmd, arg, &at_srv_conf(cmd->server)->refresh_lifetime);
 }
 
 /* ---- typed getters ----------------------------------------------------- */
@@ -626,8 +632,7 @@ const char *at_dir_claims_env(const at_dir_conf_t *dc)
 
 const char *at_dir_claims_header(const at_dir_conf_t *dc)
 {
-    return dc->claims_header && *dc->claims_header ? dc->claims_header
-                                                   : NULL;
+    return dc->claims_header && *dc->claims_header ? dc->claims_header : NULL;
 }
 
 int at_dir_allow_preflight(const at_dir_conf_t *dc)
@@ -670,14 +675,15 @@ const apr_array_header_t *at_srv_signing_keys(const at_srv_conf_t *sc)
 const at_key_t *at_srv_signing_key(const at_srv_conf_t *sc)
 {
     return sc->signing_keys && sc->signing_keys->nelts
-           ? APR_ARRAY_IDX(sc->signing_keys, 0, at_key_t *) : NULL;
+               ? APR_ARRAY_IDX(sc->signing_keys, 0, at_key_t *)
+               : NULL;
 }
 
 const char *at_srv_endpoint_url(apr_pool_t *p, const at_srv_conf_t *sc,
                                 const char *name)
 {
-    const char *url = sc->endpoint_urls
-                      ? apr_table_get(sc->endpoint_urls, name) : NULL;
+    const char *url =
+        sc->endpoint_urls ? apr_table_get(sc->endpoint_urls, name) : NULL;
     size_t n;
 
     if (url) {

@@ -32,23 +32,23 @@ typedef struct keyed {
     const char *kind;
     const char *path;
     int regex;
-    const ap_directive_t *vhost;    /* enclosing <VirtualHost> or NULL */
+    const ap_directive_t *vhost; /* enclosing <VirtualHost> or NULL */
 } keyed_t;
 
 typedef struct walk {
     apr_pool_t *p;
     server_rec *s;
-    apr_array_header_t *keyed;      /* keyed_t */
+    apr_array_header_t *keyed; /* keyed_t */
     int main_has_key;
     int failed;
 } walk_t;
 
 static int is_key_directive(const ap_directive_t *d)
 {
-    return !strcasecmp(d->directive, "AuthTokenVerifyKey")
-           || !strcasecmp(d->directive, "AuthTokenJWKS")
-           || (!strcasecmp(d->directive, "AuthTokenVerifyLocal")
-               && d->args && !strcasecmp(d->args, "on"));
+    return !strcasecmp(d->directive, "AuthTokenVerifyKey") ||
+           !strcasecmp(d->directive, "AuthTokenJWKS") ||
+           (!strcasecmp(d->directive, "AuthTokenVerifyLocal") && d->args &&
+            !strcasecmp(d->args, "on"));
 }
 
 static int level_has_key(const ap_directive_t *first)
@@ -78,8 +78,7 @@ static const char *section_arg(apr_pool_t *p, const char *args)
 }
 
 /* Fills KIND/REGEX for a path section; 0 for any other directive. */
-static int path_section(const ap_directive_t *d, const char **kind,
-                        int *regex)
+static int path_section(const ap_directive_t *d, const char **kind, int *regex)
 {
     static const char *const kinds[] = {"location", "directory", "files",
                                         "proxy", NULL};
@@ -92,8 +91,8 @@ static int path_section(const ap_directive_t *d, const char **kind,
     n++;
     for (i = 0; kinds[i]; i++) {
         size_t kl = strlen(kinds[i]);
-        if (!strncasecmp(n, kinds[i], kl)
-            && (!n[kl] || !strcasecmp(n + kl, "match"))) {
+        if (!strncasecmp(n, kinds[i], kl) &&
+            (!n[kl] || !strcasecmp(n + kl, "match"))) {
             *kind = kinds[i];
             *regex = n[kl] != '\0' || (d->args && d->args[0] == '~');
             return 1;
@@ -150,10 +149,10 @@ static int reachable_from_elsewhere(walk_t *w, const ap_directive_t *sect,
     for (i = 0; i < w->keyed->nelts; i++) {
         const keyed_t *k = &APR_ARRAY_IDX(w->keyed, i, keyed_t);
         if (k->vhost && k->vhost != vhost) {
-            continue;   /* another virtual host's section */
+            continue; /* another virtual host's section */
         }
-        if (!sect || regex || k->regex || strcmp(k->kind, kind)
-            || !strncmp(path, k->path, strlen(k->path))) {
+        if (!sect || regex || k->regex || strcmp(k->kind, kind) ||
+            !strncmp(path, k->path, strlen(k->path))) {
             return 1;
         }
     }
@@ -190,7 +189,8 @@ static void check_auth_type(walk_t *w, const ap_directive_t *d)
                  "AT00010: Syntax error on line %d of %s: AuthType Bearer "
                  "without a key to verify tokens; add AuthTokenVerifyKey, "
                  "AuthTokenJWKS or AuthTokenVerifyLocal On to this section "
-                 "or an enclosing one", d->line_num, d->filename);
+                 "or an enclosing one",
+                 d->line_num, d->filename);
     w->failed = 1;
 }
 
@@ -203,8 +203,8 @@ static server_rec *vhost_server(walk_t *w, const ap_directive_t *vhost)
         return w->s;
     }
     for (s = w->s->next; s; s = s->next) {
-        if (s->defn_name && !strcmp(s->defn_name, vhost->filename)
-            && s->defn_line_number == (unsigned)vhost->line_num) {
+        if (s->defn_name && !strcmp(s->defn_name, vhost->filename) &&
+            s->defn_line_number == (unsigned)vhost->line_num) {
             return s;
         }
     }
@@ -238,8 +238,7 @@ static void check(walk_t *w, const ap_directive_t *level)
     for (d = level; d; d = d->next) {
         if (!strcasecmp(d->directive, "AuthType")) {
             check_auth_type(w, d);
-        }
-        else if (!strcasecmp(d->directive, "AuthTokenVerifyLocal")) {
+        } else if (!strcasecmp(d->directive, "AuthTokenVerifyLocal")) {
             check_verify_local(w, d);
         }
         if (d->first_child) {
@@ -248,8 +247,8 @@ static void check(walk_t *w, const ap_directive_t *level)
     }
 }
 
-static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
-                        apr_pool_t *ptemp, server_rec *s)
+static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                        server_rec *s)
 {
     walk_t w;
 

@@ -27,8 +27,7 @@ static const command_rec auth_token_cmds[] = {
                       "algorithm ALG (repeatable)"),
     AP_INIT_TAKE1("AuthTokenJWKS", at_set_jwks, NULL, AT_KEY_CONF,
                   "PATH of a JWK Set file whose keys verify tokens"),
-    AP_INIT_FLAG("AuthTokenVerifyLocal", at_set_verify_local, NULL,
-                 AT_KEY_CONF,
+    AP_INIT_FLAG("AuthTokenVerifyLocal", at_set_verify_local, NULL, AT_KEY_CONF,
                  "On: also accept this server's own access tokens"),
     AP_INIT_ITERATE("AuthTokenIssuer", at_set_issuer, NULL, AT_DIR_CONF,
                     "ISS...: accepted values of the iss claim"),
@@ -37,8 +36,8 @@ static const command_rec auth_token_cmds[] = {
     AP_INIT_TAKE1("AuthTokenLeeway", at_set_leeway, NULL, AT_DIR_CONF,
                   "SECONDS of clock skew allowed for exp, nbf, iat "
                   "(default 30)"),
-    AP_INIT_TAKE1("AuthTokenUserClaim", at_set_user_claim, NULL,
-                  AT_DIR_CONF, "claim that becomes REMOTE_USER (default sub)"),
+    AP_INIT_TAKE1("AuthTokenUserClaim", at_set_user_claim, NULL, AT_DIR_CONF,
+                  "claim that becomes REMOTE_USER (default sub)"),
     AP_INIT_TAKE1("AuthTokenClaimsEnv", at_set_claims_env, NULL, AT_DIR_CONF,
                   "PREFIX|Off: export claims to the environment (default "
                   "TOKEN_CLAIM_)"),
@@ -46,14 +45,13 @@ static const command_rec auth_token_cmds[] = {
                   AT_DIR_CONF,
                   "PREFIX|Off: export claims as request headers (default "
                   "Off)"),
-    AP_INIT_TAKE1("AuthTokenRequireTyp", at_set_require_typ, NULL,
-                  AT_DIR_CONF, "TYPE the JWS header typ must be"),
+    AP_INIT_TAKE1("AuthTokenRequireTyp", at_set_require_typ, NULL, AT_DIR_CONF,
+                  "TYPE the JWS header typ must be"),
     AP_INIT_FLAG("AuthTokenAllowPreflight", at_set_allow_preflight, NULL,
                  AT_DIR_CONF,
                  "On: let CORS preflight requests through without a token"),
     AP_INIT_FLAG("AuthTokenRevocationCheck", at_set_revocation_check, NULL,
-                 AT_DIR_CONF,
-                 "On: reject tokens revoked in the registry"),
+                 AT_DIR_CONF, "On: reject tokens revoked in the registry"),
 
     /* issuer (per server) */
     AP_INIT_TAKE12("AuthTokenRegistry", at_set_registry, NULL, RSRC_CONF,
@@ -64,20 +62,17 @@ static const command_rec auth_token_cmds[] = {
                       RSRC_CONF,
                       "ALG PATH [kid=ID]: private key that signs tokens (the "
                       "first signs; repeatable)"),
-    AP_INIT_TAKE2("AuthTokenEndpointURL", at_set_endpoint_url, NULL,
-                  RSRC_CONF, "NAME URL: where the metadata says endpoint "
+    AP_INIT_TAKE2("AuthTokenEndpointURL", at_set_endpoint_url, NULL, RSRC_CONF,
+                  "NAME URL: where the metadata says endpoint "
                   "NAME is"),
     AP_INIT_TAKE1("AuthTokenAccessLifetime", at_set_access_lifetime, NULL,
                   RSRC_CONF, "SECONDS access tokens live (default 600)"),
     AP_INIT_TAKE1("AuthTokenRefreshLifetime", at_set_refresh_lifetime, NULL,
-                  RSRC_CONF,
-                  "SECONDS refresh tokens live (default 30 days)"),
-    AP_INIT_TAKE1("AuthTokenVerifyCache", at_set_verify_cache, NULL,
-                  RSRC_CONF,
+                  RSRC_CONF, "SECONDS refresh tokens live (default 30 days)"),
+    AP_INIT_TAKE1("AuthTokenVerifyCache", at_set_verify_cache, NULL, RSRC_CONF,
                   "ENTRIES|Off: per-process cache of verified asymmetric "
                   "signatures (default 1024)"),
-    {NULL}
-};
+    {NULL}};
 
 static void register_hooks(apr_pool_t *p)
 {
@@ -89,12 +84,7 @@ static void register_hooks(apr_pool_t *p)
     at_issuer_register_hooks(p);
 }
 
-AP_DECLARE_MODULE(auth_token) = {
-    STANDARD20_MODULE_STUFF,
-    at_create_dir_conf,
-    at_merge_dir_conf,
-    at_create_srv_conf,
-    at_merge_srv_conf,
-    auth_token_cmds,
-    register_hooks
-};
+AP_DECLARE_MODULE(auth_token) = {STANDARD20_MODULE_STUFF, at_create_dir_conf,
+                                 at_merge_dir_conf,       at_create_srv_conf,
+                                 at_merge_srv_conf,       auth_token_cmds,
+                                 register_hooks};

@@ -37,27 +37,24 @@ const char *at_set_audience(cmd_parms *cmd, void *dc, const char *aud);
 const char *at_set_leeway(cmd_parms *cmd, void *dc, const char *secs);
 const char *at_set_user_claim(cmd_parms *cmd, void *dc, const char *name);
 const char *at_set_claims_env(cmd_parms *cmd, void *dc, const char *prefix);
-const char *at_set_claims_header(cmd_parms *cmd, void *dc,
-                                 const char *prefix);
+const char *at_set_claims_header(cmd_parms *cmd, void *dc, const char *prefix);
 const char *at_set_require_typ(cmd_parms *cmd, void *dc, const char *typ);
 const char *at_set_allow_preflight(cmd_parms *cmd, void *dc, int on);
 const char *at_set_revocation_check(cmd_parms *cmd, void *dc, int on);
 const char *at_set_registry(cmd_parms *cmd, void *dummy, const char *a1,
                             const char *a2);
-const char *at_set_issuer_name(cmd_parms *cmd, void *dummy,
-                               const char *uri);
+const char *at_set_issuer_name(cmd_parms *cmd, void *dummy, const char *uri);
 const char *at_set_signing_key(cmd_parms *cmd, void *dummy, int argc,
                                char *const argv[]);
-const char *at_set_endpoint_url(cmd_parms *cmd, void *dummy,
-                                const char *name, const char *url);
+const char *at_set_endpoint_url(cmd_parms *cmd, void *dummy, const char *name,
+                                const char *url);
 const char *at_set_access_lifetime(cmd_parms *cmd, void *dummy,
                                    const char *secs);
 const char *at_set_refresh_lifetime(cmd_parms *cmd, void *dummy,
                                     const char *secs);
 
 /* token_cache.c: AuthTokenVerifyCache ENTRIES|Off (global). */
-const char *at_set_verify_cache(cmd_parms *cmd, void *dummy,
-                                const char *arg);
+const char *at_set_verify_cache(cmd_parms *cmd, void *dummy, const char *arg);
 
 /* ---- config.c: typed getters of the per-directory config ------------ */
 #define AT_DEFAULT_LEEWAY     30L
@@ -79,12 +76,12 @@ int at_dir_revocation_check(const at_dir_conf_t *dc);
 
 /* ---- per-request state (request_config), set by authn --------------- */
 typedef struct at_req {
-    json_t *claims;          /* payload of the accepted token, or NULL */
-    int challenge_set;       /* we put a challenge into err_headers_out */
-    int authz_passed;        /* fixups ran: every Require line held */
-    int validated;           /* the token was checked before authz */
-    int status;              /* ... with this outcome (OK or HTTP_*) */
-    const char *user;        /* ... and, when OK, this user */
+    json_t *claims;    /* payload of the accepted token, or NULL */
+    int challenge_set; /* we put a challenge into err_headers_out */
+    int authz_passed;  /* fixups ran: every Require line held */
+    int validated;     /* the token was checked before authz */
+    int status;        /* ... with this outcome (OK or HTTP_*) */
+    const char *user;  /* ... and, when OK, this user */
 } at_req_t;
 
 /* The state of R; created (zeroed, from r->pool) when CREATE, else NULL
@@ -135,8 +132,9 @@ int at_token_digest(const char *token, size_t len,
 /* The key that verified the token with DIGEST before, when it is cached
  * and its exp has not passed NOW, else NULL. Never blocks: a busy cache is
  * a miss. */
-const at_key_t *at_token_cache_lookup(
-    const unsigned char digest[AT_TOKEN_DIGEST_LEN], long long now);
+const at_key_t *
+at_token_cache_lookup(const unsigned char digest[AT_TOKEN_DIGEST_LEN],
+                      long long now);
 /* Remembers that KEY verified the token with DIGEST, until EXP. Skipped
  * when the cache is busy. */
 void at_token_cache_store(const unsigned char digest[AT_TOKEN_DIGEST_LEN],

@@ -34,14 +34,14 @@ APLOG_USE_MODULE(auth_token);
 
 typedef struct slot {
     unsigned char digest[AT_TOKEN_DIGEST_LEN];
-    const at_key_t *key;        /* NULL: empty */
+    const at_key_t *key; /* NULL: empty */
     long long exp;
 } slot_t;
 
-static long configured_entries = -1;   /* -1: directive not given */
+static long configured_entries = -1; /* -1: directive not given */
 static slot_t *slots;
 static apr_size_t nslots;
-static EVP_MD *sha256;                 /* fetched once per process */
+static EVP_MD *sha256; /* fetched once per process */
 #if APR_HAS_THREADS
 static apr_thread_mutex_t *mutex;
 #endif
@@ -89,8 +89,8 @@ static apr_status_t free_sha256(void *unused)
 
 static void cache_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    long n = configured_entries < 0 ? AT_CACHE_DEFAULT_ENTRIES
-                                    : configured_entries;
+    long n =
+        configured_entries < 0 ? AT_CACHE_DEFAULT_ENTRIES : configured_entries;
 
     slots = NULL;
     nslots = 0;
@@ -98,8 +98,8 @@ static void cache_child_init(apr_pool_t *pchild, server_rec *s)
         return;
     }
 #if APR_HAS_THREADS
-    if (apr_thread_mutex_create(&mutex, APR_THREAD_MUTEX_DEFAULT, pchild)
-        != APR_SUCCESS) {
+    if (apr_thread_mutex_create(&mutex, APR_THREAD_MUTEX_DEFAULT, pchild) !=
+        APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                      "AT00020: no mutex for the token cache; running "
                      "without it");
@@ -115,8 +115,7 @@ static void cache_child_init(apr_pool_t *pchild, server_rec *s)
                      "without it");
         return;
     }
-    apr_pool_cleanup_register(pchild, NULL, free_sha256,
-                              apr_pool_cleanup_null);
+    apr_pool_cleanup_register(pchild, NULL, free_sha256, apr_pool_cleanup_null);
     slots = apr_pcalloc(pchild, sizeof(slot_t) * (apr_size_t)n);
     nslots = (apr_size_t)n;
 }
@@ -131,8 +130,8 @@ int at_token_digest(const char *token, size_t len,
 {
     unsigned int n = 0;
 
-    return EVP_Digest(token, len, digest, &n, sha256, NULL)
-           && n == AT_TOKEN_DIGEST_LEN;
+    return EVP_Digest(token, len, digest, &n, sha256, NULL) &&
+           n == AT_TOKEN_DIGEST_LEN;
 }
 
 static slot_t *slot_of(const unsigned char *digest)
@@ -159,8 +158,9 @@ static void cache_unlock(void)
 #endif
 }
 
-const at_key_t *at_token_cache_lookup(
-    const unsigned char digest[AT_TOKEN_DIGEST_LEN], long long now)
+const at_key_t *
+at_token_cache_lookup(const unsigned char digest[AT_TOKEN_DIGEST_LEN],
+                      long long now)
 {
     const at_key_t *key = NULL;
     slot_t *s;
@@ -169,8 +169,8 @@ const at_key_t *at_token_cache_lookup(
         return NULL;
     }
     s = slot_of(digest);
-    if (s->key && s->exp > now
-        && CRYPTO_memcmp(s->digest, digest, AT_TOKEN_DIGEST_LEN) == 0) {
+    if (s->key && s->exp > now &&
+        CRYPTO_memcmp(s->digest, digest, AT_TOKEN_DIGEST_LEN) == 0) {
         key = s->key;
     }
     cache_unlock();
