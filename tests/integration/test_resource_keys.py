@@ -56,6 +56,20 @@ Alias /kid {root}/htdocs/api
         assert r.text == "ok " + alg
 
     @pytest.mark.parametrize("alg", ALGS)
+    def test_keys_200_08(self, httpd, alg):
+        """The same with tokens minted by jwcrypto."""
+        from jwcrypto import jwt as jjwt
+        priv = keys()[key_for_alg(alg)][0]
+        if alg.startswith("HS"):
+            key = jwk.JWK(kty="oct", k=b64u(priv))
+        else:
+            key = jwk.JWK.from_pem(priv.encode())
+        t = jjwt.JWT(header={"alg": alg, "typ": "at+jwt"}, claims=claims())
+        t.make_signed_token(key)
+        r = httpd.get("/%s/data.txt" % alg.lower(), token=t.serialize())
+        assert r.status_code == 200
+
+    @pytest.mark.parametrize("alg", ALGS)
     def test_keys_200_02(self, httpd, alg):
         """Signed by another key of the same algorithm: invalid_token."""
         r = httpd.get("/%s/data.txt" % alg.lower(),
