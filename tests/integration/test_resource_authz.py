@@ -256,3 +256,42 @@ class TestPreflight:
         """With a token, OPTIONS is an ordinary request."""
         h = dict(self.PREFLIGHT, Authorization="Bearer " + mint())
         assert self.options(httpd, "/nocors", h).status_code == 200
+
+
+class TestErrorDocument:
+    """Local ErrorDocument pages keep the challenge (httpd serves them by
+    an internal redirect that shares err_headers_out)."""
+    CONF = """
+ErrorDocument 401 /errors/401.html
+ErrorDocument 403 /errors/403.html
+ErrorDocument 400 /errors/400.html
+""" + loc("/api", "Require token-scope orders:read") + loc(
+        "/off", "Require token-scope orders:read", forbidden="Off")
+    ALLOWED_LOG_IDS = AUTHZ_LOG_IDS
+
+    @classmethod
+    def setup_env(cls, env):
+        write_keys(env)
+        for code in (400, 401, 403):
+            env.write_file("htdocs/errors/%d.html" % code, "custom %d\n" % code)
+
+    @pytest.mark.parametrize("path,token,status,error", [
+        ("/api", None, 401, None),
+        ("/api", "bad", 401, "invalid_token"),
+        ("/api", "scope=x", 403, "insufficient_scope"),
+        ("/off", "scope=x", 401, "insufficient_scope"),
+    ])
+    def test_errdoc_440_01(self, httpd, path, token, status, error):
+        if token and token.startswith("scope="):
+            token = mint(scope=token[6:])
+        r = httpd.get(path + "/data.txt", token=token)
+        assert r.status_code == status
+        assert r.text == "custom %d\n" % status
+        p = auth_params(challenge(r))
+        assert p.get("error") == error
+        assert p["realm"] == "authz"
+
+    def test_errdoc_440_02(self, httpd):
+        r = httpd.get("/api/data.txt", headers={"Authorization": "Bearer"})
+        assert r.status_code == 400
+        assert auth_params(challenge(r))["error"] == "invalid_request"
