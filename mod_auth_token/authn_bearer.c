@@ -74,52 +74,40 @@ static const char *bearer_token(const char *creds, size_t *len)
     return t;
 }
 
-/* Verifies with the location's keys and, under AuthTokenVerifyLocal, the
- * server's signing keys. Asymmetric signatures seen before come from the
- * per-process cache. */
-static key_origin_t verify_signature(request_rec *r, const at_jws_t *jws,
-                                     const char *token, size_t len,
-                                     const apr_array_header_t *dir_keys,
-                                     const apr_array_header_t *local_keys,
-                                     unsigned char *digest, int *digested,
-                                     const at_key_t **fresh, at_error_t *err)
+/* Where key K comes from for this location: its own keys, the server's
+ * signing keys under AuthTokenVerifyLocal, or neither. */
+static key_origin_t key_origin(const at_key_t *k,
+                               const apr_array_header_t *dir_keys,
+                               const apr_array_header_t *local_keys)
 {
-    const at_key_t *used = NULL;
     int i;
 
-    *digested = 0;
-    *fresh = NULL;
-    if (!at_alg_is_hmac(jws->alg) && at_token_cache_enabled()) {
-        *digested = at_token_digest(token, len, digest);
-        used = *digested ? at_token_cache_lookup(digest,
-                                                 apr_time_sec(r->request_time))
-                         : NULL;
-        if (used) {
-            for (i = 0; dir_keys && i < dir_keys->nelts; i++) {
-                if (APR_ARRAY_IDX(dir_keys, i, const at_key_t *) == used) {
-                    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
-                                  "AT00115: signature known from the cache");
-                    return KEYS_DIR;
-                }
-            }
-            for (i = 0; local_keys && i < local_keys->nelts; i++) {
-                if (APR_ARRAY_IDX(local_keys, i, const at_key_t *) == used) {
-                    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
-                                  "AT00115: signature known from the cache");
-                    return KEYS_LOCAL;
-                }
-            }
-            /* Verified for another location's keys: check afresh. */
+    for (i = 0; dir_keys && i < dir_keys->nelts; i++) {
+        if (APR_ARRAY_IDX(dir_keys, i, const at_key_t *) == k) {
+            return KEYS_DIR;
         }
     }
+    for (i = 0; local_keys && i < local_keys->nelts; i++) {
+        if (APR_ARRAY_IDX(local_keys, i, const at_key_t *) == k) {
+            return KEYS_LOCAL;
+        }
+    }
+    return KEYS_NONE;
+}
+
+/* Verifies with the location's keys and, under AuthTokenVerifyLocal, the
+ * server's signing keys; *USED gets the key that verified. */
+static key_origin_t verify_signature(const at_jws_t *jws,
+                                     const apr_array_header_t *dir_keys,
+                                     const apr_array_header_t *local_keys,
+                                     const at_key_t **used, at_error_t *err)
+{
     if (dir_keys &&
-        at_jws_verify_keys(jws, dir_keys, &used, err) == APR_SUCCESS) {
-        *fresh = used;
+        at_jws_verify_keys(jws, dir_keys, used, err) == APR_SUCCESS) {
         return KEYS_DIR;
     }
     if (local_keys && local_keys->nelts &&
-        at_jws_verify_keys(jws, local_keys, &used, err) == APR_SUCCESS) {
-        *fresh = used;
+        at_jws_verify_keys(jws, local_keys, used, err) == APR_SUCCESS) {
         return KEYS_LOCAL;
     }
     return KEYS_NONE;
@@ -160,8 +148,8 @@ static int validate_bearer(request_rec *r, const char **user_out)
     at_claim_rules_t rules;
     at_jws_t jws;
     at_error_t err = {{0}};
-    unsigned char digest[AT_TOKEN_DIGEST_LEN];
-    int digested, status;
+    long long now;
+    int status;
     key_origin_t origin;
     at_req_t *st;
     size_t len = 0;
@@ -211,22 +199,41 @@ static int validate_bearer(request_rec *r, const char **user_out)
     }
 
     memset(&jws, 0, sizeof(jws));
-    if (at_jws_parse(r->pool, token, len, &jws, &err) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                      "AT00105: token of %" APR_SIZE_T_FMT " bytes does not "
-                      "parse: %s",
-                      len, err.text);
-        return reject_token(r, "AT00106",
-                            err.text[0] ? err.text : "malformed token");
+    origin = KEYS_NONE;
+    fresh = NULL;
+    now = apr_time_sec(r->request_time);
+    if (at_token_cache_enabled()) {
+        const at_key_t *cached =
+            at_token_cache_lookup(r->pool, token, len, now, &jws);
+        if (cached) {
+            origin = key_origin(cached, dir_keys, local_keys);
+            if (origin == KEYS_NONE) {
+                /* verified for another location's keys: check afresh */
+                memset(&jws, 0, sizeof(jws));
+            } else {
+                ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                              "AT00115: token known from the cache");
+            }
+        }
     }
-    origin = verify_signature(r, &jws, token, len, dir_keys, local_keys, digest,
-                              &digested, &fresh, &err);
     if (origin == KEYS_NONE) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                      "AT00107: alg %s kid %s: %s", at_alg_name(jws.alg),
-                      jws.kid ? jws.kid : "(none)", err.text);
-        return reject_token(r, "AT00108",
-                            err.text[0] ? err.text : "signature not verified");
+        if (at_jws_parse(r->pool, token, len, &jws, &err) != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                          "AT00105: token of %" APR_SIZE_T_FMT
+                          " bytes does not parse: %s",
+                          len, err.text);
+            return reject_token(r, "AT00106",
+                                err.text[0] ? err.text : "malformed token");
+        }
+        origin = verify_signature(&jws, dir_keys, local_keys, &fresh, &err);
+        if (origin == KEYS_NONE) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                          "AT00107: alg %s kid %s: %s", at_alg_name(jws.alg),
+                          jws.kid ? jws.kid : "(none)", err.text);
+            return reject_token(r, "AT00108",
+                                err.text[0] ? err.text
+                                            : "signature not verified");
+        }
     }
 
     memset(&rules, 0, sizeof(rules));
@@ -245,8 +252,7 @@ static int validate_bearer(request_rec *r, const char **user_out)
         rules.issuers = &local_iss;
         rules.require_typ = "at+jwt";
     }
-    if (at_claims_check(&jws, &rules, apr_time_sec(r->request_time), &err) !=
-        APR_SUCCESS) {
+    if (at_claims_check(&jws, &rules, now, &err) != APR_SUCCESS) {
         return reject_token(r, "AT00109",
                             err.text[0] ? err.text : "claims not accepted");
     }
@@ -260,11 +266,12 @@ static int validate_bearer(request_rec *r, const char **user_out)
         (status = check_revocation(r, jws.claims)) != 0) {
         return status;
     }
-    if (digested && fresh) {
+    if (fresh) {
         /* Only fully accepted tokens are remembered, with their exp, so the
          * cache never outlives the token. */
-        json_t *exp = json_object_get(jws.claims, "exp");
-        at_token_cache_store(digest, fresh, (long long)json_number_value(exp));
+        at_token_cache_store(
+            token, len, &jws, fresh,
+            (long long)json_number_value(json_object_get(jws.claims, "exp")));
     }
 
     *user_out = apr_pstrdup(r->pool, user);

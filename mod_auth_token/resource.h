@@ -120,24 +120,19 @@ void at_claims_strip_headers(request_rec *r, const char *prefix);
 void at_claims_export(request_rec *r, json_t *claims, const char *env_prefix,
                       const char *hdr_prefix);
 
-/* ---- token_cache.c: per-process cache of verified signatures --------- */
-#define AT_TOKEN_DIGEST_LEN 32
+/* ---- token_cache.c: per-process cache of verified tokens ------------ */
 
-/* 1 when the cache is in use (child_init created it); callers then hash
- * the token with at_token_digest (SHA-256) for the two calls below. */
+/* 1 when the cache is in use (child_init created it). */
 int at_token_cache_enabled(void);
-/* 1 on success (0 only when libcrypto fails: then do not cache). */
-int at_token_digest(const char *token, size_t len,
-                    unsigned char digest[AT_TOKEN_DIGEST_LEN]);
-/* The key that verified the token with DIGEST before, when it is cached
- * and its exp has not passed NOW, else NULL. Never blocks: a busy cache is
- * a miss. */
-const at_key_t *
-at_token_cache_lookup(const unsigned char digest[AT_TOKEN_DIGEST_LEN],
-                      long long now);
-/* Remembers that KEY verified the token with DIGEST, until EXP. Skipped
- * when the cache is busy. */
-void at_token_cache_store(const unsigned char digest[AT_TOKEN_DIGEST_LEN],
+/* When exactly TOKEN was verified before and its exp has not passed NOW:
+ * fills JWS (header, claims, alg, kid, typ; references released with P)
+ * and returns the key that verified it, which the caller must check serves
+ * this location. Else NULL. Never blocks: a busy cache is a miss. */
+const at_key_t *at_token_cache_lookup(apr_pool_t *p, const char *token,
+                                      size_t len, long long now, at_jws_t *jws);
+/* Remembers that KEY verified TOKEN (parsed into JWS), until EXP. Skipped
+ * when the cache is busy or the token large. */
+void at_token_cache_store(const char *token, size_t len, const at_jws_t *jws,
                           const at_key_t *key, long long exp);
 
 #endif /* AT_RESOURCE_H */

@@ -1,19 +1,22 @@
-/* A per-process cache of verified signatures, so that a client repeating
- * its RS/PS/ES/EdDSA token does not pay for the public-key operation on
- * every request (an ECDSA verify costs ten times the rest of the request).
+/* A per-process cache of verified tokens, so that a client repeating its
+ * token does not pay again for parsing it and checking its signature (an
+ * ECDSA verify costs more than the whole rest of the request, and even for
+ * HS256 the JSON parsing and MAC are most of what this module adds).
  *
- * Keyed by the SHA-256 of the whole token; each slot remembers which key
- * verified it and the token's exp, so an expired token is never served from
- * here and a key of another location is never taken for one of this
- * location's. Only the signature is cached: claims are checked every time.
- * A fixed, direct-mapped table (a new token evicts whatever shared its
- * slot) bounds the memory; the mutex is only tried, a busy cache being a
- * miss, so no request thread waits for another. HMAC tokens bypass it, as
- * hashing the token costs as much as checking its MAC.
+ * A slot holds a copy of the exact token text, the key that verified it,
+ * the parsed header and claims (shared read-only between requests, with
+ * jansson's atomic reference counts) and the token's exp. A hit needs the
+ * same bytes (compared in constant time), a key that serves the location
+ * asking (the caller checks), and exp not passed; every claim check still
+ * runs on every request. The table is fixed and direct-mapped, indexed by a
+ * hash of the token's signature part: a new token evicts whatever shared
+ * its slot, which bounds the memory. The mutex is only tried, a busy cache
+ * being a miss, so no request waits for another.
  *
  * AuthTokenVerifyCache ENTRIES|Off (server config, default 1024).
  */
 #include <string.h>
+#include <stdlib.h>
 
 #include "httpd.h"
 #include "http_config.h"
@@ -21,7 +24,6 @@
 #include "apr_strings.h"
 #include "apr_lib.h"
 #include "apr_thread_mutex.h"
-#include <openssl/evp.h>
 #include <openssl/crypto.h>
 
 #include "mod_auth_token.h"
@@ -31,17 +33,21 @@ APLOG_USE_MODULE(auth_token);
 
 #define AT_CACHE_DEFAULT_ENTRIES 1024
 #define AT_CACHE_MAX_ENTRIES     (1024 * 1024)
+/* Larger tokens are rare and not worth holding on to. */
+#define AT_CACHE_MAX_TOKEN 4096
 
 typedef struct slot {
-    unsigned char digest[AT_TOKEN_DIGEST_LEN];
-    const at_key_t *key; /* NULL: empty */
+    char *token; /* malloc'd copy; NULL: empty */
+    size_t len;
+    const at_key_t *key;
+    json_t *header; /* one reference each, owned by the slot */
+    json_t *claims;
     long long exp;
 } slot_t;
 
 static long configured_entries = -1; /* -1: directive not given */
 static slot_t *slots;
 static apr_size_t nslots;
-static EVP_MD *sha256; /* fetched once per process */
 #if APR_HAS_THREADS
 static apr_thread_mutex_t *mutex;
 #endif
@@ -79,10 +85,21 @@ static int cache_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-static apr_status_t free_sha256(void *unused)
+static void slot_clear(slot_t *s)
 {
-    EVP_MD_free(sha256);
-    sha256 = NULL;
+    free(s->token);
+    json_decref(s->header);
+    json_decref(s->claims);
+    memset(s, 0, sizeof(*s));
+}
+
+static apr_status_t cache_destroy(void *unused)
+{
+    apr_size_t i;
+
+    for (i = 0; i < nslots; i++) {
+        slot_clear(&slots[i]);
+    }
     nslots = 0;
     return APR_SUCCESS;
 }
@@ -106,18 +123,10 @@ static void cache_child_init(apr_pool_t *pchild, server_rec *s)
         return;
     }
 #endif
-    /* An explicit fetch: EVP_sha256() would look the algorithm up in the
-     * provider store on every digest. */
-    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (!sha256) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                     "AT00021: no SHA-256 for the token cache; running "
-                     "without it");
-        return;
-    }
-    apr_pool_cleanup_register(pchild, NULL, free_sha256, apr_pool_cleanup_null);
     slots = apr_pcalloc(pchild, sizeof(slot_t) * (apr_size_t)n);
     nslots = (apr_size_t)n;
+    apr_pool_cleanup_register(pchild, NULL, cache_destroy,
+                              apr_pool_cleanup_null);
 }
 
 int at_token_cache_enabled(void)
@@ -125,20 +134,17 @@ int at_token_cache_enabled(void)
     return nslots != 0;
 }
 
-int at_token_digest(const char *token, size_t len,
-                    unsigned char digest[AT_TOKEN_DIGEST_LEN])
+/* FNV-1a over the last 32 characters: the signature, random for any
+ * token that verified. A crafted collision only evicts an entry. */
+static slot_t *slot_of(const char *token, size_t len)
 {
-    unsigned int n = 0;
+    const unsigned char *c = (const unsigned char *)token;
+    size_t i = len > 32 ? len - 32 : 0;
+    apr_uint32_t h = 2166136261u;
 
-    return EVP_Digest(token, len, digest, &n, sha256, NULL) &&
-           n == AT_TOKEN_DIGEST_LEN;
-}
-
-static slot_t *slot_of(const unsigned char *digest)
-{
-    apr_uint32_t h;
-
-    memcpy(&h, digest, sizeof(h));
+    for (; i < len; i++) {
+        h = (h ^ c[i]) * 16777619u;
+    }
     return &slots[h % nslots];
 }
 
@@ -158,36 +164,69 @@ static void cache_unlock(void)
 #endif
 }
 
-const at_key_t *
-at_token_cache_lookup(const unsigned char digest[AT_TOKEN_DIGEST_LEN],
-                      long long now)
+static apr_status_t release_json(void *v)
+{
+    json_decref(v);
+    return APR_SUCCESS;
+}
+
+const at_key_t *at_token_cache_lookup(apr_pool_t *p, const char *token,
+                                      size_t len, long long now, at_jws_t *jws)
 {
     const at_key_t *key = NULL;
     slot_t *s;
 
-    if (!nslots || !cache_lock()) {
+    if (!nslots || len > AT_CACHE_MAX_TOKEN || !cache_lock()) {
         return NULL;
     }
-    s = slot_of(digest);
-    if (s->key && s->exp > now &&
-        CRYPTO_memcmp(s->digest, digest, AT_TOKEN_DIGEST_LEN) == 0) {
+    s = slot_of(token, len);
+    if (s->token && s->len == len && s->exp > now &&
+        CRYPTO_memcmp(s->token, token, len) == 0) {
         key = s->key;
+        jws->header = json_incref(s->header);
+        jws->claims = json_incref(s->claims);
     }
     cache_unlock();
+    if (!key) {
+        return NULL;
+    }
+    /* This request's references go with its pool, as parsed ones do. */
+    apr_pool_cleanup_register(p, jws->header, release_json,
+                              apr_pool_cleanup_null);
+    apr_pool_cleanup_register(p, jws->claims, release_json,
+                              apr_pool_cleanup_null);
+    jws->alg = key->alg;
+    jws->kid = json_string_value(json_object_get(jws->header, "kid"));
+    jws->typ = json_string_value(json_object_get(jws->header, "typ"));
     return key;
 }
 
-void at_token_cache_store(const unsigned char digest[AT_TOKEN_DIGEST_LEN],
+void at_token_cache_store(const char *token, size_t len, const at_jws_t *jws,
                           const at_key_t *key, long long exp)
 {
     slot_t *s;
+    char *copy;
 
-    if (!nslots || !key || !cache_lock()) {
+    if (!nslots || !key || len > AT_CACHE_MAX_TOKEN) {
         return;
     }
-    s = slot_of(digest);
-    memcpy(s->digest, digest, AT_TOKEN_DIGEST_LEN);
+    /* Copy before locking: malloc is the slow part. */
+    copy = malloc(len);
+    if (!copy) {
+        return;
+    }
+    memcpy(copy, token, len);
+    if (!cache_lock()) {
+        free(copy);
+        return;
+    }
+    s = slot_of(token, len);
+    slot_clear(s);
+    s->token = copy;
+    s->len = len;
     s->key = key;
+    s->header = json_incref(jws->header);
+    s->claims = json_incref(jws->claims);
     s->exp = exp;
     cache_unlock();
 }

@@ -277,6 +277,15 @@ Alias /b {root}/htdocs/a
     AuthTokenVerifyKey ES256 {root}/keys/ec256_other.pub
     Require valid-user
 </Location>
+Alias /c {root}/htdocs/a
+<Location /c>
+    AuthType Bearer
+    AuthName c
+    AuthTokenVerifyKey ES256 {root}/keys/ec256.pub
+    AuthTokenVerifyKey HS256 {root}/keys/hs256.key
+    AuthTokenAudience billing
+    Require token-scope orders:read
+</Location>
 """
     ALLOWED_LOG_IDS = AUTHZ_LOG_IDS
 
@@ -315,3 +324,30 @@ Alias /b {root}/htdocs/a
         bad = ".".join([h, p, s[:-2] + ("AA" if s[-2:] != "AA" else "BB")])
         assert httpd.get("/a/data.txt", token=bad).status_code == 401
         assert hashlib  # digest of the token is the cache key
+
+    def test_cache_240_05(self, httpd):
+        """Claims are checked on every request, cached or not: the token
+        /a accepts is refused where the audience or scope differs."""
+        tok = mint("ES256", aud="orders-api")
+        for _ in range(5):
+            assert httpd.get("/a/data.txt", token=tok).status_code == 200
+        assert httpd.get("/c/data.txt", token=tok).status_code == 401
+        tok = mint("ES256", aud="billing", scope="x")
+        for _ in range(5):
+            assert httpd.get("/a/data.txt", token=tok).status_code == 200
+        r = httpd.get("/c/data.txt", token=tok)
+        assert r.status_code == 401     # AuthzSendForbiddenOnFailure Off
+        assert auth_params(challenge(r))["error"] == "insufficient_scope"
+
+    def test_cache_240_06(self, httpd):
+        """HS256 tokens are cached too; a copy with another payload but the
+        same signature is not taken for the cached one."""
+        tok = mint("HS256", aud="billing", jti="hs-cache")
+        httpd.mark_log()
+        for _ in range(20):
+            assert httpd.get("/c/data.txt", token=tok).status_code == 200
+        assert "AT00115" in httpd.read_log()[httpd.log_offset:]
+        h, p, sig = tok.split(".")
+        forged = ".".join([h, b64u(json.dumps(claims(aud="billing",
+                                                      sub="root"))), sig])
+        assert httpd.get("/c/data.txt", token=forged).status_code == 401
