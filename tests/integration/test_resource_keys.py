@@ -351,3 +351,45 @@ Alias /c {root}/htdocs/a
         forged = ".".join([h, b64u(json.dumps(claims(aud="billing",
                                                       sub="root"))), sig])
         assert httpd.get("/c/data.txt", token=forged).status_code == 401
+
+
+class TestCacheChurn:
+    """A tiny cache under concurrent requests with many distinct tokens:
+    entries are evicted while other requests still use them. Every answer
+    must be right and no process may crash (the log check catches
+    that)."""
+    CONF = """
+AuthTokenVerifyCache 3
+<Location /api>
+    AuthType Bearer
+    AuthName churn
+    AuthTokenVerifyKey HS256 {root}/keys/hs256.key
+    AuthTokenVerifyKey ES256 {root}/keys/ec256.pub
+    Require token-scope orders:read
+</Location>
+"""
+    ALLOWED_LOG_IDS = AUTHZ_LOG_IDS
+
+    @classmethod
+    def setup_env(cls, env):
+        write_keys(env)
+
+    def test_churn_250_01(self, httpd):
+        from concurrent.futures import ThreadPoolExecutor
+        import requests
+        good = [mint("HS256", jti="g%d" % i) for i in range(12)]
+        good += [mint("ES256", jti="e%d" % i) for i in range(12)]
+        bad = [mint("HS256", jti="b%d" % i, scope="x") for i in range(6)]
+        jobs = [(t, 200) for t in good] * 8 + [(t, 401) for t in bad] * 8
+
+        def one(job):
+            tok, want = job
+            with requests.Session() as s:
+                r = s.get(httpd.url + "/api/data.txt", timeout=20,
+                          headers={"Authorization": "Bearer " + tok})
+                return r.status_code == want and (
+                    want != 200 or r.text == "protected data\n")
+
+        with ThreadPoolExecutor(16) as ex:
+            results = list(ex.map(one, jobs))
+        assert all(results)
