@@ -41,6 +41,19 @@ def test_issuer_start_001_created_and_given_to_user(env):
     assert not env.log_problems(env.read_log())
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand over")
+def test_issuer_start_001_02_shared_directory_not_taken(env):
+    shared = env.path("var/shared")
+    os.makedirs(shared)
+    env.write_file("var/shared/other.conf", "someone else's file\n")
+    env.install(conf(env, shared + "/registry.db"))
+    env.start()
+    assert os.stat(shared).st_uid == 0
+    assert "AT00607" in env.read_log()
+    user = pwd.getpwnam(RUN_USER)
+    assert os.stat(shared + "/registry.db").st_uid == user.pw_uid
+
+
 @pytest.mark.parametrize("content", [
     b"this is not an SQLite database, just some text\n" * 20,
     b"SQLite format 3\x00" + b"\xff" * 4000,
