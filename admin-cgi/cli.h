@@ -62,8 +62,9 @@ apr_array_header_t *cli_opt_list(cli_t *cli, const cli_args_t *args,
  * URI may hold a comma). NULL when never given. */
 apr_array_header_t *cli_opt_values(cli_t *cli, const cli_args_t *args,
                                    const char *name);
-/* Parses a decimal number of seconds (digits only) into *out. Returns
- * CLI_OK or CLI_USAGE after printing the one line. */
+/* Parses a whole decimal number (optional '-', up to 12 digits) into *out.
+ * Returns CLI_OK or CLI_USAGE after printing the one line; the range is the
+ * caller's to check. */
 int cli_seconds(cli_t *cli, const char *option, const char *text, long *out);
 /* Requires exactly WANT positional words (names given for the message). */
 int cli_words(cli_t *cli, const cli_args_t *args, int want,

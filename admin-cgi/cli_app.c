@@ -42,6 +42,28 @@ static apr_array_header_t *one(apr_pool_t *p, const char *value)
     return a;
 }
 
+/* A lifetime option: a positive number of seconds (the registry checks the
+ * upper bound), or "default" for the server's setting (stored as 0). */
+static int lifetime(cli_t *cli, const char *option, const char *text,
+                    long *out)
+{
+    int rc;
+
+    if (strcmp(text, "default") == 0) {
+        *out = 0;
+        return CLI_OK;
+    }
+    if ((rc = cli_seconds(cli, option, text, out))) {
+        return rc;
+    }
+    if (*out <= 0) {
+        return cli_fail(cli, CLI_REFUSED, "--%s must be a positive number "
+                        "of seconds (or \"default\" for the server's)",
+                        option);
+    }
+    return CLI_OK;
+}
+
 /* Applies the options in ARGS to APP. */
 static int apply_options(cli_t *cli, const cli_args_t *args, at_app_t *app)
 {
@@ -74,13 +96,13 @@ static int apply_options(cli_t *cli, const cli_args_t *args, at_app_t *app)
         app->redirect_uris = l;
     }
     if ((v = cli_opt(args, "access-lifetime"))
-        && (rc = cli_seconds(cli, "access-lifetime", v,
-                             &app->access_lifetime))) {
+        && (rc = lifetime(cli, "access-lifetime", v,
+                          &app->access_lifetime))) {
         return rc;
     }
     if ((v = cli_opt(args, "refresh-lifetime"))
-        && (rc = cli_seconds(cli, "refresh-lifetime", v,
-                             &app->refresh_lifetime))) {
+        && (rc = lifetime(cli, "refresh-lifetime", v,
+                          &app->refresh_lifetime))) {
         return rc;
     }
     if (cli_opt(args, "offline-client-credentials")
@@ -313,6 +335,9 @@ static int app_rotate(cli_t *cli, int argc, const char *const *argv)
     if ((v = cli_opt(&args, "grace"))
         && (rc = cli_seconds(cli, "grace", v, &grace))) {
         return rc;
+    }
+    if (grace < 0) {
+        return cli_fail(cli, CLI_REFUSED, "--grace must not be negative");
     }
     cid = APR_ARRAY_IDX(args.words, 0, const char *);
     if ((rc = cli_open(cli))) {

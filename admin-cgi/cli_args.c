@@ -3,7 +3,6 @@
  * parsed and checked before the registry is opened, so a usage error never
  * changes anything.
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,25 +195,15 @@ apr_array_header_t *cli_opt_list(cli_t *cli, const cli_args_t *args,
 
 int cli_seconds(cli_t *cli, const char *option, const char *text, long *out)
 {
-    const char *s;
-    char *end;
-    long v;
+    const char *s = text + (*text == '-');
 
-    for (s = text; *s; s++) {
-        if (*s < '0' || *s > '9') {
-            break;
-        }
-    }
-    if (*text == '\0' || *s != '\0' || strlen(text) > 12) {
+    /* A sign and up to 12 digits: anything else is not a number at all
+     * (usage); whether the number is acceptable is the caller's check. */
+    if (*s == '\0' || strlen(s) > 12 || strspn(s, "0123456789") != strlen(s)) {
         return cli_fail(cli, CLI_USAGE, "--%s needs a whole number, not "
                         "\"%.40s\"", option, text);
     }
-    errno = 0;
-    v = strtol(text, &end, 10);
-    if (errno != 0) {
-        return cli_fail(cli, CLI_USAGE, "--%s is out of range", option);
-    }
-    *out = v;
+    *out = strtol(text, NULL, 10);
     return CLI_OK;
 }
 

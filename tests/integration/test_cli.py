@@ -196,8 +196,10 @@ class TestCommands:
         assert doc["offline_client_credentials"] is True
         assert doc["audiences"] == ["orders-api"]       # untouched
         doc = ok_json(reg, "app", "update", cid, "--scope", "",
-                      "--no-offline-client-credentials")
+                      "--no-offline-client-credentials",
+                      "--access-lifetime", "default")
         assert doc["scopes"] == [] and not doc["offline_client_credentials"]
+        assert doc["access_lifetime"] is None
         assert "Application updated" in ok(reg, "app", "update", cid,
                                            "--name", "renamed").stdout
 
@@ -329,6 +331,10 @@ BAD_APP_ADD = [
     (["--name", "x", "--redirect-uri", "javascript:alert(1)"], "absolute"),
     (["--name", "x", "--redirect-uri", "ftp://example.com/"], "https"),
     (["--name", "x", "--access-lifetime", "99999999"], "access lifetime"),
+    (["--name", "x", "--access-lifetime", "0"], "positive"),
+    (["--name", "x", "--access-lifetime", "-5"], "positive"),
+    (["--name", "x", "--refresh-lifetime", "0"], "positive"),
+    (["--name", "x", "--refresh-lifetime", "99999999999"], "refresh lifetime"),
     (["--name", "x", "--type", "public", "--grant", "client_credentials"],
      "confidential"),
     (["--name", "x", "--offline-client-credentials"], "offline"),
@@ -339,7 +345,9 @@ BAD_USAGE = [
     ["app", "add"],
     ["app", "add", "--description", "no name"],
     ["app", "add", "--name", "x", "--access-lifetime", "abc"],
-    ["app", "add", "--name", "x", "--access-lifetime", "-5"],
+    ["app", "add", "--name", "x", "--access-lifetime", "5s"],
+    ["app", "add", "--name", "x", "--access-lifetime", "1e3"],
+    ["app", "add", "--name", "x", "--access-lifetime", ""],
     ["app", "add", "--name", "x", "--name", "y"],
     ["app", "add", "--name", "x", "--bogus"],
     ["app", "add", "--name"],
@@ -385,6 +393,8 @@ class TestRefused:
         assert_refused(reg, "app", "update", cid, "--redirect-uri",
                        "http://example.org/", status=1, message="https")
         assert_refused(reg, "app", "update", cid, status=2)
+        assert_refused(reg, "app", "rotate-secret", cid, "--grace", "-1",
+                       status=1)
 
     def test_cli_002_05_scopes_refused(self, reg, app):
         assert_refused(reg, "scope", "add", "orders:read", status=1,
@@ -413,7 +423,7 @@ class TestRefused:
     def test_cli_002_08_usage_error_creates_nothing(self, pubdir):
         path = pubdir / "never.db"
         for args in (["app", "update", "x", "--access-lifetime", "soon"],
-                     ["app", "add", "--name", "x", "--refresh-lifetime", "-1"],
+                     ["app", "add", "--name", "x", "--refresh-lifetime", "x"],
                      ["token", "revoke"], ["scope", "add"]):
             r = run(path, *args)
             assert r.returncode == 2 and len(r.stderr.splitlines()) == 1
