@@ -510,3 +510,64 @@ class TestIssuerEndpoints:
         log = httpd.read_log()
         assert secret not in log
         assert tok not in log
+
+
+class TestIssuerSettings:
+    """AuthTokenEndpointURL in the metadata, AuthTokenAccessLifetime and
+    AuthTokenRefreshLifetime as server defaults, and an application's own
+    lifetimes winning over them."""
+    APPS = {}
+
+    @classmethod
+    def setup_env(cls, env):
+        make_key(env, "ES256", "es256.pem")
+        cls.CONF = issuer_conf(["ES256 keys/es256.pem"], """
+AuthTokenEndpointURL token https://auth.example.com/token
+AuthTokenEndpointURL jwks https://keys.example.com/jwks.json
+AuthTokenAccessLifetime 120
+AuthTokenRefreshLifetime 3600
+""")
+        add_scopes(env, "read")
+        grants = "client_credentials,refresh_token"
+        cls.APPS["default"] = add_app(
+            env, "default", grants=grants, scopes="read",
+            extra=["--offline-client-credentials"])
+        cls.APPS["own"] = add_app(
+            env, "own", grants=grants, scopes="read",
+            extra=["--offline-client-credentials", "--access-lifetime", "60",
+                   "--refresh-lifetime", "100"])
+
+    def test_issuer_010_01_endpoint_urls(self, httpd):
+        md = requests.get(httpd.url + "/.well-known/oauth-authorization-server",
+                          timeout=10).json()
+        assert md["token_endpoint"] == "https://auth.example.com/token"
+        assert md["jwks_uri"] == "https://keys.example.com/jwks.json"
+        # Not configured: <issuer>/oauth/NAME.
+        assert md["revocation_endpoint"] == httpd.url + "/oauth/revoke"
+
+    def introspect(self, httpd, token, app):
+        return token_request(httpd, {"token": token}, auth=app,
+                             path="/oauth/introspect").json()
+
+    def test_issuer_010_02_server_lifetimes(self, httpd):
+        app = self.APPS["default"]
+        tok = cc_token(httpd, app, scope="read offline_access")
+        assert tok["expires_in"] == 120
+        _, claims = verify_access_token(httpd, tok["access_token"])
+        assert claims["exp"] - claims["iat"] == 120
+        rt = self.introspect(httpd, tok["refresh_token"], app)
+        assert abs(rt["exp"] - time.time() - 3600) < 10
+
+    def test_issuer_010_03_application_lifetimes_win(self, httpd):
+        app = self.APPS["own"]
+        tok = cc_token(httpd, app, scope="read offline_access")
+        assert tok["expires_in"] == 60
+        rt = self.introspect(httpd, tok["refresh_token"], app)
+        assert abs(rt["exp"] - time.time() - 100) < 10
+        # A rotated successor gets the application's lifetime afresh.
+        r = token_request(httpd, {"grant_type": "refresh_token",
+                                  "refresh_token": tok["refresh_token"]},
+                          auth=app)
+        assert r.json()["expires_in"] == 60
+        rt = self.introspect(httpd, r.json()["refresh_token"], app)
+        assert abs(rt["exp"] - time.time() - 100) < 10
