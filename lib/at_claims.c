@@ -30,9 +30,15 @@ static apr_status_t time_claim(json_t *claims, const char *name, double *out,
 static apr_status_t check_times(json_t *claims, long leeway, long long now,
                                 at_error_t *err)
 {
-    double t, lo = (double)now - (double)leeway;
-    double hi = (double)now + (double)leeway;
+    double t, lo, hi;
     apr_status_t rv;
+
+    /* A negative leeway would tighten the rules past RFC 7519's. */
+    if (leeway < 0) {
+        leeway = 0;
+    }
+    lo = (double)now - (double)leeway;
+    hi = (double)now + (double)leeway;
 
     rv = time_claim(claims, "exp", &t, err);
     if (rv == APR_ENOENT) {
@@ -149,9 +155,13 @@ static apr_status_t check_typ(const char *typ, const char *require,
 apr_status_t at_claims_check(const at_jws_t *jws, const at_claim_rules_t *rules,
                              long long now, at_error_t *err)
 {
+    static const at_claim_rules_t defaults = {NULL, NULL, NULL, 0, NULL};
     json_t *claims = jws->claims, *v;
     apr_status_t rv;
 
+    if (rules == NULL) {
+        rules = &defaults;
+    }
     if (!json_is_object(claims)) {
         at_error_set(err, "payload is not a claim set");
         return APR_EINVAL;

@@ -115,6 +115,10 @@ static void test_times(void)
     OK(&r, NULL, "{\"exp\": %lld, \"iat\": %lld}", NOW + 100, NOW - 86400);
     BAD(&r, NULL, "not a number", "{\"exp\": %lld, \"iat\": {}}", NOW + 100);
     BAD(&r, NULL, "claim set", "[1]");
+    /* No rules: exp still required and checked without leeway. */
+    OK(NULL, NULL, "{\"exp\": %lld}", NOW + 1);
+    BAD(NULL, NULL, "expired", "{\"exp\": %lld}", NOW);
+    BAD(NULL, NULL, "exp missing", "{\"sub\": \"a\"}");
 }
 
 static void test_iss_aud(void)
