@@ -118,7 +118,8 @@ static apr_status_t check_audience(json_t *claims,
  * prefix be dropped when no other '/' follows. */
 static const char *media_type_short(const char *t)
 {
-    if (strncasecmp(t, "application/", 12) == 0 && strchr(t + 12, '/') == NULL) {
+    if (strncasecmp(t, "application/", 12) == 0
+        && strchr(t + 12, '/') == NULL) {
         return t + 12;
     }
     return t;

@@ -173,7 +173,8 @@ static int hmac_compute(const at_key_impl_t *impl, const void *data,
 static int pss_params(EVP_PKEY_CTX *pctx)
 {
     return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0
-           && EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) > 0;
+           && EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
+                  > 0;
 }
 
 /* Raw r||s (each exactly coord_len bytes) to DER. Returns the DER length,

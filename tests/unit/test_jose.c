@@ -396,8 +396,8 @@ static void test_alg_names(void)
               bad[i]);
     }
     for (a = AT_ALG_HS256; a < AT_ALG_COUNT; a++) {
-        CHECK((int)at_alg_from_name(at_alg_name((at_alg_t)a)) == a, "alg %d name",
-              a);
+        CHECK((int)at_alg_from_name(at_alg_name((at_alg_t)a)) == a,
+              "alg %d name", a);
     }
     CHECK(at_alg_name(AT_ALG_UNKNOWN) == NULL, "unknown has no name");
 }
