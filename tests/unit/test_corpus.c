@@ -84,20 +84,77 @@ static const char *first_refusal(const char *token, size_t len,
     return "accept";
 }
 
+/* keys/jwks.json (jwcrypto's export, bound by the default rules) as a
+ * second key set: its kids and algorithms as the contract says. */
+static apr_array_header_t *corpus_jwks(void)
+{
+    static const struct {
+        const char *kid;
+        at_alg_t alg;
+    } want[] = {
+        {"rs256", AT_ALG_RS256}, {"es256", AT_ALG_ES256},
+        {"es384", AT_ALG_ES384}, {"es512", AT_ALG_ES512},
+        {"eddsa", AT_ALG_EDDSA}, {"hs256", AT_ALG_HS256},
+    };
+    apr_array_header_t *keys = NULL;
+    at_error_t err;
+    size_t i;
+
+    CHECK(at_jwks_load_file(pool, CORPUS "keys/jwks.json", &keys, &err)
+              == APR_SUCCESS, "jwks.json loads: %s", err.text);
+    if (keys == NULL) {
+        return apr_array_make(pool, 1, sizeof(at_key_t *));
+    }
+    CHECK(keys->nelts == 6, "jwks.json: %d keys (the enc key skipped)",
+          keys->nelts);
+    for (i = 0; i < sizeof(want) / sizeof(want[0]) && (int)i < keys->nelts;
+         i++) {
+        const at_key_t *k = APR_ARRAY_IDX(keys, i, const at_key_t *);
+
+        CHECK(k->kid && strcmp(k->kid, want[i].kid) == 0
+                  && k->alg == want[i].alg,
+              "jwks.json key %lu bound to %s", (unsigned long)i,
+              at_alg_name(want[i].alg));
+    }
+    return keys;
+}
+
+/* 1 when TOKEN's kid names a key of jwks.json. */
+static int kid_in_jwks(const char *token, size_t len)
+{
+    static const char *kids[] = {"rs256", "es256", "es384", "es512",
+                                 "eddsa", "hs256"};
+    at_jws_t jws;
+    at_error_t err;
+    size_t i;
+
+    if (at_jws_parse(pool, token, len, &jws, &err) != APR_SUCCESS
+        || jws.kid == NULL) {
+        return 0;
+    }
+    for (i = 0; i < sizeof(kids) / sizeof(kids[0]); i++) {
+        if (strcmp(jws.kid, kids[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int main(void)
 {
-    apr_array_header_t *keys;
+    apr_array_header_t *keys, *jwks;
     apr_hash_t *listed;
     apr_file_t *f;
     apr_dir_t *dir;
     apr_finfo_t fi;
     char line[256], *name, *stage, *last, *token;
     apr_size_t len;
-    int seeds = 0, controls = 0;
+    int seeds = 0, controls = 0, jwks_controls = 0;
 
     apr_initialize();
     apr_pool_create(&pool, NULL);
     keys = corpus_keys();
+    jwks = corpus_jwks();
     listed = apr_hash_make(pool);
 
     if (apr_file_open(&f, CORPUS "expect.txt", APR_FOPEN_READ, 0, pool)) {
@@ -138,6 +195,18 @@ int main(void)
         if (getenv("CORPUS_VERBOSE")) {
             printf("%-48s %-7s %s\n", name, got, why);
         }
+        /* The same keys from a JWK Set: controls whose kid it holds pass,
+         * no attack does. */
+        got = first_refusal(token, len, jwks, &why);
+        if (strcmp(stage, "accept") == 0 && kid_in_jwks(token, len)) {
+            CHECK(strcmp(got, "accept") == 0, "%s with jwks.json: %s (%s)",
+                  name, got, why);
+            jwks_controls++;
+        }
+        else if (strcmp(stage, "accept") != 0) {
+            CHECK(strcmp(got, "accept") != 0, "%s accepted with jwks.json",
+                  name);
+        }
         if (strcmp(stage, "accept") == 0) {
             controls++;
         }
@@ -163,7 +232,10 @@ int main(void)
     }
     CHECK(seeds >= 60 && controls >= 45, "%d seeds, %d controls", seeds,
           controls);
-    printf("corpus: %d attack seeds, %d controls\n", seeds, controls);
+    CHECK(jwks_controls >= 15, "%d controls checked with jwks.json",
+          jwks_controls);
+    printf("corpus: %d attack seeds, %d controls (%d also with jwks.json)\n",
+           seeds, controls, jwks_controls);
 
     apr_pool_destroy(pool);
     apr_terminate();

@@ -95,6 +95,29 @@ def load_or_make_keys():
     return keys
 
 
+def write_jwks(keys):
+    """keys/jwks.json: the public keys as jwcrypto exports them, bound by
+    the contract's default rules (RSA -> RS256, EC and OKP by curve), the
+    HS256 secret as an oct key with "alg", plus an encryption key that a
+    verifier must skip. kids as in the file names."""
+    from jwcrypto import jwk
+    out = []
+    for name in ("rs256", "es256", "es384", "es512", "eddsa"):
+        k = jwk.JWK.from_pem(pem_public(keys[name]))
+        d = json.loads(k.export_public())
+        d["kid"] = name
+        out.append(d)
+    out.append({"kty": "oct", "kid": "hs256", "alg": "HS256",
+                "k": b64(keys["hs256"])})
+    enc = json.loads(jwk.JWK.from_pem(pem_public(keys["rs256"]))
+                     .export_public())
+    enc.update({"kid": "enc", "use": "enc", "alg": "RSA-OAEP-256"})
+    out.append(enc)
+    with open(os.path.join(KEYS, "jwks.json"), "w") as f:
+        json.dump({"keys": out}, f, indent=1)
+        f.write("\n")
+
+
 ALGS = ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256",
         "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
 
@@ -187,6 +210,7 @@ def token(header, payload, sign, raw_header=None, raw_payload=None):
 
 def main():
     keys = load_or_make_keys()
+    write_jwks(keys)
     s = Signer(keys)
     hs = {"alg": "HS256", "kid": "hs256"}
     seeds = {}      # name -> (token, stage)
