@@ -99,6 +99,10 @@ int ui_app_show(console_t *c, const char *client_id)
 
     set_action(c, doc, "edit-link", "href", client_id, "/edit");
     set_action(c, doc, "grants-link", "href", client_id, "/grants");
+    html_attr(html_by_id(doc, "audit-link"), "href",
+              console_url(c, apr_pstrcat(c->pool, "/audit?app=",
+                                         console_url_encode(c->pool, client_id),
+                                         NULL)));
     set_action(c, doc, "rotate-form", "action", client_id, "/rotate");
     set_action(c, doc, "end-old-form", "action", client_id, "/end-old-secrets");
     set_action(c, doc, "enable-form", "action", client_id,

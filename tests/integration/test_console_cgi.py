@@ -578,10 +578,20 @@ class TestConsoleListsAndAudit:
     def test_console_006_03_audit_app_filter(self, console):
         cid, _ = console.create_app("audited")
         console.post("/apps/%s/disable" % cid, {})
+        link = console.get("/apps/" + cid).doc.xpath(
+            "//a[normalize-space()='Audit log of this application']/@href")
+        assert link == ["/admin/audit?app=" + cid]
         r = console.get("/audit", query="app=" + cid)
         rows = r.doc.xpath("//tbody[@id='audit-rows']/tr")
         assert len(rows) >= 2
         assert all(cid in tr.text_content() for tr in rows)
+        assert [tr.xpath("td[3]")[0].text for tr in rows][:2] == [
+            "app.disable", "app.create"]
+        # Targets link to their pages, scopes included.
+        assert r.doc.xpath("//tbody//a/@href")[0] == "/admin/apps/" + cid
+        r = console.get("/audit", query="actor=carol")
+        assert "/admin/scopes/edit?name=by-carol" in r.doc.xpath(
+            "//tbody//a/@href")
 
     def test_console_006_04_dashboard_counts_and_recent(self, console):
         r = console.get("/")
