@@ -178,9 +178,10 @@ apr_status_t at_revocation_generation(at_registry_t *reg, apr_pool_t *p,
                                       long long *generation, at_error_t *err);
 /* Unexpired revoked jtis (const char *) and per-client cut-offs:
  * *clients maps client_id -> decimal "revoked before" time: a token of that
- * client with iat < before is revoked (before is the revocation time + 1,
- * so tokens issued in the same second are covered). Revoked jtis are kept
- * an hour past their exp. */
+ * client with iat < before is revoked (before is the second of the
+ * revocation; tokens issued earlier in that second are in *jtis, so one
+ * issued after it stays valid). Revoked jtis are kept an hour past their
+ * exp. */
 apr_status_t at_revocation_load(at_registry_t *reg, apr_pool_t *p,
                                 apr_array_header_t **jtis,
                                 apr_table_t **clients, at_error_t *err);

@@ -28,9 +28,9 @@ apr_status_t at_jti_record(at_registry_t *reg, apr_pool_t *p,
         return APR_EINVAL;
     }
     rv = at_reg_exec(reg, p, err, NULL,
-                     "INSERT INTO issued_jtis (jti, client_id, exp)"
-                     " VALUES (%s, %s, %s)", jti, client_id,
-                     at_reg_i64(p, exp));
+                     "INSERT INTO issued_jtis (jti, client_id, exp, recorded)"
+                     " VALUES (%s, %s, %s, %s)", jti, client_id,
+                     at_reg_i64(p, exp), at_reg_i64(p, at_reg_now()));
     if (rv == APR_SUCCESS && ++reg->writes % 256 == 0) {
         at_reg_purge_expired(reg, p);
     }
@@ -73,8 +73,11 @@ apr_status_t at_jti_revoke(at_registry_t *reg, apr_pool_t *p,
     return at_reg_end(reg, rv, 0, err);
 }
 
-/* The cut-off is one second past now: tokens carry whole-second iat, and
- * "iat < before" must cover one issued earlier in this same second. */
+/* Tokens carry a whole-second iat. The cut-off is the current second
+ * ("iat < before" revokes everything from earlier seconds), and the tokens
+ * recorded in this second (and the one before, against a second boundary
+ * between signing and recording) are revoked by their jti. A token issued
+ * after the revocation, even in the same second, stays valid. */
 apr_status_t at_reg_revoke_client(at_registry_t *reg, apr_pool_t *p,
                                   const char *client_id, at_error_t *err)
 {
@@ -87,10 +90,18 @@ apr_status_t at_reg_revoke_client(at_registry_t *reg, apr_pool_t *p,
                      at_reg_i64(p, now), client_id);
     if (rv == APR_SUCCESS) {
         rv = at_reg_exec(reg, p, err, NULL,
+                         "UPDATE issued_jtis SET revoked = %s"
+                         " WHERE client_id = %s AND recorded >= %s"
+                         " AND revoked IS NULL",
+                         at_reg_i64(p, now), client_id,
+                         at_reg_i64(p, now - 1));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = at_reg_exec(reg, p, err, NULL,
                          "INSERT INTO revoked_clients (client_id, before)"
                          " VALUES (%s, %s) ON CONFLICT (client_id)"
                          " DO UPDATE SET before = excluded.before",
-                         client_id, at_reg_i64(p, now + 1));
+                         client_id, at_reg_i64(p, now));
     }
     if (rv == APR_SUCCESS) {
         rv = at_reg_bump_generation(reg, p, err);

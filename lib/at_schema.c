@@ -109,9 +109,22 @@ static const char *const schema_v1[] = {
     NULL
 };
 
+/* Version 2: when each jti was recorded (its issue time, to the second),
+ * so that "revoke every token of this client until now" can name the
+ * tokens issued in the current second by jti and leave the per-client
+ * cut-off at the second itself: a token issued right after the revocation,
+ * in the same second, stays valid. */
+static const char *const schema_v2[] = {
+    "ALTER TABLE issued_jtis ADD COLUMN recorded INTEGER",
+    "DROP INDEX issued_jtis_client",
+    "CREATE INDEX issued_jtis_client ON issued_jtis (client_id, recorded)",
+    NULL
+};
+
 /* migrations[v] takes the schema from version v to v + 1. */
 static const char *const *const migrations[] = {
     schema_v1,
+    schema_v2,
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -118,6 +118,36 @@ static void test_open(void)
                   "INSERT INTO users (name) VALUES ('x')") == 0,
           "foreign table untouched");
 
+    /* A version 1 registry is migrated to the current version. */
+    rv = at_registry_open(pool, "sqlite3", path_of("v1.db"), &reg, &err);
+    CHECK(rv == APR_SUCCESS, "v1 setup: %s", err.text);
+    at_registry_close(reg);
+    CHECK(raw_sql(path_of("v1.db"),
+                  "DROP INDEX issued_jtis_client;"
+                  " ALTER TABLE issued_jtis DROP COLUMN recorded;"
+                  " CREATE INDEX issued_jtis_client ON issued_jtis"
+                  " (client_id);"
+                  " UPDATE meta SET value = '1'"
+                  " WHERE key = 'schema_version';") == 0, "make v1");
+    CHECK(raw_sql(path_of("v1.db"), "INSERT INTO issued_jtis (jti,"
+                  " client_id, exp) VALUES ('old', 'c', 1)") == 0,
+          "v1 row");
+    rv = at_registry_open(pool, "sqlite3", path_of("v1.db"), &reg, &err);
+    CHECK(rv == APR_SUCCESS, "migrate v1: %s", err.text);
+    if (rv == APR_SUCCESS) {
+        CHECK(at_jti_record(reg, pool, "new", "c", 9999999999LL, &err)
+                  == APR_SUCCESS, "v2 column after migration: %s", err.text);
+        CHECK(at_jti_revoke(reg, pool, "old", "x", &err) == APR_SUCCESS,
+              "v1 row kept: %s", err.text);
+        at_registry_close(reg);
+    }
+    /* Migrated once: opening again finds the current version. */
+    rv = at_registry_open(pool, "sqlite3", path_of("v1.db"), &reg, &err);
+    CHECK(rv == APR_SUCCESS, "reopen migrated: %s", err.text);
+    if (rv == APR_SUCCESS) {
+        at_registry_close(reg);
+    }
+
     /* A newer schema is refused. */
     rv = at_registry_open(pool, "sqlite3", path_of("newer.db"), &reg, &err);
     CHECK(rv == APR_SUCCESS, "newer setup: %s", err.text);
@@ -515,7 +545,15 @@ static void test_revocation(at_registry_t *reg, const char *cid)
     rv = at_revocation_load(reg, pool, &jtis, &clients, &err);
     CHECK(rv == APR_SUCCESS && apr_table_get(clients, cid)
               && apr_atoi64(apr_table_get(clients, cid))
-                     > (long long)time(NULL), "client cut-off");
+                     >= (long long)time(NULL) - 1, "client cut-off");
+    /* jti-2, recorded this second, is revoked by name as well. */
+    CHECK(rv == APR_SUCCESS && jtis->nelts == 2, "this second's jtis: %d",
+          jtis->nelts);
+    /* A token recorded after the revocation is not revoked by jti. */
+    CHECK(at_jti_record(reg, pool, "jti-3", cid, 9999999999LL, &err)
+              == APR_SUCCESS, "record after revoke");
+    rv = at_revocation_load(reg, pool, &jtis, &clients, &err);
+    CHECK(rv == APR_SUCCESS && jtis->nelts == 2, "later jti not revoked");
 
     rv = at_audit_list(reg, pool, cid, "bob", 0, 0, &rows, &total, &err);
     CHECK(rv == APR_SUCCESS && total >= 5 && rows->nelts == total,
