@@ -181,6 +181,7 @@ int ui_app_enable(console_t *c, const char *client_id, int enabled);
 int ui_app_delete(console_t *c, const char *client_id);
 int ui_grants(console_t *c, const char *client_id);
 int ui_grant_revoke(console_t *c, const char *client_id);
+int ui_jti_revoke(console_t *c, const char *client_id);
 int ui_revoke_all(console_t *c, const char *client_id);
 int ui_scopes(console_t *c);
 /* The scope is named by ?name= (edit) or the form's name (delete): scope

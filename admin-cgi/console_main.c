@@ -16,6 +16,7 @@
  *   /apps/ID/delete                 confirmation (POST deletes)
  *   /apps/ID/grants                 refresh-token families
  *   /apps/ID/grants/revoke          POST family=...
+ *   /apps/ID/grants/revoke-jti      POST jti=... (one access token)
  *   /apps/ID/revoke-all             POST: every token of the application
  *   /scopes                         list and create (POST)
  *   /scopes/edit?name=NAME          edit description (POST saves)
@@ -111,6 +112,8 @@ static int dispatch(console_t *c)
         }
         if (n == 4 && is(s2, "grants") && is(s3, "revoke"))
             return c->is_post ? ui_grant_revoke(c, s1) : post_only(c);
+        if (n == 4 && is(s2, "grants") && is(s3, "revoke-jti"))
+            return c->is_post ? ui_jti_revoke(c, s1) : post_only(c);
         return not_found(c);
     }
     if (is(s0, "scopes")) {

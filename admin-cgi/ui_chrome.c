@@ -203,6 +203,7 @@ static const char *const notices[][2] = {
     {"disabled", "The application is disabled: it gets no more tokens."},
     {"old-secrets-revoked", "The previous secrets no longer work."},
     {"grant-revoked", "The grant was revoked."},
+    {"token-revoked", "The access token was revoked."},
     {"all-revoked", "Every token of the application was revoked."},
     {"scope-created", "The scope was created."},
     {"scope-saved", "The scope was saved."},

@@ -4,23 +4,22 @@
 
 #include <apr_strings.h>
 
+#include "at_registry_console.h"
 #include "console.h"
 #include "html.h"
 
-int ui_grants(console_t *c, const char *client_id)
+/* The grants page of A; after a refused jti revocation STATUS is 422 and
+ * JTI and ERROR go back into the form. */
+static int grants_page(console_t *c, const at_app_t *a, int status,
+                       const char *jti, const char *error)
 {
     apr_array_header_t *fams = NULL;
     at_error_t err = {{0}};
-    at_app_t *a;
     xmlNodePtr main, tbody, tr, td, form, in, button;
     xmlDocPtr doc;
+    const char *client_id = a->client_id;
     int i;
 
-    if (c->is_post)
-        return ui_error(c, 405, "Method not allowed",
-                        "Use the buttons of the grants page.");
-    if ((a = ui_load_app(c, client_id)) == NULL)
-        return 0;
     if (at_refresh_families(c->reg, c->pool, client_id, &fams, &err) !=
         APR_SUCCESS)
         return ui_registry_error(c, "listing grants", &err);
@@ -33,6 +32,11 @@ int ui_grants(console_t *c, const char *client_id)
               console_url(c, ui_app_path(c, client_id, "")));
     html_attr(html_by_id(doc, "revoke-all-form"), "action",
               console_url(c, ui_app_path(c, client_id, "/revoke-all")));
+    html_attr(html_by_id(doc, "jti-form"), "action",
+              console_url(c, ui_app_path(c, client_id, "/grants/revoke-jti")));
+    html_set_value(doc, "jti", jti);
+    if (error)
+        html_field_error(doc, "jti", error);
     tbody = html_by_id(doc, "grant-rows");
     for (i = 0; i < fams->nelts; i++) {
         const at_refresh_t *f = APR_ARRAY_IDX(fams, i, const at_refresh_t *);
@@ -58,7 +62,45 @@ int ui_grants(console_t *c, const char *client_id)
         html_remove(html_by_id(doc, "grants-empty"));
     else
         html_remove(html_by_id(doc, "grants"));
-    return console_send_doc(c, 200, doc);
+    return console_send_doc(c, status, doc);
+}
+
+int ui_grants(console_t *c, const char *client_id)
+{
+    at_app_t *a;
+
+    if (c->is_post)
+        return ui_error(c, 405, "Method not allowed",
+                        "Use the buttons of the grants page.");
+    if ((a = ui_load_app(c, client_id)) == NULL)
+        return 0;
+    return grants_page(c, a, 200, "", NULL);
+}
+
+int ui_jti_revoke(console_t *c, const char *client_id)
+{
+    const char *jti = console_param(c, "jti"), *owner = NULL;
+    at_error_t err = {{0}};
+    apr_status_t rv;
+    at_app_t *a;
+
+    if ((a = ui_load_app(c, client_id)) == NULL)
+        return 0;
+    if (*jti == '\0')
+        return grants_page(c, a, 422, jti, "Give the jti of the access token.");
+    rv = at_console_jti_client(c->reg, c->pool, jti, &owner, &err);
+    if (rv == APR_NOTFOUND ||
+        (rv == APR_SUCCESS && strcmp(owner, client_id) != 0))
+        return grants_page(c, a, 422, jti,
+                           "No access token with this jti was issued to "
+                           "this application (or it expired long ago).");
+    if (rv != APR_SUCCESS)
+        return ui_registry_error(c, "looking up a jti", &err);
+    rv = at_jti_revoke(c->reg, c->pool, jti, c->remote_user, &err);
+    if (rv != APR_SUCCESS)
+        return ui_registry_error(c, "revoking an access token", &err);
+    return console_redirect(
+        c, ui_app_path(c, client_id, "/grants?done=token-revoked"));
 }
 
 int ui_grant_revoke(console_t *c, const char *client_id)

@@ -135,3 +135,17 @@ apr_status_t at_console_audit_page(at_registry_t *reg, apr_pool_t *p,
     }
     return rv;
 }
+
+apr_status_t at_console_jti_client(at_registry_t *reg, apr_pool_t *p,
+                                   const char *jti, const char **client_id,
+                                   at_error_t *err)
+{
+    apr_status_t rv = at_reg_value(reg, p, err, client_id,
+                                   "SELECT client_id FROM issued_jtis"
+                                   " WHERE jti = %s",
+                                   jti);
+
+    if (rv == APR_NOTFOUND)
+        at_error_set(err, "no access token with this jti was issued");
+    return rv;
+}

@@ -26,4 +26,12 @@ apr_status_t at_console_audit_page(at_registry_t *reg, apr_pool_t *p,
                                    apr_array_header_t **rows, int *total,
                                    at_error_t *err);
 
+/* The application an access token (by its jti) was issued to, in
+ * *client_id; APR_NOTFOUND when the issuer recorded no such jti (or it
+ * expired and was purged). Lets the console revoke a jti only from the
+ * page of the application it belongs to. */
+apr_status_t at_console_jti_client(at_registry_t *reg, apr_pool_t *p,
+                                   const char *jti, const char **client_id,
+                                   at_error_t *err);
+
 #endif /* AT_REGISTRY_CONSOLE_H */

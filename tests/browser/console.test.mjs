@@ -210,7 +210,7 @@ test("a POST without a valid CSRF token is refused and changes nothing",
     assert.equal(await page.getByText("forged-scope").count(), 0);
 });
 
-test("an operator revokes a refresh-token grant from the grants page",
+test("an operator revokes an access token and a refresh-token grant",
      async () => {
     await page.goto(`${base}/admin/apps/new`);
     await page.getByLabel("Name", { exact: true }).fill("nightly-batch");
@@ -236,7 +236,30 @@ test("an operator revokes a refresh-token grant from the grants page",
     assert.equal(tr.status, 200, JSON.stringify(tok));
     assert.ok(tok.refresh_token, "no refresh token issued");
 
+    // The access token works where revocation is checked...
+    const checked = async () => (await fetch(`${base}/checked/data.txt`, {
+        headers: { "Authorization": `Bearer ${tok.access_token}` },
+    })).status;
+    assert.equal(await checked(), 200);
+
     await page.getByRole("link", { name: "Grants" }).click();
+    // ...until the operator revokes it by its jti on the grants page.
+    const claims = JSON.parse(Buffer.from(
+        tok.access_token.split(".")[1], "base64url").toString());
+    await page.getByLabel("Access token id").fill("no-such-jti");
+    await page.getByRole("button", { name: "Revoke access token" }).click();
+    await page.getByText("No access token with this jti was issued").waitFor();
+    assert.equal(await page.getByLabel("Access token id").inputValue(),
+                 "no-such-jti");
+    await page.getByLabel("Access token id").fill(claims.jti);
+    await page.getByRole("button", { name: "Revoke access token" }).click();
+    await page.getByText("The access token was revoked.").waitFor();
+    const deadline = Date.now() + 3000;
+    while (await checked() !== 401) {
+        assert.ok(Date.now() < deadline, "revoked token still accepted");
+        await new Promise((res) => setTimeout(res, 100));
+    }
+
     const rows = page.locator("main table tbody tr");
     assert.equal(await rows.count(), 1);
     await shot("grants");

@@ -38,6 +38,16 @@ AuthTokenSigningKey ES256 {root}/keys/issuer-es256.pem kid=k1
     Require token-scope orders:read
 </Location>
 
+# The same documents where revoked tokens are refused.
+Alias /checked "{root}/htdocs/api"
+<Location /checked>
+    AuthType Bearer
+    AuthName "checked"
+    AuthTokenVerifyLocal On
+    AuthTokenRevocationCheck On
+    Require valid-user
+</Location>
+
 # The console: token-admin as a CGI behind Basic auth, its stylesheet and
 # script served from htdocs/.
 ScriptAlias /admin "%(admin)s"

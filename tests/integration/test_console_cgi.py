@@ -446,6 +446,14 @@ class TestConsoleApps:
         r = console.post("/apps/%s/grants/revoke" % self.cid,
                          {"family": "not-a-family"})
         assert r.status == 404
+        r = console.post("/apps/%s/grants/revoke-jti" % self.cid,
+                         {"jti": "no-such-jti"})
+        assert r.status == 422
+        check_html(r)
+        assert r.doc.xpath("//input[@id='jti']/@value") == ["no-such-jti"]
+        assert r.doc.xpath("//*[@id='jti-error']")
+        assert console.get("/apps/%s/grants/revoke-jti" % self.cid) \
+            .status == 405
 
     def test_console_003_10_delete_with_confirmation(self, console):
         cid, _ = console.create_app("to-delete")
