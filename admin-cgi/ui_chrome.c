@@ -41,8 +41,13 @@ xmlDocPtr ui_page(console_t *c, const char *title, const char *current,
     html_clear(n);
     html_text(n, title);
     n = html_by_id(doc, "operator");
-    html_clear(n);
-    html_text(n, *c->remote_user ? c->remote_user : "nobody");
+    if (*c->remote_user) {
+        html_clear(n);
+        html_text(n, c->remote_user);
+    }
+    else {
+        html_remove(n->parent); /* nobody is signed in */
+    }
     html_attr(html_by_id(doc, "stylesheet"), "href",
               apr_pstrcat(c->pool, c->assets, "/console.css", NULL));
     html_attr(html_by_id(doc, "script"), "src",
@@ -106,8 +111,15 @@ int ui_no_operator(console_t *c)
     xmlDocPtr doc = ui_page(c, "Operator authentication required", NULL,
                             "no-operator.xhtml", &main);
 
+    xmlNodePtr path;
+
     if (doc == NULL)
         return 0;
+    /* The lines to add name this console's own address. */
+    if (*c->script_name && (path = html_by_id(doc, "location-path"))) {
+        html_clear(path);
+        html_text(path, c->script_name);
+    }
     return console_send_doc(c, 403, doc);
 }
 
