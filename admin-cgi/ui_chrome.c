@@ -44,8 +44,7 @@ xmlDocPtr ui_page(console_t *c, const char *title, const char *current,
     if (*c->remote_user) {
         html_clear(n);
         html_text(n, c->remote_user);
-    }
-    else {
+    } else {
         html_remove(n->parent); /* nobody is signed in */
     }
     html_attr(html_by_id(doc, "stylesheet"), "href",
@@ -107,11 +106,9 @@ int ui_error(console_t *c, int status, const char *heading, const char *text)
 
 int ui_no_operator(console_t *c)
 {
-    xmlNodePtr main;
+    xmlNodePtr main, path;
     xmlDocPtr doc = ui_page(c, "Operator authentication required", NULL,
                             "no-operator.xhtml", &main);
-
-    xmlNodePtr path;
 
     if (doc == NULL)
         return 0;
