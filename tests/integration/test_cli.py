@@ -597,3 +597,63 @@ class TestFaults:
             holder.wait(timeout=20)
         assert dump(reg) == before
         ok(reg, "app", "add", "--name", "after-lock")
+
+
+# --- token revoke --client against a running issuer --------------------------
+
+from issuer_helpers import (add_app, add_scopes, issuer_conf,  # noqa: E402
+                            make_key, token_admin, token_request)
+
+REVOKE_RESOURCE = """
+<Location /api>
+    AuthType Bearer
+    AuthName "api"
+    AuthTokenVerifyLocal On
+    AuthTokenRevocationCheck On
+    Require valid-user
+</Location>
+"""
+
+
+class TestRevokeClient:
+    """revoke --client takes every token issued until the command, even in
+    the same second, and none issued after it, even in the same second."""
+    APPS = {}
+
+    @classmethod
+    def setup_env(cls, env):
+        make_key(env, "ES256", "es256.pem")
+        cls.CONF = issuer_conf(["ES256 keys/es256.pem"], REVOKE_RESOURCE)
+        env.write_file("htdocs/api/data.txt", "data\n")
+        add_scopes(env, "read")
+        cls.APPS["app"] = add_app(env, "revoked-app", scopes="read")
+
+    def token(self, httpd):
+        r = token_request(httpd, {"grant_type": "client_credentials"},
+                          auth=self.APPS["app"])
+        assert r.status_code == 200, r.text
+        return r.json()["access_token"]
+
+    def wait_status(self, httpd, tok, status, timeout=2.5):
+        end = time.time() + timeout
+        while time.time() < end:
+            if httpd.get("/api/data.txt", token=tok).status_code == status:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def test_cli_005_01_same_second_both_ways(self, httpd):
+        for _ in range(3):
+            # Start just after a second boundary so that, on a machine that
+            # is not overloaded, all of it happens within one second.
+            time.sleep(1.02 - (time.time() % 1.0))
+            t0 = time.time()
+            before = self.token(httpd)
+            token_admin(httpd, "token", "revoke", "--client",
+                        self.APPS["app"][0])
+            after = self.token(httpd)
+            if int(time.time()) == int(t0):
+                break
+        assert self.wait_status(httpd, before, 401), "old token accepted"
+        assert httpd.get("/api/data.txt", token=after).status_code == 200
+        assert int(time.time()) - int(t0) <= 2
