@@ -172,8 +172,10 @@ static int schema_changed(at_registry_t *reg, int rc)
 {
     const char *msg = apr_dbd_error(reg->driver, reg->handle, rc);
 
-    if (msg && strstr(msg, "schema has changed") && reg->stmts) {
-        reg->stmts = apr_hash_make(reg->pool);
+    if (msg && strstr(msg, "schema has changed")) {
+        if (reg->stmts) {
+            reg->stmts = apr_hash_make(reg->pool);
+        }
         return 1;
     }
     return 0;

@@ -275,8 +275,8 @@ static apr_status_t migrate(at_registry_t *reg, apr_pool_t *p, int from,
     return rv;
 }
 
-apr_status_t at_schema_prepare(at_registry_t *reg, apr_pool_t *p,
-                               at_error_t *err)
+static apr_status_t prepare_once(at_registry_t *reg, apr_pool_t *p,
+                                 at_error_t *err)
 {
     apr_status_t rv;
     int version;
@@ -310,4 +310,24 @@ apr_status_t at_schema_prepare(at_registry_t *reg, apr_pool_t *p,
         rv = migrate(reg, p, version, err);
     }
     return at_reg_end(reg, rv, 0, err);
+}
+
+/* Another process may create or migrate the schema while this one looks
+ * at it: a statement then fails with "database schema has changed", and
+ * inside the migration transaction that cannot be retried statement by
+ * statement. The whole check is retried instead; by then the other
+ * process is done, and this one finds the current version. */
+apr_status_t at_schema_prepare(at_registry_t *reg, apr_pool_t *p,
+                               at_error_t *err)
+{
+    apr_status_t rv;
+    int attempt;
+
+    for (attempt = 0;; attempt++) {
+        rv = prepare_once(reg, p, err);
+        if (rv == APR_SUCCESS || attempt >= 3 || err == NULL
+            || strstr(err->text, "schema has changed") == NULL) {
+            return rv;
+        }
+    }
 }

@@ -526,6 +526,23 @@ class TestFaults:
         os.chmod(reg, 0o640)
         assert len(ok_json(reg, "app", "list")) == 1
 
+    def test_cli_004_09_concurrent_first_use(self, pubdir):
+        """Eight token-admins creating one new registry at once: one
+        migrates, the others wait for it, every change lands."""
+        for round_ in range(3):
+            path = pubdir / ("race%d.db" % round_)
+            procs = [subprocess.Popen(
+                [TOKEN_ADMIN, "--registry", str(path), "scope", "add",
+                 "s%d" % i], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True) for i in range(8)]
+            results = [(p.wait(timeout=60), p.stderr.read()) for p in procs]
+            for p in procs:
+                p.stdout.close()
+                p.stderr.close()
+            assert all(rc == 0 for rc, _ in results), results
+            names = [s["name"] for s in ok_json(path, "scope", "list")]
+            assert len(names) == 9
+
     def test_cli_004_02_corrupt(self, tmp_path):
         path = tmp_path / "corrupt.db"
         data = b"garbage that is not an SQLite file\n" * 200
