@@ -19,6 +19,9 @@
 
 /* Request bodies above this are refused with 413. */
 #define CONSOLE_MAX_BODY (64 * 1024)
+/* Bodies up to this are drained before answering (httpd's
+ * LimitRequestBody should stop larger ones first). */
+#define CONSOLE_MAX_DRAIN (8 * 1024 * 1024)
 /* Rows per list page. */
 #define CONSOLE_PAGE_SIZE 25
 /* Lifetime of a CSRF token, in seconds. */
@@ -32,6 +35,7 @@ typedef struct console {
     const char *query_string;
     const char *content_type;
     long long content_length;  /* -1 when absent or malformed */
+    long long body_read;       /* bytes of the body consumed from stdin */
     const char *remote_user;   /* "" when the server did not authenticate */
     const char *script_name;   /* URL prefix of every console link */
     const char *path_info;     /* "/" when empty */
@@ -75,6 +79,11 @@ int console_parse_request(console_t *c, const char **why);
  * above CONSOLE_MAX_BODY, 415 for another content type, 400 for a
  * malformed or non-UTF-8 body; *why says what. */
 int console_read_form(console_t *c, const char **why);
+/* Reads and discards what is left of the request body, at most
+ * CONSOLE_MAX_DRAIN bytes: httpd writes the whole body to the CGI before
+ * it reads the answer, so an answer given without reading the body (413,
+ * 403...) would otherwise be lost to a broken pipe. */
+void console_drain_body(console_t *c);
 /* Decodes one %xx/+ component. NULL for a bad escape. */
 char *console_url_decode(apr_pool_t *p, const char *s, size_t len);
 /* %-encodes S for a query value or path segment. */

@@ -273,6 +273,7 @@ int console_read_form(console_t *c, const char **why)
             break;
         got += n;
     }
+    c->body_read = (long long)got;
     if (got != (size_t)c->content_length) {
         *why = "The form arrived incomplete.";
         return 400;
@@ -283,6 +284,22 @@ int console_read_form(console_t *c, const char **why)
         return 400;
     }
     return 0;
+}
+
+void console_drain_body(console_t *c)
+{
+    char buf[16384];
+    size_t n, want;
+
+    while (c->content_length > c->body_read &&
+           c->body_read < CONSOLE_MAX_DRAIN) {
+        want = sizeof(buf);
+        if ((long long)want > c->content_length - c->body_read)
+            want = (size_t)(c->content_length - c->body_read);
+        if ((n = fread(buf, 1, want, stdin)) == 0)
+            break;
+        c->body_read += (long long)n;
+    }
 }
 
 const char *console_hex(apr_pool_t *p, const unsigned char *b, size_t n)

@@ -130,16 +130,29 @@ static int dispatch(console_t *c)
     return not_found(c);
 }
 
+static int run_request(console_t *c);
+
 int console_main(apr_pool_t *p)
 {
     console_t ctx, *c = &ctx;
-    const char *why = NULL, *driver, *params;
-    at_error_t err = {{0}};
     int status;
 
     memset(c, 0, sizeof(*c));
     c->pool = p;
     console_cgi_read(c);
+    status = run_request(c);
+    /* Whatever was answered, let httpd finish writing the body. */
+    console_drain_body(c);
+    return status;
+}
+
+/* Everything after reading the CGI context; returns the exit status. */
+static int run_request(console_t *c)
+{
+    const char *why = NULL, *driver, *params;
+    at_error_t err = {{0}};
+    apr_pool_t *p = c->pool;
+    int status;
 
     /* Without an authenticated operator there is no actor for the audit
      * log and no one to bind CSRF tokens to: the server is misconfigured,

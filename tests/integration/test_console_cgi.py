@@ -18,6 +18,7 @@ import time
 import urllib.parse
 
 import lxml.html
+import requests
 import pytest
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -606,3 +607,66 @@ class TestConsoleListsAndAudit:
         n = int(r.doc.xpath("//*[@id='count-apps']")[0].text)
         assert n >= 30
         assert r.doc.xpath("//tbody[@id='recent-rows']/tr")
+
+
+class TestConsoleThroughHttpd:
+    """The same binary behind httpd (mod_cgid, Basic auth): what httpd adds
+    or could lose between the console and the browser."""
+
+    CONF = """
+ScriptAlias /admin "%s"
+<Location /admin>
+    AuthType Basic
+    AuthName "token-admin"
+    AuthBasicProvider file
+    AuthUserFile "{root}/conf/operators.passwd"
+    Require valid-user
+    SetEnv AUTH_TOKEN_REGISTRY {root}/var/registry.db
+    SetEnv AUTH_TOKEN_CONSOLE_HTDOCS "%s"
+</Location>
+""" % (TOKEN_ADMIN, os.path.join(REPO, "htdocs"))
+    ALLOWED_LOG_IDS = ("AT00805",)
+    AUTH = ("alice", "s3cret-pass")
+
+    @classmethod
+    def setup_env(cls, env):
+        subprocess.run(["htpasswd", "-cbB", env.path("conf/operators.passwd"),
+                        cls.AUTH[0], cls.AUTH[1]], check=True,
+                       capture_output=True)
+        os.chmod(env.path("conf/operators.passwd"), 0o644)
+
+    def test_console_007_01_headers_and_auth(self, httpd):
+        r = httpd.get("/admin/", auth=self.AUTH)
+        assert r.status_code == 200
+        assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+        assert r.headers["Cache-Control"] == "no-store"
+        assert r.text.startswith("<!DOCTYPE html>")
+        r = httpd.get("/admin/")
+        assert r.status_code == 401
+        assert httpd.get("/admin/nope", auth=self.AUTH).status_code == 404
+
+    def test_console_007_02_prg_and_csrf(self, httpd):
+        s = requests.Session()
+        s.auth = self.AUTH
+        page = Answer(b"\r\n\r\n" + s.get(httpd.url + "/admin/scopes")
+                      .content)
+        r = s.post(httpd.url + "/admin/scopes", allow_redirects=False,
+                   data={"name": "via-httpd", "csrf": page.csrf()})
+        assert r.status_code == 303
+        assert r.headers["Location"] == "/admin/scopes?done=scope-created"
+        r = s.post(httpd.url + "/admin/scopes", allow_redirects=False,
+                   data={"name": "forged"})
+        assert r.status_code == 403
+        text = s.get(httpd.url + "/admin/scopes").text
+        assert "via-httpd" in text and "forged" not in text
+
+    def test_console_007_03_large_body_answered(self, httpd):
+        # The console answers 413 without parsing and drains the body, so
+        # httpd delivers the answer instead of a reset connection.
+        r = requests.post(httpd.url + "/admin/scopes", auth=self.AUTH,
+                          data=b"name=x&description=" + b"a" * 300000,
+                          headers={"Content-Type":
+                                   "application/x-www-form-urlencoded"},
+                          timeout=10)
+        assert r.status_code == 413
+        assert "64 KiB" in r.text
