@@ -30,9 +30,9 @@ static const char *key_path(console_t *c)
     if (v && *v)
         return v;
     /* Only a file registry has a "beside". */
-    if (strchr(c->registry_spec, ' ') && c->registry_spec[0] != '/')
+    if (c->registry_file == NULL)
         return NULL;
-    return apr_pstrcat(c->pool, c->registry_spec, "-console.key", NULL);
+    return apr_pstrcat(c->pool, c->registry_file, "-console.key", NULL);
 }
 
 static int read_key(const char *path, unsigned char key[32])
@@ -72,7 +72,8 @@ static int create_key(console_t *c, const char *path, const char **why)
     close(fd);
     /* Run as root (tests, a shell), the key belongs to whoever owns the
      * registry, like the files token-admin's command line creates. */
-    if (rc == 0 && geteuid() == 0 && stat(c->registry_spec, &st) == 0 &&
+    if (rc == 0 && geteuid() == 0 && c->registry_file &&
+        stat(c->registry_file, &st) == 0 &&
         chown(tmp, st.st_uid, st.st_gid) != 0)
         rc = -1;
     if (rc == 0 && link(tmp, path) != 0 && errno != EEXIST)

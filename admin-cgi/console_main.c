@@ -178,6 +178,7 @@ static int run_request(console_t *c)
                         "console's ScriptAlias.");
     }
     registry_driver(c, &driver, &params);
+    c->registry_file = strcmp(driver, "sqlite3") == 0 ? params : NULL;
     if (at_registry_open(p, driver, params, &c->reg, &err) != APR_SUCCESS) {
         fprintf(stderr, "token-admin: AT00803: cannot open the registry: %s\n",
                 err.text);

@@ -222,6 +222,17 @@ class TestConsolePages:
         check_html(r)
         assert "registry" in r.stderr
 
+    def test_console_001_06_driver_and_params(self, console):
+        # "DRIVER PARAMS" as in AuthTokenRegistry; the key goes beside the
+        # SQLite file all the same.
+        other = os.path.join(console.dir, "other.db")
+        r = console.get("/", extra={"AUTH_TOKEN_REGISTRY": "sqlite3 " + other})
+        assert r.status == 200, r.text
+        assert os.path.getsize(other + "-console.key") == 32
+        # Another driver has no file to put the key beside.
+        r = console.get("/", extra={"AUTH_TOKEN_REGISTRY": "nosuchdrv x"})
+        assert r.status == 500
+
     def test_console_001_05_get_on_a_change(self, console):
         r = console.get("/apps/whatever/disable")
         assert r.status == 405 and r.header("allow") == "POST"
