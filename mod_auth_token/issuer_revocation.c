@@ -2,14 +2,18 @@
  *
  * A request must not cost a database query in the common case, so each
  * process keeps an immutable snapshot of the registry's revocation state
- * (revoked jtis, per-client cut-offs) and asks the registry at most once a
+ * (revoked jtis, per-client cut-offs) and asks the registry about once a
  * second whether its revocation generation moved; only then is the
- * snapshot reloaded. One thread refreshes (trylock); the others answer
- * from the snapshot they have, so no request waits for the database while
- * another refreshes. Only when there is nothing current to answer from
- * (the first check of a process, or one after more than two idle seconds)
- * do requests wait for the refresh, so a revocation always shows within
- * about a second.
+ * snapshot reloaded.
+ *
+ * Every answer comes from a snapshot confirmed less than a second ago, so
+ * a revocation shows within a second. Under load the confirmation happens
+ * before that limit: once a snapshot is REFRESH_AGE old, the one thread
+ * that gets the trylock asks the registry while the others go on
+ * answering, so no request waits for the database while another
+ * refreshes. Only a snapshot older than MAX_AGE (the first check of a
+ * process, or the first after an idle spell) makes requests wait for the
+ * refresh.
  *
  * Snapshots are swapped under a write lock held for a pointer store; a
  * reader holds the read lock for one or two hash lookups.
@@ -30,10 +34,10 @@
 
 APLOG_USE_MODULE(auth_token);
 
-#define CHECK_INTERVAL apr_time_from_sec(1)
-/* A snapshot last confirmed longer ago than this (an idle process) is not
- * answered from while it is being refreshed: the request waits instead. */
-#define STALE_AFTER apr_time_from_sec(2)
+#define MAX_AGE      apr_time_from_sec(1)
+#define REFRESH_AGE  apr_time_from_msec(800)
+/* After a failed attempt, the next one no sooner than this. */
+#define RETRY_AFTER  apr_time_from_msec(500)
 
 typedef struct snapshot {
     apr_pool_t *pool;           /* unmanaged: freed when replaced */
@@ -48,8 +52,8 @@ struct at_revcache {
     apr_thread_rwlock_t *lock;    /* guards snap and failed */
     snapshot_t *snap;             /* NULL until the first load */
     int failed;                   /* the last refresh could not read */
-    volatile apr_uint64_t next_check; /* apr_time_t of the next check */
-    volatile apr_uint64_t confirmed;  /* apr_time_t of the last good one */
+    volatile apr_uint64_t next_try;   /* apr_time_t: no attempt before */
+    volatile apr_uint64_t confirmed;  /* apr_time_t of the last success */
 };
 
 at_revcache_t *at_revcache_create(apr_pool_t *p)
@@ -126,7 +130,7 @@ static int refresh_with(request_rec *r, at_revcache_t *c, at_registry_t *reg)
     apr_status_t rv;
     int db_failed = 0, failed = 1;
 
-    apr_atomic_set64(&c->next_check, apr_time_now() + CHECK_INTERVAL);
+    apr_atomic_set64(&c->next_try, apr_time_now() + RETRY_AFTER);
     if (reg) {
         err.text[0] = '\0';
         rv = at_revocation_generation(reg, r->pool, &generation, &err);
@@ -191,6 +195,17 @@ static int lookup(const snapshot_t *snap, const char *jti,
     return 0;
 }
 
+/* With c->refresh held: whether a refresh is still wanted (another thread
+ * may have done it while this one waited) and allowed (not right after a
+ * failed attempt). */
+static int due(at_revcache_t *c, apr_time_t age)
+{
+    apr_time_t now = apr_time_now();
+
+    return now - (apr_time_t)apr_atomic_read64(&c->confirmed) >= age
+           && (apr_time_t)apr_atomic_read64(&c->next_try) <= now;
+}
+
 /* The answer from the current snapshot: 1 revoked, 0 not, -1 (logged)
  * when the last refresh could not read the registry. */
 static int answer(request_rec *r, at_revcache_t *c, const char *jti,
@@ -218,7 +233,7 @@ int at_revocation_is_revoked(request_rec *r, const char *jti,
                              const char *client_id, long long iat)
 {
     at_revcache_t *c = at_issuer_revcache(r);
-    apr_time_t now;
+    apr_time_t age;
 
     if (!c) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -226,27 +241,21 @@ int at_revocation_is_revoked(request_rec *r, const char *jti,
                       "AuthTokenRegistry for this server");
         return -1;
     }
-    now = apr_time_now();
-    if ((apr_time_t)apr_atomic_read64(&c->next_check) <= now) {
-        /* Nothing to answer from yet, or only something old (the process
-         * was idle): wait for whoever refreshes. Otherwise the one thread
-         * that gets the lock refreshes and the others answer at once. */
-        if (now - (apr_time_t)apr_atomic_read64(&c->confirmed)
-            > STALE_AFTER) {
-            apr_thread_mutex_lock(c->refresh);
-            if ((apr_time_t)apr_atomic_read64(&c->next_check)
-                <= apr_time_now()) {
-                refresh(r, c);
-            }
-            apr_thread_mutex_unlock(c->refresh);
+    age = apr_time_now() - (apr_time_t)apr_atomic_read64(&c->confirmed);
+    if (age >= MAX_AGE) {
+        /* Nothing current to answer from: wait for whoever refreshes. */
+        apr_thread_mutex_lock(c->refresh);
+        if (due(c, MAX_AGE)) {
+            refresh(r, c);
         }
-        else if (apr_thread_mutex_trylock(c->refresh) == APR_SUCCESS) {
-            if ((apr_time_t)apr_atomic_read64(&c->next_check)
-                <= apr_time_now()) {
-                refresh(r, c);
-            }
-            apr_thread_mutex_unlock(c->refresh);
+        apr_thread_mutex_unlock(c->refresh);
+    }
+    else if (age >= REFRESH_AGE
+             && apr_thread_mutex_trylock(c->refresh) == APR_SUCCESS) {
+        if (due(c, REFRESH_AGE)) {
+            refresh(r, c);
         }
+        apr_thread_mutex_unlock(c->refresh);
     }
 
     return answer(r, c, jti, client_id, iat);
