@@ -21,9 +21,12 @@ int cli_fail(cli_t *cli, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    /* One line, whatever the message held. */
-    while ((nl = strpbrk(msg, "\r\n")) != NULL) {
-        *nl = ' ';
+    /* One line, whatever the message held, and no terminal escapes from
+     * echoed input. */
+    for (nl = msg; *nl; nl++) {
+        if ((unsigned char)*nl < 0x20 || *nl == 0x7f) {
+            *nl = '?';
+        }
     }
     fprintf(stderr, "token-admin: %s\n", msg);
     return status;

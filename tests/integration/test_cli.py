@@ -414,6 +414,12 @@ class TestRefused:
                        status=1, message="unknown-jti")
         assert_refused(reg, "token", "revoke", "--client", "nope", status=1)
 
+    def test_cli_002_12_control_characters_not_echoed(self, reg, app):
+        line = assert_refused(reg, "scope", "add", "bad\x1b[31mred\nx",
+                              status=1)
+        assert "\x1b" not in line
+        assert_refused(reg, "app", "show", "evil\x1b]0;title\x07", status=1)
+
     def test_cli_002_07_public_has_no_secret(self, reg):
         cid = ok_json(reg, "app", "add", "--name", "spa", "--type",
                       "public")["client_id"]
