@@ -118,7 +118,7 @@ int cli_main(apr_pool_t *p, int argc, const char *const *argv)
 {
     cli_t cli;
     const command_t *c;
-    int i, status;
+    int i, k, status;
 
     memset(&cli, 0, sizeof(cli));
     cli.pool = p;
@@ -158,6 +158,13 @@ int cli_main(apr_pool_t *p, int argc, const char *const *argv)
     if (strcmp(argv[i], "help") == 0 || strcmp(argv[i], "-h") == 0) {
         fputs(usage_text, stdout);
         return CLI_OK;
+    }
+    /* "token-admin app add --help" asks for help too, not for a change. */
+    for (k = i; k < argc; k++) {
+        if (strcmp(argv[k], "--help") == 0) {
+            fputs(usage_text, stdout);
+            return CLI_OK;
+        }
     }
     for (c = commands; c->name && strcmp(c->name, argv[i]) != 0; c++) {
     }
