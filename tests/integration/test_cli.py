@@ -601,9 +601,10 @@ class TestFaults:
                                   stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL, text=True)
         try:
+            # sqlite3 runs these and then waits for more input, holding
+            # the lock until its stdin ends.
             holder.stdin.write("BEGIN EXCLUSIVE;\n"
-                               "UPDATE meta SET value = value;\n"
-                               ".shell sleep 20\nROLLBACK;\n")
+                               "UPDATE meta SET value = value;\n")
             holder.stdin.flush()
             time.sleep(0.5)
             t0 = time.time()
@@ -616,10 +617,9 @@ class TestFaults:
             assert ok_json(reg, "app", "show", app["client_id"])["name"] == \
                 "orders-service"
         finally:
-            # Our own child: ending it releases its lock at once.
-            holder.kill()
-            holder.wait(timeout=20)
+            holder.stdin.write("ROLLBACK;\n")
             holder.stdin.close()
+            holder.wait(timeout=20)
         assert dump(reg) == before
         ok(reg, "app", "add", "--name", "after-lock")
 
