@@ -9,12 +9,17 @@
 
 #define RECENT_ROWS 10
 
-static void set_count(console_t *c, xmlDocPtr doc, const char *id, int n)
+/* Sets the count ID to N and its label to ONE or MANY. */
+static void set_count(console_t *c, xmlDocPtr doc, const char *id, int n,
+                      const char *one, const char *many)
 {
     xmlNodePtr el = html_by_id(doc, id);
 
     html_clear(el);
     html_text(el, apr_itoa(c->pool, n));
+    el = html_by_id(doc, apr_pstrcat(c->pool, id, "-label", NULL));
+    html_clear(el);
+    html_text(el, n == 1 ? one : many);
 }
 
 int ui_dashboard(console_t *c)
@@ -37,9 +42,10 @@ int ui_dashboard(console_t *c)
     doc = ui_page(c, "Dashboard", "dashboard", "dashboard.xhtml", &main);
     if (doc == NULL)
         return 0;
-    set_count(c, doc, "count-apps", apps);
-    set_count(c, doc, "count-scopes", scopes);
-    set_count(c, doc, "count-families", families);
+    set_count(c, doc, "count-apps", apps, "application", "applications");
+    set_count(c, doc, "count-scopes", scopes, "scope", "scopes");
+    set_count(c, doc, "count-families", families, "active refresh-token grant",
+              "active refresh-token grants");
     html_attr(html_by_id(doc, "count-apps-link"), "href",
               console_url(c, "/apps"));
     html_attr(html_by_id(doc, "count-scopes-link"), "href",

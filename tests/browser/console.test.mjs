@@ -182,6 +182,20 @@ test("an application name holding <script> shows as text", async () => {
     await page.getByRole("link", { name }).waitFor();
     assert.equal(await page.evaluate(() => window.__pwned), undefined);
     await shot("apps");
+
+    // The confirmation step before a delete, and a form with mistakes.
+    await page.getByRole("link", { name }).click();
+    await page.getByRole("link", { name: "Delete application" }).click();
+    await page.getByRole("button", { name: "Delete application" }).waitFor();
+    await shot("app-delete-confirm");
+    await page.goto(`${base}/admin/apps/new`);
+    await page.getByLabel("Name", { exact: true }).fill("orders-client");
+    await page.getByLabel("Access-token lifetime in seconds").fill("soon");
+    await page.getByRole("button", { name: "Create application" }).click();
+    await page.getByText("Give a whole number of seconds").waitFor();
+    assert.equal(await page.getByLabel("Access-token lifetime in seconds")
+        .inputValue(), "soon");
+    await shot("app-new-errors");
 });
 
 test("a POST without a valid CSRF token is refused and changes nothing",
