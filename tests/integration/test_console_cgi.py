@@ -159,6 +159,12 @@ def check_html(ans):
     # Ids are unique (labels point at exactly one field).
     ids = doc.xpath("//@id")
     assert len(ids) == len(set(ids)), ids
+    # Every link and form stays inside the console (or its assets): no
+    # relative address that breaks on a deeper page.
+    for url in doc.xpath("//a/@href | //form/@action | //link/@href | "
+                         "//script/@src"):
+        assert url.startswith(SCRIPT + "/") or \
+            url.startswith("/console-assets/"), url
     # HTML5 serialisation: void elements have no end tag.
     assert "</input>" not in ans.text and "</br>" not in ans.text
 
@@ -232,6 +238,15 @@ class TestConsolePages:
         # Another driver has no file to put the key beside.
         r = console.get("/", extra={"AUTH_TOKEN_REGISTRY": "nosuchdrv x"})
         assert r.status == 500
+
+    def test_console_001_07_templates_missing(self, console):
+        r = console.get("/", extra={"AUTH_TOKEN_CONSOLE_HTDOCS":
+                                    "/nonexistent"})
+        assert r.status == 500
+        check_headers(r)
+        assert r.text.startswith("<!DOCTYPE html>")
+        assert "templates are missing" in r.text
+        assert "AT00806" in r.stderr
 
     def test_console_001_05_get_on_a_change(self, console):
         r = console.get("/apps/whatever/disable")
