@@ -78,24 +78,49 @@ int cli_registry_fail(cli_t *cli, apr_status_t rv, const at_error_t *err)
                     err->text[0] ? err->text : "registry call failed");
 }
 
+/* The registry is a path, or "DRIVER PARAMS" as in AuthTokenRegistry and
+ * the console's AUTH_TOKEN_REGISTRY, for apr_dbd's driver names only (a
+ * path with a space stays a path). */
+static void registry_spec(cli_t *cli, const char **driver,
+                          const char **params)
+{
+    static const char *const drivers[] = {
+        "sqlite3", "pgsql", "mysql", "odbc", "oracle", "freetds", NULL
+    };
+    const char *spec = cli->registry, *sp = strchr(spec, ' ');
+    int i;
+
+    *driver = "sqlite3";
+    *params = spec;
+    for (i = 0; sp && drivers[i]; i++) {
+        if ((size_t)(sp - spec) == strlen(drivers[i])
+            && strncmp(spec, drivers[i], sp - spec) == 0) {
+            *driver = drivers[i];
+            *params = sp + 1;
+        }
+    }
+}
+
 int cli_open(cli_t *cli)
 {
     at_error_t err = {{0}};
+    const char *driver, *params;
     apr_status_t rv;
 
     if (cli->registry == NULL || *cli->registry == '\0') {
         return cli_fail(cli, CLI_USAGE, "no registry: give --registry PATH "
                         "or set AUTH_TOKEN_REGISTRY");
     }
+    registry_spec(cli, &driver, &params);
     cli_actor(cli);    /* while the process is still who it was */
-    if (cli_become_owner(cli->pool, cli->registry, &err) != 0) {
+    if (strcmp(driver, "sqlite3") == 0
+        && cli_become_owner(cli->pool, params, &err) != 0) {
         return cli_fail(cli, CLI_REGISTRY, "%s", err.text);
     }
     /* Files SQLite creates (the registry, -wal, -shm) stay private to the
      * owner and its group (httpd's User and Group). */
     umask(027);
-    rv = at_registry_open(cli->pool, "sqlite3", cli->registry, &cli->reg,
-                          &err);
+    rv = at_registry_open(cli->pool, driver, params, &cli->reg, &err);
     if (rv != APR_SUCCESS) {
         return cli_fail(cli, CLI_REGISTRY, "%s", err.text);
     }

@@ -137,6 +137,18 @@ class TestCommands:
         assert r.returncode == 0, r.stderr
         assert "a:b" in sql(path, "SELECT name FROM scopes")
 
+    def test_cli_001_02b_driver_spec(self, pubdir):
+        # "DRIVER PARAMS", as AuthTokenRegistry and the console take it.
+        path = pubdir / "spec.db"
+        r = run(None, "scope", "add", "d:s",
+                env={"AUTH_TOKEN_REGISTRY": "sqlite3 %s" % path})
+        assert r.returncode == 0, r.stderr
+        assert "d:s" in sql(path, "SELECT name FROM scopes")
+        spaced = pubdir / "with space"
+        spaced.mkdir()
+        ok(spaced / "reg.db", "scope", "list")
+        assert (spaced / "reg.db").exists()
+
     def test_cli_001_03_app_add_json(self, reg, app):
         assert len(app["client_id"]) >= 22
         assert len(app["client_secret"]) >= 43
