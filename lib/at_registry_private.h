@@ -1,7 +1,10 @@
-/* What the registry's files (at_registry_*.c, at_schema.c) share: the
- * connection struct and a thin layer over apr_dbd that keeps every
- * statement prepared (and cached per connection), turns driver failures
- * into at_error_t text, and wraps transactions. Not for other callers.
+/* What the registry's files share: the connection struct and a thin layer
+ * over apr_dbd (at_registry_db.c) that keeps every statement prepared (and
+ * cached per connection), turns driver failures into at_error_t text, and
+ * wraps transactions. at_registry_open.c opens, at_schema.c migrates,
+ * at_registry_util.c and at_registry_purge.c help; one file per area for
+ * the rest (apps, secrets, scopes, refresh, revoke, audit, validate).
+ * Not for callers outside the registry.
  */
 #ifndef AT_REGISTRY_PRIVATE_H
 #define AT_REGISTRY_PRIVATE_H

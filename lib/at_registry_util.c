@@ -1,0 +1,70 @@
+/* Small helpers the registry's files share: time, numbers as text, lists
+ * as space-joined text, random identifiers.
+ */
+#include <stdlib.h>
+
+#include <apr_strings.h>
+#include <apr_time.h>
+#include <apr_encode.h>
+#include <openssl/rand.h>
+
+#include "at_registry_private.h"
+
+long long at_reg_now(void)
+{
+    return (long long)apr_time_sec(apr_time_now());
+}
+
+const char *at_reg_i64(apr_pool_t *p, long long v)
+{
+    /* apr_psprintf knows no %lld: use APR's own 64-bit format. */
+    return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
+}
+
+long long at_reg_atoll(const char *s, long long deflt)
+{
+    return s ? strtoll(s, NULL, 10) : deflt;
+}
+
+/* Identifiers start with a letter or digit: one starting with '-' would
+ * read as an option on command lines (ours and everyone's scripts). The
+ * redraw costs a little entropy of the first character only. */
+apr_status_t at_reg_random_id(apr_pool_t *p, const char **id)
+{
+    unsigned char raw[16];
+    const char *s;
+
+    do {
+        if (RAND_bytes(raw, sizeof(raw)) != 1) {
+            return APR_EGENERAL;
+        }
+        s = apr_pencode_base64(p, (const char *)raw, sizeof(raw),
+                               APR_ENCODE_BASE64URL, NULL);
+    } while (s[0] == '-' || s[0] == '_');
+    *id = s;
+    return APR_SUCCESS;
+}
+
+const char *at_reg_join(apr_pool_t *p, const apr_array_header_t *list)
+{
+    if (list == NULL || list->nelts == 0) {
+        return "";
+    }
+    return apr_array_pstrcat(p, list, ' ');
+}
+
+apr_array_header_t *at_reg_split(apr_pool_t *p, const char *text)
+{
+    apr_array_header_t *a = apr_array_make(p, 4, sizeof(const char *));
+    char *copy, *tok, *last;
+
+    if (text == NULL) {
+        return a;
+    }
+    copy = apr_pstrdup(p, text);
+    for (tok = apr_strtok(copy, " ", &last); tok;
+         tok = apr_strtok(NULL, " ", &last)) {
+        APR_ARRAY_PUSH(a, const char *) = tok;
+    }
+    return a;
+}
