@@ -293,13 +293,20 @@ static int validate_bearer(request_rec *r, const char **user_out)
  * that httpd's 401/403 logic for the Require lines is unchanged. */
 static int validate_early(request_rec *r)
 {
-    const char *creds, *user = NULL;
+    const char *creds, *hdr_prefix, *user = NULL;
     size_t len = 0;
     at_req_t *st;
     int status;
 
     if (!at_is_bearer(r)) {
         return DECLINED;
+    }
+    /* Also when no token follows, or the Require lines let the request
+     * through without authentication: a backend must never see a forged
+     * claim header. */
+    hdr_prefix = at_dir_claims_header(at_dir_conf(r));
+    if (hdr_prefix) {
+        at_claims_strip_headers(r, hdr_prefix);
     }
     creds = apr_table_get(r->headers_in, r->proxyreq == PROXYREQ_PROXY
                                              ? "Proxy-Authorization"

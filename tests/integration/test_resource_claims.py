@@ -292,6 +292,9 @@ ScriptAlias /cgi-bin/ {root}/cgi-bin/
 <Location /cgi-bin/env.py/off>
     AuthTokenClaimsHeader Off
 </Location>
+<Location /cgi-bin/env.py/public>
+    Require all granted
+</Location>
 """
     ALLOWED_LOG_IDS = AUTHZ_LOG_IDS
 
@@ -299,6 +302,16 @@ ScriptAlias /cgi-bin/ {root}/cgi-bin/
     def setup_env(cls, env):
         write_keys(env)
         install_env_cgi(env)
+
+    @pytest.mark.parametrize("token", [None, "bad", "good"])
+    def test_header_350_05(self, httpd, token):
+        """A section that lets anyone in still drops forged headers."""
+        if token == "good":
+            token = mint()
+        r = httpd.get("/cgi-bin/env.py/public", token=token,
+                      headers={"X-Token-Sub": "forged-77"})
+        assert r.status_code == 200
+        assert "forged-77" not in r.text
 
     def test_header_350_01(self, httpd):
         r = httpd.get("/cgi-bin/env.py", token=mint(**EXPORT_CLAIMS))
