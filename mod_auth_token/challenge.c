@@ -47,9 +47,10 @@ static const char *challenge_header(const request_rec *r)
 }
 
 /* Appends ", NAME=\"VALUE\"" as an RFC 7230 quoted-string: control
- * characters (which have no place in a header) dropped, '"' and '\'
- * escaped unless ESCAPED says VALUE is already (AuthName is: mod_authn_core
- * stores it through ap_escape_quotes). */
+ * characters (which have no place in a header) dropped; for our own
+ * parameters '"', '\' and non-ASCII replaced (RFC 6750 allows none of
+ * them); the realm kept as it is, since ESCAPED says it is escaped
+ * already (mod_authn_core stores AuthName through ap_escape_quotes). */
 static void append_param(apr_pool_t *p, struct iovec *v, int *n,
                          const char *name, const char *value, int escaped)
 {
@@ -65,8 +66,11 @@ static void append_param(apr_pool_t *p, struct iovec *v, int *n,
             *o++ = (char)*c++;
         } else if (escaped && *c == '\\') {
             continue; /* a dangling backslash would eat the quote */
-        } else if (!escaped && (*c == '"' || *c == '\\')) {
-            *o++ = '\\';
+        } else if (!escaped && (*c == '"' || *c == '\\' || *c > 0x7e)) {
+            /* RFC 6750 3: error_description and scope are %x20-21 /
+             * %x23-5B / %x5D-7E, so these have no escape: replace them. */
+            *o++ = '?';
+            continue;
         } else if (escaped && *c == '"') {
             *o++ = '\\'; /* cannot happen after ap_escape_quotes */
         }

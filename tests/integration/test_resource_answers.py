@@ -284,3 +284,29 @@ class TestRawHeaders:
                             ["Authorization: Bearer %s %s" % (t[:20], t[20:])])
         assert status == 401
         assert auth_params(h["www-authenticate"])["error"] == "invalid_token"
+
+
+class TestDescriptionCharset:
+    """error_description only ever holds RFC 6750's characters (%x20-21 /
+    %x23-5B / %x5D-7E), whatever the token holds."""
+    CONF = CONTRACT_CONF
+    ALLOWED_LOG_IDS = AUTHZ_LOG_IDS
+
+    @classmethod
+    def setup_env(cls, env):
+        write_keys(env)
+
+    @pytest.mark.parametrize("payload", [
+        '{"a\\"b":1,"a\\"b":2}', '{"caf\\u00e9":1,"caf\\u00e9":2}',
+        '{"x\\\\y":1,"x\\\\y":2}', '{"\\u0001":1,"\\u0001":1}',
+        '{"exp":"\\u00e9\\""}', '[', '{"a":1}x'])
+    def test_descr_150_01(self, httpd, payload):
+        import re
+        from resource_tokens import keys, raw_token
+        tok = raw_token({"alg": "HS256"}, payload, secret=keys()["hs256"][0])
+        r = httpd.get("/api/data.txt", token=tok)
+        assert r.status_code == 401
+        raw = challenge(r)
+        m = re.search(r'error_description="([^"]*)"', raw)
+        assert m, raw
+        assert re.fullmatch(r'[\x20\x21\x23-\x5b\x5d-\x7e]+', m.group(1)), raw
