@@ -41,6 +41,7 @@ typedef struct console {
     const char *path_info;     /* "/" when empty */
     const char *registry_spec; /* AUTH_TOKEN_REGISTRY */
     const char *registry_file; /* the SQLite file, or NULL (another driver) */
+    const char *key_file;      /* AUTH_TOKEN_CONSOLE_KEY ("": default) */
     const char *cookie;        /* HTTP_COOKIE */
     int https;                 /* HTTPS=on */
     const char *assets;        /* URL prefix of CSS and script */

@@ -84,6 +84,7 @@ void console_cgi_read(console_t *c)
     c->script_name = env("SCRIPT_NAME");
     c->path_info = *env("PATH_INFO") ? env("PATH_INFO") : "/";
     c->registry_spec = env("AUTH_TOKEN_REGISTRY");
+    c->key_file = env("AUTH_TOKEN_CONSOLE_KEY");
     c->cookie = env("HTTP_COOKIE");
     c->https = strcasecmp(env("HTTPS"), "on") == 0;
     c->assets = *env("AUTH_TOKEN_CONSOLE_ASSETS")

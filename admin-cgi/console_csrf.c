@@ -25,10 +25,8 @@
 
 static const char *key_path(console_t *c)
 {
-    const char *v = getenv("AUTH_TOKEN_CONSOLE_KEY");
-
-    if (v && *v)
-        return v;
+    if (*c->key_file)
+        return c->key_file;
     /* Only a file registry has a "beside". */
     if (c->registry_file == NULL)
         return NULL;
