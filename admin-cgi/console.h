@@ -65,10 +65,6 @@ typedef struct console {
     apr_table_t *headers_out; /* extra headers (Set-Cookie, Location) */
 } console_t;
 
-/* A page handler: writes one answer (console_send_* or console_redirect)
- * and returns 0. */
-typedef int (*console_page_fn)(console_t *c);
-
 /* ---- console_cgi.c ---------------------------------------------------- */
 
 /* Fills C's CGI fields from the environment. */

@@ -47,18 +47,6 @@ static void registry_driver(console_t *c, const char **driver,
     }
 }
 
-/* Segment I of the path, or NULL. */
-static const char *seg(console_t *c, int i)
-{
-    return i < c->segments->nelts ? APR_ARRAY_IDX(c->segments, i, const char *)
-                                  : NULL;
-}
-
-static int is(const char *a, const char *b)
-{
-    return a && strcmp(a, b) == 0;
-}
-
 /* A page that only changes things answers GET with 405. */
 static int post_only(console_t *c)
 {
@@ -73,60 +61,94 @@ static int not_found(console_t *c)
                     "The console has no page at this address.");
 }
 
-/* The page table: PATH_INFO segments to handlers. */
+/* Adapters for handlers that take no path argument or a fixed one. */
+static int dashboard(console_t *c, const char *arg)
+{
+    return ui_dashboard(c);
+}
+
+static int apps_list(console_t *c, const char *arg)
+{
+    return ui_apps_list(c);
+}
+
+static int app_new(console_t *c, const char *arg)
+{
+    return ui_app_new(c);
+}
+
+static int app_enable(console_t *c, const char *id)
+{
+    return ui_app_enable(c, id, 1);
+}
+
+static int app_disable(console_t *c, const char *id)
+{
+    return ui_app_enable(c, id, 0);
+}
+
+static int scopes(console_t *c, const char *arg)
+{
+    return ui_scopes(c);
+}
+
+static int audit(console_t *c, const char *arg)
+{
+    return ui_audit(c);
+}
+
+/* The page table, cgit style: PATH_INFO segments ("*" takes any segment
+ * and hands it to the handler, here always a client_id), whether only a
+ * POST may reach the page, and the handler. First match wins. */
+typedef int (*page_fn)(console_t *c, const char *arg);
+static const struct page {
+    const char *path[4];
+    int post_only;
+    page_fn fn;
+} pages[] = {
+    {{NULL}, 0, dashboard},
+    {{"apps"}, 0, apps_list},
+    {{"apps", "new"}, 0, app_new},
+    {{"apps", "*"}, 0, ui_app_show},
+    {{"apps", "*", "edit"}, 0, ui_app_edit},
+    {{"apps", "*", "secret"}, 0, ui_app_secret},
+    {{"apps", "*", "delete"}, 0, ui_app_delete},
+    {{"apps", "*", "grants"}, 0, ui_grants},
+    {{"apps", "*", "rotate"}, 1, ui_app_rotate},
+    {{"apps", "*", "end-old-secrets"}, 1, ui_app_end_old_secrets},
+    {{"apps", "*", "enable"}, 1, app_enable},
+    {{"apps", "*", "disable"}, 1, app_disable},
+    {{"apps", "*", "revoke-all"}, 1, ui_revoke_all},
+    {{"apps", "*", "grants", "revoke"}, 1, ui_grant_revoke},
+    {{"apps", "*", "grants", "revoke-jti"}, 1, ui_jti_revoke},
+    {{"scopes"}, 0, scopes},
+    {{"scopes", "edit"}, 0, ui_scope_edit},
+    {{"scopes", "delete"}, 1, ui_scope_delete},
+    {{"audit"}, 0, audit},
+};
+
+/* Runs the page PATH_INFO names, or answers 404. */
 static int dispatch(console_t *c)
 {
-    int n = c->segments->nelts;
-    const char *s0 = seg(c, 0), *s1 = seg(c, 1), *s2 = seg(c, 2);
-    const char *s3 = seg(c, 3);
+    int n = c->segments->nelts, i, k;
+    const char *arg, *seg;
 
-    if (n == 0)
-        return ui_dashboard(c);
-    if (is(s0, "apps")) {
-        if (n == 1)
-            return ui_apps_list(c);
-        if (n == 2 && is(s1, "new"))
-            return ui_app_new(c);
-        if (n == 2)
-            return ui_app_show(c, s1);
-        if (n == 3 && is(s2, "edit"))
-            return ui_app_edit(c, s1);
-        if (n == 3 && is(s2, "secret"))
-            return ui_app_secret(c, s1);
-        if (n == 3 && is(s2, "delete"))
-            return ui_app_delete(c, s1);
-        if (n == 3 && is(s2, "grants"))
-            return ui_grants(c, s1);
-        if (n == 3 &&
-            (is(s2, "rotate") || is(s2, "end-old-secrets") ||
-             is(s2, "enable") || is(s2, "disable") || is(s2, "revoke-all"))) {
-            if (!c->is_post)
-                return post_only(c);
-            if (is(s2, "rotate"))
-                return ui_app_rotate(c, s1);
-            if (is(s2, "end-old-secrets"))
-                return ui_app_end_old_secrets(c, s1);
-            if (is(s2, "revoke-all"))
-                return ui_revoke_all(c, s1);
-            return ui_app_enable(c, s1, is(s2, "enable"));
+    for (i = 0; i < (int)(sizeof(pages) / sizeof(pages[0])); i++) {
+        const struct page *pg = &pages[i];
+        arg = NULL;
+        for (k = 0; k < 4 && pg->path[k]; k++) {
+            if (k >= n)
+                break;
+            seg = APR_ARRAY_IDX(c->segments, k, const char *);
+            if (strcmp(pg->path[k], "*") == 0)
+                arg = seg;
+            else if (strcmp(pg->path[k], seg) != 0)
+                break;
         }
-        if (n == 4 && is(s2, "grants") && is(s3, "revoke"))
-            return c->is_post ? ui_grant_revoke(c, s1) : post_only(c);
-        if (n == 4 && is(s2, "grants") && is(s3, "revoke-jti"))
-            return c->is_post ? ui_jti_revoke(c, s1) : post_only(c);
-        return not_found(c);
+        /* Every pattern segment matched and nothing is left over. */
+        if (k == n && (k == 4 || pg->path[k] == NULL))
+            return pg->post_only && !c->is_post ? post_only(c) : pg->fn(c, arg);
     }
-    if (is(s0, "scopes")) {
-        if (n == 1)
-            return ui_scopes(c);
-        if (n == 2 && is(s1, "edit"))
-            return ui_scope_edit(c, NULL);
-        if (n == 2 && is(s1, "delete"))
-            return c->is_post ? ui_scope_delete(c, NULL) : post_only(c);
-        return not_found(c);
-    }
-    if (is(s0, "audit") && n == 1)
-        return ui_audit(c);
     return not_found(c);
 }
 
