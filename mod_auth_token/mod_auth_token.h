@@ -19,7 +19,8 @@
  *   AT00200-AT00299 authorization providers (authz_token.c)
  *   AT00300-AT00399 claims export
  *   AT00400-AT00599 issuer handlers
- *   AT00600-AT00699 registry access and revocation cache */
+ *   AT00600-AT00699 registry access and revocation cache
+ *   AT00800-AT00899 token-admin console (stderr, lands in the error log) */
 #define AT_LOG_TAG "mod_auth_token: "
 
 extern module AP_MODULE_DECLARE_DATA auth_token_module;
