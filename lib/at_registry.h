@@ -163,6 +163,16 @@ apr_status_t at_family_revoke(at_registry_t *reg, apr_pool_t *p,
 apr_status_t at_jti_record(at_registry_t *reg, apr_pool_t *p,
                            const char *jti, const char *client_id,
                            long long exp, at_error_t *err);
+/* The same for N jtis in one transaction (all or none): the issuer's group
+ * commit (lib/at_registry_jti_batch.c, helper D). */
+typedef struct at_jti_rec {
+    const char *jti;
+    const char *client_id;
+    long long exp;
+} at_jti_rec_t;
+apr_status_t at_jti_record_many(at_registry_t *reg, apr_pool_t *p,
+                                const at_jti_rec_t *recs, int n,
+                                at_error_t *err);
 apr_status_t at_jti_revoke(at_registry_t *reg, apr_pool_t *p,
                            const char *jti, const char *actor,
                            at_error_t *err);

@@ -96,14 +96,11 @@ apr_status_t at_access_mint(request_rec *r, at_conn_t *conn,
     }
     /* Recorded so that revocation can tell our jtis from made-up ones and
      * revoke-by-client can name them. */
-    at_issuer_write_begin(conn);
-    rv = at_jti_record(at_conn_registry(conn), r->pool, jti, app->client_id,
-                       now + lifetime, &err);
-    at_issuer_write_end(conn);
+    rv = at_jti_record_grouped(r, conn, jti, app->client_id, now + lifetime,
+                               &err, db_failed);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                       "AT00433: cannot record an issued jti: %s", err.text);
-        *db_failed = at_registry_failed(rv);
         return rv;
     }
     *token = signed_token;

@@ -45,6 +45,7 @@ typedef struct registry_state {
     const char *params;
     apr_reslist_t *conns;
     at_revcache_t *revcache;
+    at_jtiq_t *jtiq;
     apr_thread_mutex_t *write_lock;
 } registry_state_t;
 
@@ -299,6 +300,7 @@ static void issuer_child_init(apr_pool_t *pchild, server_rec *main_s)
         apr_thread_mutex_create(&state->write_lock, APR_THREAD_MUTEX_DEFAULT,
                                 pchild);
         state->revcache = at_revcache_create(pchild);
+        state->jtiq = at_jtiq_create(pchild);
         apr_hash_set(registries, key, APR_HASH_KEY_STRING, state);
     }
 }
@@ -366,6 +368,13 @@ void at_issuer_write_end(at_conn_t *c)
     if (c->state->write_lock) {
         apr_thread_mutex_unlock(c->state->write_lock);
     }
+}
+
+at_jtiq_t *at_issuer_jtiq(request_rec *r)
+{
+    registry_state_t *state = state_for(r);
+
+    return state ? state->jtiq : NULL;
 }
 
 at_revcache_t *at_issuer_revcache(request_rec *r)

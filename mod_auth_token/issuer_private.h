@@ -54,6 +54,21 @@ at_revcache_t *at_revcache_create(apr_pool_t *p);
 /* The cache of R's server's registry, or NULL without a registry. */
 at_revcache_t *at_issuer_revcache(request_rec *r);
 
+/* The jti group commit of the registry of R's server (issuer_record.c),
+ * created per process from child_init; NULL without a registry. */
+typedef struct at_jtiq at_jtiq_t;
+at_jtiq_t *at_jtiq_create(apr_pool_t *p);
+at_jtiq_t *at_issuer_jtiq(request_rec *r);
+
+/* Records an issued jti like at_jti_record(), but together with the jtis
+ * other threads of this process are recording at the same moment, in one
+ * transaction. Returns when it is committed (APR_SUCCESS) or failed (ERR
+ * says why; *db_failed set when CONN's database failed). */
+apr_status_t at_jti_record_grouped(request_rec *r, at_conn_t *conn,
+                                   const char *jti, const char *client_id,
+                                   long long exp, at_error_t *err,
+                                   int *db_failed);
+
 /* --- answers (issuer_respond.c) ----------------------------------------- */
 
 /* What the request helpers below return when the handler should go on; any

@@ -1,0 +1,136 @@
+/* Recording issued jtis with a group commit. Every access token's jti is
+ * written to the registry before the token is handed out, and one SQLite
+ * commit per token was a quarter of the token endpoint's CPU time. So the
+ * threads of a process queue their jtis: one of them (the leader) writes
+ * everything queued in one transaction while the others wait; whoever
+ * queued meanwhile is written by the next leader. An idle server commits
+ * at once, a busy one in batches, and no token leaves before its jti is
+ * committed, so revocation by jti never meets an unknown jti. */
+#include "httpd.h"
+#include "http_log.h"
+#include "apr_thread_cond.h"
+#include "apr_thread_mutex.h"
+
+#include "mod_auth_token.h"
+#include "issuer_private.h"
+
+APLOG_USE_MODULE(auth_token);
+
+/* More per commit would only make the first of them wait longer. */
+#define BATCH_MAX 64
+
+typedef struct jti_req {
+    at_jti_rec_t rec;
+    struct jti_req *next;
+    int done;
+    apr_status_t rv;
+    at_error_t err;
+} jti_req_t;
+
+struct at_jtiq {
+    apr_thread_mutex_t *lock;
+    apr_thread_cond_t *written;   /* a batch finished */
+    jti_req_t *head, *tail;       /* waiting to be written */
+    int writing;                  /* a leader is at work */
+};
+
+at_jtiq_t *at_jtiq_create(apr_pool_t *p)
+{
+    at_jtiq_t *q = apr_pcalloc(p, sizeof(*q));
+
+    if (apr_thread_mutex_create(&q->lock, APR_THREAD_MUTEX_DEFAULT, p)
+            != APR_SUCCESS
+        || apr_thread_cond_create(&q->written, p) != APR_SUCCESS) {
+        return NULL;
+    }
+    return q;
+}
+
+/* With q->lock held: writes up to BATCH_MAX queued jtis on CONN, the lock
+ * released meanwhile. 1 when the database failed. */
+static int write_batch(request_rec *r, at_jtiq_t *q, at_conn_t *conn)
+{
+    at_jti_rec_t recs[BATCH_MAX];
+    jti_req_t *batch = q->head, *req;
+    apr_status_t rv;
+    at_error_t err;
+    int n = 0;
+
+    for (req = batch; req && n < BATCH_MAX; req = req->next) {
+        recs[n++] = req->rec;
+    }
+    /* Detach the batch: later arrivals queue behind it. */
+    q->head = req;
+    if (!req) {
+        q->tail = NULL;
+    }
+    q->writing = 1;
+    apr_thread_mutex_unlock(q->lock);
+
+    err.text[0] = '\0';
+    at_issuer_write_begin(conn);
+    rv = at_jti_record_many(at_conn_registry(conn), r->pool, recs, n, &err);
+    at_issuer_write_end(conn);
+    if (n > 1) {
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, rv, r,
+                      "AT00616: recorded %d jtis in one commit", n);
+    }
+
+    apr_thread_mutex_lock(q->lock);
+    for (req = batch; n-- > 0; req = req->next) {
+        req->rv = rv;
+        req->err = err;
+        req->done = 1;
+    }
+    q->writing = 0;
+    apr_thread_cond_broadcast(q->written);
+    return at_registry_failed(rv);
+}
+
+apr_status_t at_jti_record_grouped(request_rec *r, at_conn_t *conn,
+                                   const char *jti, const char *client_id,
+                                   long long exp, at_error_t *err,
+                                   int *db_failed)
+{
+    at_jtiq_t *q = at_issuer_jtiq(r);
+    jti_req_t req;
+
+    if (!q) {
+        apr_status_t rv;
+
+        at_issuer_write_begin(conn);
+        rv = at_jti_record(at_conn_registry(conn), r->pool, jti, client_id,
+                           exp, err);
+        at_issuer_write_end(conn);
+        *db_failed = at_registry_failed(rv);
+        return rv;
+    }
+    req.rec.jti = jti;
+    req.rec.client_id = client_id;
+    req.rec.exp = exp;
+    req.next = NULL;
+    req.done = 0;
+
+    apr_thread_mutex_lock(q->lock);
+    if (q->tail) {
+        q->tail->next = &req;
+    }
+    else {
+        q->head = &req;
+    }
+    q->tail = &req;
+    while (!req.done) {
+        if (!q->writing) {
+            /* Only the leader's own connection can have failed. */
+            if (write_batch(r, q, conn)) {
+                *db_failed = 1;
+            }
+        }
+        else {
+            apr_thread_cond_wait(q->written, q->lock);
+        }
+    }
+    apr_thread_mutex_unlock(q->lock);
+    *err = req.err;
+    return req.rv;
+}
