@@ -67,10 +67,10 @@ void at_claims_strip_headers(request_rec *r, const char *prefix)
 
 /* PREFIX + NAME with each character outside [A-Za-z0-9] and the one
  * allowed punctuation mark KEEP turned into KEEP. */
-static char *mangle(apr_pool_t *p, const char *prefix, const char *name,
-                    char keep)
+static char *mangle(apr_pool_t *p, const char *prefix, size_t plen,
+                    const char *name, char keep)
 {
-    size_t plen = strlen(prefix), nlen = strlen(name), i;
+    size_t nlen = strlen(name), i;
     char *out = apr_palloc(p, plen + nlen + 1);
 
     memcpy(out, prefix, plen);
@@ -93,8 +93,7 @@ static const char *claim_text(apr_pool_t *p, json_t *v)
     case JSON_STRING:
         return json_string_value(v);
     case JSON_INTEGER:
-        return apr_psprintf(p, "%" APR_INT64_T_FMT,
-                            (apr_int64_t)json_integer_value(v));
+        return apr_off_t_toa(p, (apr_off_t)json_integer_value(v));
     case JSON_TRUE:
         return "true";
     case JSON_FALSE:
@@ -127,11 +126,14 @@ void at_claims_export(request_rec *r, json_t *claims, const char *env_prefix,
                       const char *hdr_prefix)
 {
     const char *name;
+    size_t env_len, hdr_len;
     json_t *v;
 
     if (!env_prefix && !hdr_prefix) {
         return;
     }
+    env_len = env_prefix ? strlen(env_prefix) : 0;
+    hdr_len = hdr_prefix ? strlen(hdr_prefix) : 0;
     json_object_foreach(claims, name, v)
     {
         const char *text = claim_text(r->pool, v);
@@ -141,18 +143,20 @@ void at_claims_export(request_rec *r, json_t *claims, const char *env_prefix,
         }
         if (env_prefix) {
             apr_table_setn(r->subprocess_env,
-                           mangle(r->pool, env_prefix, name, '_'), text);
+                           mangle(r->pool, env_prefix, env_len, name, '_'),
+                           text);
         }
         if (hdr_prefix) {
             if (has_control_char(text)) {
                 ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                               "AT00302: claim %s not exported as a header: "
                               "its value holds a control character",
-                              mangle(r->pool, "", name, '-'));
+                              mangle(r->pool, "", 0, name, '-'));
                 continue;
             }
             apr_table_setn(r->headers_in,
-                           mangle(r->pool, hdr_prefix, name, '-'), text);
+                           mangle(r->pool, hdr_prefix, hdr_len, name, '-'),
+                           text);
         }
     }
 }
