@@ -6,15 +6,17 @@
 # so every rate is what one core of httpd does. Three interleaved
 # repetitions, medians, ratios to the static file.
 #
-#   bench/wrk_issuer.sh            (DURATION=5 REPS=3 CONNECTIONS=16 PORT=...)
+#   bench/wrk_issuer.sh            (DURATION=5 REPS=3 CONNECTIONS=32 PORT=...)
 #
-# Needs the build (scripts/build.sh), wrk, openssl, and two CPUs.
+# Needs the build (scripts/build.sh), wrk, openssl, and two CPUs; perf
+# (linux-perf) is used when present. Bounded: about REPS x 5 x (DURATION
+# + 1) seconds plus one more run.
 set -eu
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
 DURATION=${DURATION:-5}
 REPS=${REPS:-3}
-CONNECTIONS=${CONNECTIONS:-16}
+CONNECTIONS=${CONNECTIONS:-32}
 PORT=${PORT:-18480}
 MODULE=$REPO/mod_auth_token/mod_auth_token.so
 ADMIN=$REPO/admin-cgi/token-admin
@@ -173,8 +175,12 @@ httpd_ticks() {
 # fails the run (a fast error is not a result).
 rate() {
     name=$1; path=$2; shift 2
+    # A short warm-up, so that every thread has its connections.
+    taskset -c 1 timeout 30 wrk -t2 -c"$CONNECTIONS" -d1s "$@" "$URL$path" \
+        >/dev/null
     before=$(httpd_ticks)
-    out=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "$@" "$URL$path")
+    out=$(taskset -c 1 timeout $((DURATION + 30)) \
+          wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "$@" "$URL$path")
     after=$(httpd_ticks)
     if printf '%s' "$out" | grep -q "Non-2xx"; then
         printf '%s\n' "$out" >&2
@@ -212,7 +218,8 @@ if command -v perf >/dev/null 2>&1 && perf stat -e task-clock true >/dev/null 2>
         -o "$ROOT/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
     PERF=$!
     sleep 0.2
-    taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$((DURATION - 1))s" \
+    taskset -c 1 timeout $((DURATION + 30)) \
+        wrk -t2 -c"$CONNECTIONS" -d"$((DURATION - 1))s" \
         -H "Authorization: Bearer $TOKEN" "$URL/api/data.txt" >/dev/null
     wait $PERF || true
     SHARE=$(perf report -i "$ROOT/perf.data" --stdio --children \

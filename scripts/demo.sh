@@ -101,6 +101,12 @@ htpasswd -bcB "$STATE/conf/operators.htpasswd" operator \
 chown "root:$RUN_USER" "$STATE/conf/operators.htpasswd"
 chmod 640 "$STATE/conf/operators.htpasswd"
 
+# The value of a top-level string member of token-admin's --json output
+# (one member a line; client ids and secrets are base64url, no escapes).
+json_member() {
+    sed -n "s/^  \"$1\": \"\\([^\"]*\\)\",\\{0,1\\}\$/\\1/p"
+}
+
 # The registry, a scope and the demo application, registered once.
 CLIENT_FILE=$RUN/demo-client
 admin() {
@@ -112,12 +118,8 @@ if ! admin scope list | grep -q "orders:read"; then
 fi
 if [ ! -s "$CLIENT_FILE" ] || ! admin app show "$(head -1 "$CLIENT_FILE")" \
         >/dev/null 2>&1; then
-    EXISTING=$(admin --json app list | python3 -c '
-import json, sys
-for app in json.load(sys.stdin):
-    if app["name"] == "demo-client":
-        print(app["client_id"])
-')
+    # (No python3 here: a fresh Debian has none until the tests need it.)
+    EXISTING=$(admin app list | awk '$4 == "demo-client" {print $1}')
     if [ -n "$EXISTING" ]; then
         # Registered by an earlier run whose note of the secret is gone:
         # the secret was shown once, so give the application a new one.
@@ -129,12 +131,8 @@ for app in json.load(sys.stdin):
               --audience orders-api --offline-client-credentials)
     fi
     umask 077
-    printf '%s' "$OUT" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-print(d["client_id"])
-print(d["client_secret"])
-' > "$CLIENT_FILE"
+    printf '%s\n' "$OUT" | json_member client_id > "$CLIENT_FILE"
+    printf '%s\n' "$OUT" | json_member client_secret >> "$CLIENT_FILE"
     umask 022
 fi
 CLIENT_ID=$(sed -n 1p "$CLIENT_FILE")
@@ -161,7 +159,7 @@ mod_auth_token demo running on $URL (logs: $STATE/logs/)
 Get an access token (client credentials, client_secret_basic):
   TOKEN=\$(curl -s -u '$CLIENT_ID:$CLIENT_SECRET' \\
       -d grant_type=client_credentials -d scope=orders:read \\
-      $URL/oauth/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+      $URL/oauth/token | sed -n 's/.*"access_token":"\\([^"]*\\)".*/\\1/p')
 
 Call the protected API with it:
   curl -i -H "Authorization: Bearer \$TOKEN" $URL/api/orders.json
