@@ -502,6 +502,23 @@ class TestIssuerEndpoints:
         assert r.status_code == 200, r.text
         assert sorted(r.json()["scope"].split()) == ["read", "write"]
 
+    def test_issuer_007_09_chunked_body(self, httpd):
+        def small():
+            yield b"grant_type=client_"
+            yield b"credentials&scope=read"
+
+        def large():
+            for _ in range(40):
+                yield b"pad=" + b"x" * 1000 + b"&"
+
+        hdrs = {"Content-Type": "application/x-www-form-urlencoded"}
+        r = requests.post(httpd.url + "/oauth/token", data=small(),
+                          headers=hdrs, auth=self.APPS["svc"], timeout=10)
+        assert r.status_code == 200, r.text
+        r = requests.post(httpd.url + "/oauth/token", data=large(),
+                          headers=hdrs, auth=self.APPS["svc"], timeout=10)
+        assert r.status_code == 413
+
     def test_issuer_007_08_secret_not_logged(self, httpd):
         cid, secret = self.APPS["svc"]
         tok = cc_token(httpd, self.APPS["svc"])["access_token"]
