@@ -96,7 +96,7 @@ StartServers 2
 ServerLimit 2
 ThreadsPerChild 32
 MaxRequestWorkers 64
-MinSpareThreads 32
+MinSpareThreads 8
 MaxSpareThreads 64
 ThreadLimit 32
 ListenCoresBucketsRatio 1
