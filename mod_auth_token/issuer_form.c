@@ -69,7 +69,9 @@ static const char *parse_form(apr_pool_t *p, char *body, apr_table_t *params)
     for (pair = apr_strtok(body, "&", &state); pair;
          pair = apr_strtok(NULL, "&", &state)) {
         char *eq = strchr(pair, '=');
-        char *name = pair, *value = eq ? eq + 1 : "";
+        /* Without '=' the value is the (writable) end of the pair: it is
+         * decoded in place like any other. */
+        char *name = pair, *value = eq ? eq + 1 : pair + strlen(pair);
 
         if (eq) {
             *eq = '\0';
@@ -167,7 +169,8 @@ int at_issuer_read_form(request_rec *r, at_form_t **form)
     }
     if (rv != OK) {
         return at_issuer_oauth_error(r, HTTP_BAD_REQUEST, "invalid_request",
-                                     "request body cannot be read");
+                                     "request body unreadable or holds a "
+                                     "NUL byte");
     }
     *form = apr_pcalloc(r->pool, sizeof(**form));
     (*form)->params = apr_table_make(r->pool, 8);
