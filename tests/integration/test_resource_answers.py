@@ -220,6 +220,17 @@ ProxyRequests On
         r = self.proxied(httpd, {"Authorization": "Bearer " + mint()})
         assert r.status_code == 407
 
+    def test_proxy_130_05(self, httpd):
+        """A missing scope on a proxy request: httpd's 401 becomes 407 and
+        the challenge says insufficient_scope."""
+        r = self.proxied(httpd, {"Proxy-Authorization":
+                                 "Bearer " + mint(scope="x")})
+        assert r.status_code == 407
+        p = auth_params(r.headers["Proxy-Authenticate"])
+        assert p == {"realm": "egress", "error": "insufficient_scope",
+                     "scope": "orders:read"}
+        assert "WWW-Authenticate" not in r.headers
+
     def test_proxy_130_04(self, httpd):
         r = self.proxied(httpd, {"Proxy-Authorization": "Bearer bad"})
         assert r.status_code == 407
