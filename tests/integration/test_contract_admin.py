@@ -1,0 +1,462 @@
+"""Black-box audit of the contract's "Applications, scopes, secrets" and
+"token-admin" sections (interface.md), issue 3 item 4 and issue 4, read line
+by line. Each test names the contract sentence it checks. Where
+test_cli.py / test_console_cgi.py already check a behaviour it is not
+repeated here; these are the behaviours they left open:
+
+- every command's --json output is one JSON document, and refusals under
+  --json are still one stderr line with nothing on stdout;
+- `app update` with one option keeps every other field; list options and
+  repeated --redirect-uri replace the list;
+- secrets: 256 bits of fresh randomness, never in the registry's bytes
+  (database, -wal, -shm), never shown again by any command;
+- against a running oauth-token endpoint: rotate-secret without --grace
+  ends the old secret at once, with --grace keeps it for the grace and not
+  after; disable / enable / delete / type change take effect on the next
+  request; `token revoke --client` ends the refresh-token families;
+- the audit log records every change with its actor, and refusals none;
+- console: every page reachable from the dashboard follows the HTML and
+  header rules; markup in every user string (description, scope
+  description, audience, redirect URI, audit detail, REMOTE_USER) shows as
+  text.
+"""
+import base64
+import json
+import os
+import re
+import subprocess
+import time
+import urllib.parse
+
+import pytest
+
+from httpd_env import TOKEN_ADMIN
+from issuer_helpers import (add_app, add_scopes, issuer_conf, make_key,
+                            token_admin, token_request)
+from test_cli import assert_refused, dump, ok, ok_json, run, sql
+
+pytestmark = pytest.mark.skipif(not os.path.exists(TOKEN_ADMIN),
+                                reason="token-admin not built")
+
+
+@pytest.fixture
+def reg(tmp_path):
+    path = tmp_path / "registry.db"
+    ok(path, "scope", "add", "orders:read", "--description", "Read orders")
+    ok(path, "scope", "add", "orders:write")
+    return path
+
+
+def full_app(reg, name="full"):
+    """An application with every field set away from its default."""
+    return ok_json(reg, "app", "add", "--name", name,
+                   "--description", "all fields",
+                   "--grant", "client_credentials,refresh_token",
+                   "--scope", "orders:read,offline_access",
+                   "--audience", "a.example,b.example",
+                   "--redirect-uri", "https://app.example/cb",
+                   "--redirect-uri", "http://127.0.0.1:8000/cb",
+                   "--access-lifetime", "120", "--refresh-lifetime", "3600",
+                   "--offline-client-credentials")
+
+
+def fields(doc):
+    """An application document without the fields that change anyway."""
+    return {k: v for k, v in doc.items()
+            if k not in ("updated", "client_secret")}
+
+
+# --- --json: one document for every command ----------------------------------
+
+class TestJsonEverywhere:
+    """Contract: "`--json` prints one JSON document"."""
+
+    def test_contract_cli_001_01_every_command(self, reg):
+        app = full_app(reg)
+        cid = app["client_id"]
+        now = int(time.time())
+        sql(reg, "INSERT INTO issued_jtis (jti, client_id, exp) VALUES "
+            "('j-1', '%s', %d)" % (cid, now + 600))
+        commands = [
+            ["app", "list"], ["app", "show", cid],
+            ["app", "update", cid, "--description", "x"],
+            ["app", "rotate-secret", cid, "--grace", "60"],
+            ["app", "disable", cid], ["app", "enable", cid],
+            ["scope", "add", "s:1", "--description", "d"],
+            ["scope", "list"], ["scope", "delete", "s:1"],
+            ["token", "revoke", "--jti", "j-1"],
+            ["token", "revoke", "--client", cid],
+            ["app", "add", "--name", "spare"],
+            ["app", "delete", cid],
+            ["audit"],
+        ]
+        for args in commands:
+            r = ok(reg, *args, json_out=True)
+            # json.loads refuses trailing text: exactly one document.
+            doc = json.loads(r.stdout)
+            assert isinstance(doc, (dict, list)), (args, r.stdout)
+            # Text output is not the same JSON (--json really selects it).
+            if args[:2] not in (["app", "add"], ["app", "rotate-secret"],
+                                ["app", "delete"], ["scope", "delete"],
+                                ["token", "revoke"], ["scope", "add"],
+                                ["app", "disable"], ["app", "enable"],
+                                ["app", "update"]):
+                text = ok(reg, *args).stdout
+                with pytest.raises(ValueError):
+                    json.loads(text)
+
+    def test_contract_cli_001_02_refusals_under_json(self, reg):
+        cid = full_app(reg)["client_id"]
+        for args, status in (
+                (["app", "show", "nope"], 1),
+                (["scope", "delete", "nope"], 1),
+                (["token", "revoke", "--jti", "nope"], 1),
+                (["app", "update", cid, "--scope", "nosuch"], 1),
+                (["app", "bogus"], 2)):
+            before = dump(reg)
+            r = run(reg, *args, json_out=True)
+            assert r.returncode == status, (args, r.returncode, r.stderr)
+            assert r.stdout == "", (args, r.stdout)
+            assert len(r.stderr.splitlines()) == 1, r.stderr
+            assert dump(reg) == before
+
+
+# --- app update: only the options given --------------------------------------
+
+class TestUpdate:
+    """Contract: `app update CLIENT_ID [options of add]`: only what is given
+    changes."""
+
+    SINGLE = [
+        (["--name", "renamed"], {"name": "renamed"}),
+        (["--description", "other"], {"description": "other"}),
+        (["--grant", "client_credentials"],
+         {"grants": ["client_credentials"],
+          # The flag needs the refresh_token grant: dropping the grant
+          # either clears it or is refused; see the next test.
+          }),
+        (["--scope", "orders:write"], {"scopes": ["orders:write"]}),
+        (["--audience", "c.example"], {"audiences": ["c.example"]}),
+        (["--redirect-uri", "https://new.example/cb"],
+         {"redirect_uris": ["https://new.example/cb"]}),
+        (["--access-lifetime", "60"], {"access_lifetime": 60}),
+        (["--refresh-lifetime", "7200"], {"refresh_lifetime": 7200}),
+        (["--no-offline-client-credentials"],
+         {"offline_client_credentials": False}),
+    ]
+
+    @pytest.mark.parametrize("args,changed", SINGLE,
+                             ids=[a[0][0] for a in SINGLE])
+    def test_contract_cli_002_01_one_option(self, reg, args, changed):
+        app = full_app(reg)
+        cid = app["client_id"]
+        r = run(reg, "app", "update", cid, *args, json_out=True)
+        if args[0] == "--grant" and r.returncode != 0:
+            # Refused because --offline-client-credentials needs the grant:
+            # acceptable, provided it is an honest refusal.
+            assert r.returncode == 1 and "offline" in r.stderr
+            assert fields(ok_json(reg, "app", "show", cid)) == fields(app)
+            return
+        assert r.returncode == 0, r.stderr
+        doc = json.loads(r.stdout)
+        want = fields(app)
+        want.update(changed)
+        got = fields(doc)
+        if args[0] == "--grant":
+            got.pop("offline_client_credentials")
+            want.pop("offline_client_credentials")
+        assert got == want
+        assert fields(ok_json(reg, "app", "show", cid)) == got or \
+            args[0] == "--grant"
+        assert doc["updated"] >= app["updated"]
+
+    def test_contract_cli_002_02_lists(self, reg):
+        cid = full_app(reg)["client_id"]
+        # Repeated list options and commas combine; a list replaces.
+        doc = ok_json(reg, "app", "update", cid, "--scope", "orders:read",
+                      "--scope", "orders:write,offline_access")
+        assert sorted(doc["scopes"]) == ["offline_access", "orders:read",
+                                         "orders:write"]
+        doc = ok_json(reg, "app", "update", cid,
+                      "--redirect-uri", "https://one.example/cb",
+                      "--redirect-uri", "https://two.example/cb?a=1,2")
+        assert doc["redirect_uris"] == ["https://one.example/cb",
+                                        "https://two.example/cb?a=1,2"]
+        doc = ok_json(reg, "app", "update", cid, "--audience", "")
+        assert doc["audiences"] == []
+        assert doc["redirect_uris"] == ["https://one.example/cb",
+                                        "https://two.example/cb?a=1,2"]
+
+    def test_contract_cli_002_03_update_keeps_secret(self, reg):
+        app = full_app(reg)
+        cid = app["client_id"]
+        hashes = sql(reg, "SELECT hash FROM app_secrets WHERE client_id = "
+                     "'%s'" % cid)
+        ok(reg, "app", "update", cid, "--description", "d")
+        assert sql(reg, "SELECT hash FROM app_secrets WHERE client_id = "
+                   "'%s'" % cid) == hashes
+
+
+# --- secrets ------------------------------------------------------------------
+
+def b64url_bytes(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+class TestSecrets:
+    """Contract: secrets generated by the system, at least 256 random bits,
+    shown once, stored only as a hash."""
+
+    def test_contract_cli_003_01_256_bits_fresh(self, reg):
+        secrets = [ok_json(reg, "app", "add", "--name", "s%d" % i)
+                   ["client_secret"] for i in range(6)]
+        cid = ok_json(reg, "app", "list")[0]["client_id"]
+        secrets += [ok_json(reg, "app", "rotate-secret", cid)
+                    ["client_secret"] for _ in range(6)]
+        for s in secrets:
+            assert re.fullmatch(r"[A-Za-z0-9_-]+", s), s
+            assert len(b64url_bytes(s)) >= 32, s
+        assert len(set(secrets)) == len(secrets)
+        # No shared prefix/suffix patterns: bytes spread over the range.
+        raw = b"".join(b64url_bytes(s) for s in secrets)
+        assert len(set(raw)) > 150
+
+    def test_contract_cli_003_02_not_in_any_registry_byte(self, reg):
+        app = full_app(reg)
+        cid = app["client_id"]
+        rot = ok_json(reg, "app", "rotate-secret", cid, "--grace", "600")
+        # A reader holding the database open keeps -wal and -shm on disk.
+        holder = subprocess.Popen(["sqlite3", str(reg)],
+                                  stdin=subprocess.PIPE,
+                                  stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, text=True)
+        try:
+            holder.stdin.write("SELECT count(*) FROM applications;\n")
+            holder.stdin.flush()
+            time.sleep(0.3)
+            rot2 = ok_json(reg, "app", "rotate-secret", cid)
+            blobs = b""
+            for f in os.listdir(reg.parent):
+                with open(reg.parent / f, "rb") as fh:
+                    blobs += fh.read()
+        finally:
+            holder.stdin.close()
+            holder.wait(timeout=20)
+        for s in (app["client_secret"], rot["client_secret"],
+                  rot2["client_secret"]):
+            assert s.encode() not in blobs
+            assert b64url_bytes(s) not in blobs
+            assert s.encode().hex().encode() not in blobs
+
+    def test_contract_cli_003_03_shown_once(self, reg):
+        app = full_app(reg)
+        cid, secret = app["client_id"], app["client_secret"]
+        outputs = [ok(reg, *a, json_out=j).stdout
+                   for a in (["app", "show", cid], ["app", "list"],
+                             ["audit"], ["app", "disable", cid],
+                             ["app", "enable", cid],
+                             ["app", "update", cid, "--description", "y"])
+                   for j in (False, True)]
+        for out in outputs:
+            assert secret not in out
+        assert "client_secret" not in ok_json(reg, "app", "show", cid)
+        assert "client_secret" not in ok_json(reg, "app", "update", cid,
+                                              "--description", "z")
+
+    def test_contract_cli_003_04_text_secret_once(self, reg):
+        out = ok(reg, "app", "add", "--name", "texty").stdout
+        lines = [ln for ln in out.splitlines()
+                 if ln.startswith("client_secret:")]
+        assert len(lines) == 1
+        secret = lines[0].split()[1]
+        assert len(b64url_bytes(secret)) >= 32
+        assert out.count(secret) == 1
+
+
+# --- audit ---------------------------------------------------------------------
+
+class TestAudit:
+    """Issue 3 item 4: every change is written to the audit log with its
+    actor; a refusal writes nothing."""
+
+    def test_contract_cli_004_01_every_change(self, reg):
+        cid = full_app(reg)["client_id"]
+        sql(reg, "INSERT INTO issued_jtis (jti, client_id, exp) VALUES "
+            "('j-2', '%s', %d)" % (cid, int(time.time()) + 600))
+        changes = [
+            ["app", "update", cid, "--description", "u"],
+            ["app", "rotate-secret", cid, "--grace", "10"],
+            ["app", "disable", cid], ["app", "enable", cid],
+            ["scope", "add", "aud:it"], ["scope", "delete", "aud:it"],
+            ["token", "revoke", "--jti", "j-2"],
+            ["token", "revoke", "--client", cid],
+            ["app", "delete", cid],
+        ]
+        for i, args in enumerate(changes):
+            actor = "actor-%d" % i
+            before = int(sql(reg, "SELECT count(*) FROM audit"))
+            before_id = int(sql(reg, "SELECT max(id) FROM audit"))
+            ok(reg, *args, actor=actor)
+            rows = sql(reg, "SELECT actor FROM audit WHERE id > %d "
+                       "ORDER BY id" % before_id).splitlines()
+            assert int(sql(reg, "SELECT count(*) FROM audit")) > before, args
+            assert rows and set(rows) == {actor}, (args, rows)
+        # Reads write nothing.
+        before = dump(reg)
+        for args in (["app", "list"], ["scope", "list"], ["audit"]):
+            ok(reg, *args)
+        assert dump(reg) == before
+
+
+# --- against a running issuer ------------------------------------------------
+
+RESOURCE = """
+<Location /api>
+    AuthType Bearer
+    AuthName "api"
+    AuthTokenVerifyLocal On
+    AuthTokenRevocationCheck On
+    Require valid-user
+</Location>
+"""
+
+
+def cc(httpd, app, **extra):
+    data = {"grant_type": "client_credentials"}
+    data.update(extra)
+    return token_request(httpd, data, auth=app)
+
+
+def assert_invalid_client(r):
+    assert r.status_code == 401, r.text
+    assert r.json()["error"] == "invalid_client"
+
+
+class TestAgainstIssuer:
+    """token-admin changes seen by a running oauth-token endpoint."""
+    ALLOWED_LOG_IDS = ()
+
+    @classmethod
+    def setup_env(cls, env):
+        make_key(env, "ES256", "es256.pem")
+        cls.CONF = issuer_conf(["ES256 keys/es256.pem"], RESOURCE)
+        add_scopes(env, "read", "write")
+
+    def new_app(self, httpd, name, **kw):
+        return add_app(httpd, name, **kw)
+
+    def test_contract_issuer_001_01_rotate_without_grace(self, httpd):
+        app = self.new_app(httpd, "rot-now", scopes="read")
+        assert cc(httpd, app).status_code == 200
+        doc = token_admin(httpd, "app", "rotate-secret", app[0])
+        assert_invalid_client(cc(httpd, app))
+        new = (app[0], doc["client_secret"])
+        assert cc(httpd, new).status_code == 200
+        # client_secret_post too.
+        r = token_request(httpd, {"grant_type": "client_credentials",
+                                  "client_id": app[0],
+                                  "client_secret": app[1]})
+        assert_invalid_client(r)
+
+    def test_contract_issuer_001_02_rotate_with_grace(self, httpd):
+        app = self.new_app(httpd, "rot-grace", scopes="read")
+        doc = token_admin(httpd, "app", "rotate-secret", app[0],
+                          "--grace", "3")
+        new = (app[0], doc["client_secret"])
+        t0 = time.time()
+        assert cc(httpd, app).status_code == 200
+        assert cc(httpd, new).status_code == 200
+        time.sleep(max(0, t0 + 4.2 - time.time()))
+        assert_invalid_client(cc(httpd, app))
+        assert cc(httpd, new).status_code == 200
+
+    def test_contract_issuer_001_03_second_rotation_without_grace(self,
+                                                                 httpd):
+        # A rotation without grace ends every earlier secret, also one
+        # still inside an earlier grace period.
+        app = self.new_app(httpd, "rot-twice", scopes="read")
+        d1 = token_admin(httpd, "app", "rotate-secret", app[0],
+                         "--grace", "600")
+        d2 = token_admin(httpd, "app", "rotate-secret", app[0])
+        assert_invalid_client(cc(httpd, app))
+        assert_invalid_client(cc(httpd, (app[0], d1["client_secret"])))
+        assert cc(httpd, (app[0], d2["client_secret"])).status_code == 200
+
+    def test_contract_issuer_002_01_disable_enable(self, httpd):
+        app = self.new_app(httpd, "toggle", scopes="read")
+        assert cc(httpd, app).status_code == 200
+        token_admin(httpd, "app", "disable", app[0])
+        assert_invalid_client(cc(httpd, app))
+        token_admin(httpd, "app", "enable", app[0])
+        assert cc(httpd, app).status_code == 200
+
+    def test_contract_issuer_002_02_disabled_refresh(self, httpd):
+        app = self.new_app(httpd, "toggle-rt",
+                           grants="client_credentials,refresh_token",
+                           scopes="read",
+                           extra=["--offline-client-credentials"])
+        r = cc(httpd, app, scope="read offline_access")
+        assert r.status_code == 200, r.text
+        rt = r.json()["refresh_token"]
+        token_admin(httpd, "app", "disable", app[0])
+        r = token_request(httpd, {"grant_type": "refresh_token",
+                                  "refresh_token": rt}, auth=app)
+        assert_invalid_client(r)
+
+    def test_contract_issuer_002_03_delete(self, httpd):
+        app = self.new_app(httpd, "to-delete", scopes="read")
+        r = cc(httpd, app)
+        assert r.status_code == 200
+        tok = r.json()["access_token"]
+        assert httpd.get("/api/data.txt", token=tok).status_code == 200
+        token_admin(httpd, "app", "delete", app[0])
+        assert_invalid_client(cc(httpd, app))
+        deadline = time.time() + 2.5
+        while time.time() < deadline:
+            if httpd.get("/api/data.txt", token=tok).status_code == 401:
+                break
+            time.sleep(0.05)
+        assert httpd.get("/api/data.txt", token=tok).status_code == 401
+
+    def test_contract_issuer_002_04_made_public(self, httpd):
+        # Changing to public removes the secrets (docs/token-admin.md).
+        app = self.new_app(httpd, "to-public", scopes="read")
+        token_admin(httpd, "app", "update", app[0], "--type", "public",
+                    "--grant", "authorization_code")
+        assert_invalid_client(cc(httpd, app))
+
+    def test_contract_issuer_003_01_revoke_client_ends_refresh(self, httpd):
+        app = self.new_app(httpd, "rt-revoked",
+                           grants="client_credentials,refresh_token",
+                           scopes="read",
+                           extra=["--offline-client-credentials"])
+        r = cc(httpd, app, scope="read offline_access")
+        assert r.status_code == 200, r.text
+        rt = r.json()["refresh_token"]
+        token_admin(httpd, "token", "revoke", "--client", app[0])
+        r = token_request(httpd, {"grant_type": "refresh_token",
+                                  "refresh_token": rt}, auth=app)
+        assert r.status_code == 400, r.text
+        assert r.json()["error"] == "invalid_grant"
+        # The application itself still works.
+        assert cc(httpd, app).status_code == 200
+
+    def test_contract_issuer_003_02_update_seen_at_once(self, httpd):
+        app = self.new_app(httpd, "scope-change", scopes="read,write")
+        assert cc(httpd, app, scope="write").status_code == 200
+        token_admin(httpd, "app", "update", app[0], "--scope", "read")
+        r = cc(httpd, app, scope="write")
+        assert r.status_code == 400 and r.json()["error"] == "invalid_scope"
+        tok = cc(httpd, app).json()
+        assert tok.get("scope", "read") == "read"
+
+    def test_contract_issuer_003_03_audience_update(self, httpd):
+        app = self.new_app(httpd, "aud-change", scopes="read",
+                           audiences="one.example")
+        token_admin(httpd, "app", "update", app[0], "--audience",
+                    "two.example,three.example", "--access-lifetime", "77")
+        tok = cc(httpd, app).json()
+        payload = json.loads(b64url_bytes(tok["access_token"].split(".")[1]))
+        assert payload["aud"] == ["two.example", "three.example"]
+        assert payload["exp"] - payload["iat"] == 77
+        assert tok["expires_in"] == 77
