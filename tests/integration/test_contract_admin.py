@@ -460,3 +460,198 @@ class TestAgainstIssuer:
         assert payload["aud"] == ["two.example", "three.example"]
         assert payload["exp"] - payload["iat"] == 77
         assert tok["expires_in"] == 77
+
+
+# --- console: every page, every user string -----------------------------------
+
+from test_console_cgi import (SCRIPT, Console, check_headers,  # noqa: E402
+                              check_html)
+
+HOSTILE = {
+    "name": "<b>n</b><script>alert(1)</script>",
+    "description": "<script>alert(3)</script>",
+    "scope": "<svg/onload=alert(1)>",
+    "scope_description": "<script>alert(2)</script>",
+    "audience": "<script>alert(4)</script>",
+    "redirect1": "https://x.example/cb?q=<script>alert(5)</script>",
+    "redirect2": "https://x.example/cb?q='\"><svg/onload=alert(6)>",
+    "actor": "<svg/onload=alert(7)>\"'",
+}
+
+# The pages of the console's page table that a GET shows; each must be
+# reached by following links from the dashboard.
+PAGE_SHAPES = [r"/", r"/apps", r"/apps/new", r"/apps/[^/]+",
+               r"/apps/[^/]+/edit", r"/apps/[^/]+/delete",
+               r"/apps/[^/]+/grants", r"/scopes", r"/scopes/edit",
+               r"/audit"]
+
+
+def no_active_markup(ans):
+    """No element or attribute came from a user string: the only scripts
+    are the console's own file, no event handler, no svg/b element."""
+    doc = ans.doc
+    for s in doc.xpath("//script"):
+        assert s.get("src", "").startswith("/console-assets/"), \
+            s.get("src")
+    assert not doc.xpath("//svg | //main//b")
+    for el in doc.iter():
+        if isinstance(el.tag, str):
+            assert not any(a.lower().startswith("on") for a in el.attrib)
+    assert "<script>alert" not in ans.text
+    assert "<svg" not in ans.text
+
+
+@pytest.fixture(scope="module")
+def hostile_console():
+    c = Console()
+    reg = c.registry
+    ok(reg, "scope", "add", HOSTILE["scope"], "--description",
+       HOSTILE["scope_description"])
+    app = ok_json(reg, "app", "add", "--name", HOSTILE["name"],
+                  "--description", HOSTILE["description"],
+                  "--grant", "client_credentials,refresh_token",
+                  "--scope", HOSTILE["scope"] + ",offline_access",
+                  "--audience", HOSTILE["audience"],
+                  "--redirect-uri", HOSTILE["redirect1"],
+                  "--redirect-uri", HOSTILE["redirect2"],
+                  actor=HOSTILE["actor"])
+    now = int(time.time())
+    # One live refresh-token family, as the issuer records it, so that the
+    # grants page has a row with the hostile scope in it.
+    sql(reg, "INSERT INTO refresh_families (id, client_id, subject, scope, "
+        "created) VALUES ('fam-1', '%s', '%s', '%s offline_access', %d)"
+        % (app["client_id"], app["client_id"], HOSTILE["scope"], now))
+    sql(reg, "INSERT INTO refresh_tokens (hash, family_id, created, expires)"
+        " VALUES ('h-1', 'fam-1', %d, %d)" % (now, now + 3600))
+    c.cid = app["client_id"]
+    yield c
+    c.cleanup()
+
+
+class TestConsoleContract:
+
+    def crawl(self, console, user):
+        seen, queue, pages = set(), ["/"], {}
+        while queue and len(seen) < 80:
+            path = queue.pop(0)
+            if path in seen:
+                continue
+            seen.add(path)
+            p, _, q = path.partition("?")
+            ans = console.get(p, query=q, user=user)
+            assert ans.status == 200, (path, ans.status)
+            pages[path] = ans
+            for href in ans.doc.xpath("//a/@href"):
+                if href.startswith(SCRIPT + "/"):
+                    queue.append(urllib.parse.unquote(
+                        href[len(SCRIPT):]) if "?" not in href else
+                        href[len(SCRIPT):])
+        return pages
+
+    def test_contract_console_001_01_every_page_reachable(self,
+                                                          hostile_console):
+        pages = self.crawl(hostile_console, "alice")
+        for shape in PAGE_SHAPES:
+            assert any(re.fullmatch(shape, p.partition("?")[0])
+                       for p in pages), shape
+        for path, ans in pages.items():
+            check_html(ans)
+            check_headers(ans)
+            no_active_markup(ans)
+
+    def test_contract_console_001_02_strings_show_as_text(self,
+                                                          hostile_console):
+        c = hostile_console
+        cid = c.cid
+        where = {
+            "/apps/" + cid: ["name", "description", "scope", "audience",
+                             "redirect1", "redirect2"],
+            "/apps": ["name"],
+            "/apps/%s/edit" % cid: ["name"],
+            "/apps/%s/grants" % cid: ["scope"],
+            "/scopes": ["scope", "scope_description"],
+            "/audit": ["actor", "scope", "audience", "redirect1",
+                       "redirect2"],
+        }
+        for path, keys in where.items():
+            ans = c.get(path)
+            assert ans.status == 200, path
+            no_active_markup(ans)
+            text = ans.doc.xpath("//main")[0].text_content()
+            for k in keys:
+                assert HOSTILE[k] in text, (path, k)
+        # The edit form gives every value back intact in its fields.
+        ans = c.get("/apps/%s/edit" % cid)
+        doc = ans.doc
+        assert doc.xpath("//input[@id='name']/@value") == [HOSTILE["name"]]
+        assert doc.xpath("//textarea[@id='description']")[0].text == \
+            HOSTILE["description"]
+        assert HOSTILE["redirect2"] in \
+            doc.xpath("//textarea[@id='redirect_uris']")[0].text
+        q = "name=" + urllib.parse.quote(HOSTILE["scope"])
+        ans = c.get("/scopes/edit", query=q)
+        assert ans.status == 200
+        no_active_markup(ans)
+        assert HOSTILE["scope_description"] in ans.text.replace(
+            "&lt;", "<").replace("&gt;", ">")
+
+    def test_contract_console_001_03_remote_user_as_text(self,
+                                                         hostile_console):
+        c = hostile_console
+        actor = HOSTILE["actor"]
+        r = c.post("/scopes", {"name": "by:hostile"}, user=actor)
+        assert r.status == 303, r.text
+        pages = self.crawl(c, actor)
+        for path, ans in pages.items():
+            check_html(ans)
+            no_active_markup(ans)
+            assert actor in ans.doc.xpath("//header")[0].text_content(), \
+                path
+        ans = c.get("/audit", query="actor=" + urllib.parse.quote(actor))
+        rows = ans.doc.xpath("//tbody[@id='audit-rows']/tr")
+        assert rows
+        assert all(tr.xpath("td[2]")[0].text_content() == actor
+                   for tr in rows)
+        assert "by:hostile" in ans.doc.xpath("//main")[0].text_content()
+
+    def test_contract_console_001_04_every_change_is_a_csrf_post(
+            self, hostile_console):
+        c = hostile_console
+        cid = c.cid
+        forms = []
+        for path in ("/", "/apps", "/apps/new", "/apps/" + cid,
+                     "/apps/%s/edit" % cid, "/apps/%s/delete" % cid,
+                     "/apps/%s/grants" % cid, "/scopes", "/audit"):
+            for f in c.get(path).doc.xpath("//form"):
+                forms.append((path, f))
+        posts = [(p, f) for p, f in forms if f.get("method") == "post"]
+        assert len(posts) >= 8
+        for path, f in posts:
+            assert f.xpath(".//input[@type='hidden'][@name='csrf']/@value")
+            # Every button is named by its text.
+            for b in f.xpath(".//button"):
+                assert b.text_content().strip()
+        # GET forms only search/filter: they never point at a change.
+        for path, f in forms:
+            if f.get("method") != "post":
+                action = f.get("action")
+                assert action in (SCRIPT + "/apps", SCRIPT + "/audit"), \
+                    (path, action)
+        # Each change route refuses GET and a POST without the token.
+        before = dump(c.registry)
+        for route in ("/apps/%s/rotate", "/apps/%s/end-old-secrets",
+                      "/apps/%s/enable", "/apps/%s/disable",
+                      "/apps/%s/revoke-all", "/apps/%s/grants/revoke"):
+            r = c.get(route % cid)
+            assert r.status == 405, route
+            r = c.run(route % cid, "POST", body={"family": "fam-1",
+                                                 "grace": "0"})
+            assert r.status == 403, route
+        for route, body in (("/apps/new", {"name": "csrf-less"}),
+                            ("/apps/%s/edit" % cid, {"name": "x"}),
+                            ("/apps/%s/delete" % cid, {}),
+                            ("/scopes", {"name": "csrf:less"}),
+                            ("/scopes/delete", {"name": HOSTILE["scope"]})):
+            r = c.run(route, "POST", body=body)
+            assert r.status == 403, route
+        assert dump(c.registry) == before
