@@ -7,7 +7,8 @@
  *    other section that may merge into it holds AuthTokenVerifyKey,
  *    AuthTokenJWKS or AuthTokenVerifyLocal On;
  *  - "AuthTokenVerifyLocal On" in a server without AuthTokenIssuerName and
- *    an AuthTokenSigningKey.
+ *    an AuthTokenSigningKey;
+ *  - "AuthTokenRevocationCheck On" in a server without AuthTokenRegistry.
  *
  * Which sections merge into which is only known per request, so "may
  * merge" errs on the side of accepting: a keyed section of another kind
@@ -231,6 +232,24 @@ static void check_verify_local(walk_t *w, const ap_directive_t *d)
     w->failed = 1;
 }
 
+static void check_revocation(walk_t *w, const ap_directive_t *d)
+{
+    if (!d->args || strcasecmp(d->args, "on")) {
+        return;
+    }
+    if (at_srv_registry_params(
+            at_srv_conf(vhost_server(w, enclosing_vhost(d))))) {
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                 "AT00012: Syntax error on line %d of %s: "
+                 "AuthTokenRevocationCheck On needs the registry that "
+                 "records revocations: add AuthTokenRegistry to the server "
+                 "(or virtual host) configuration, or remove it",
+                 d->line_num, d->filename);
+    w->failed = 1;
+}
+
 static void check(walk_t *w, const ap_directive_t *level)
 {
     const ap_directive_t *d;
@@ -240,6 +259,8 @@ static void check(walk_t *w, const ap_directive_t *level)
             check_auth_type(w, d);
         } else if (!strcasecmp(d->directive, "AuthTokenVerifyLocal")) {
             check_verify_local(w, d);
+        } else if (!strcasecmp(d->directive, "AuthTokenRevocationCheck")) {
+            check_revocation(w, d);
         }
         if (d->first_child) {
             check(w, d->first_child);

@@ -114,6 +114,8 @@ BAD = [
     ("local-no-issuer", bearer("AuthTokenVerifyLocal On"),
      "VerifyLocal", ["AT00011", "AuthTokenIssuerName",
                      "AuthTokenSigningKey"]),
+    ("revocation-no-registry", bearer(KEY, "AuthTokenRevocationCheck On"),
+     "RevocationCheck", ["AT00012", "AuthTokenRegistry"]),
     ("env-prefix", bearer(KEY, "AuthTokenClaimsEnv X-Y"), "ClaimsEnv",
      ["AuthTokenClaimsEnv", "letters, digits and '_'"]),
     ("env-digit", bearer(KEY, "AuthTokenClaimsEnv 1X"), "ClaimsEnv",
