@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <apr_strings.h>
+
 #include "cli.h"
 
 static const cli_opt_t audit_opts[] = {
@@ -16,6 +18,22 @@ static const cli_opt_t audit_opts[] = {
     {"limit", 1, 0},
     {NULL, 0, 0}
 };
+
+/* TEXT with every control character shown as '?'. The actor comes from
+ * --actor, $SUDO_USER or a console's REMOTE_USER, none of which the
+ * registry vets: a newline or an escape sequence there must not forge a
+ * line of this listing or drive the operator's terminal. */
+static const char *printable(apr_pool_t *p, const char *text)
+{
+    char *out = apr_pstrdup(p, text ? text : ""), *c;
+
+    for (c = out; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            *c = '?';
+        }
+    }
+    return out;
+}
 
 int cli_audit(cli_t *cli, int argc, const char *const *argv)
 {
@@ -66,8 +84,9 @@ int cli_audit(cli_t *cli, int argc, const char *const *argv)
     for (i = 0; i < rows->nelts; i++) {
         at_audit_t *r = APR_ARRAY_IDX(rows, i, at_audit_t *);
         printf("%s  %-12s  %-20s  %s%s%s\n", cli_time(cli->pool, r->at),
-               r->actor, r->action, r->target, *r->detail ? "  " : "",
-               r->detail);
+               printable(cli->pool, r->actor), r->action,
+               printable(cli->pool, r->target), *r->detail ? "  " : "",
+               printable(cli->pool, r->detail));
     }
     if (total > rows->nelts) {
         printf("(%d of %d entries; --limit shows more)\n", rows->nelts,

@@ -308,6 +308,21 @@ class TestAudit:
         assert dump(reg) == before
 
 
+    def test_contract_cli_004_02_actor_cannot_forge_lines(self, reg):
+        # --actor is the operator's word; a newline or escape sequence in it
+        # must not forge an audit line nor reach the terminal.
+        ok(reg, "scope", "add", "forge:a",
+           actor="x\n2030-01-01 00:00:00 UTC  root  app.delete  y\x1b[2J")
+        text = ok(reg, "audit").stdout
+        assert "\x1b" not in text
+        lines = [ln for ln in text.splitlines() if "forge:a" in ln]
+        assert len(lines) == 1 and "app.delete" in lines[0]
+        assert not any(ln.startswith("2030-") for ln in text.splitlines())
+        # JSON keeps the value exactly.
+        rows = ok_json(reg, "audit", "--target", "forge:a")
+        assert rows[0]["actor"].startswith("x\n2030-")
+
+
 # --- against a running issuer ------------------------------------------------
 
 RESOURCE = """
