@@ -33,7 +33,8 @@ import pytest
 from httpd_env import TOKEN_ADMIN
 from issuer_helpers import (add_app, add_scopes, issuer_conf, make_key,
                             token_admin, token_request)
-from test_cli import assert_refused, dump, ok, ok_json, run, sql
+from test_cli import (dump, ok, ok_json, pubdir,  # noqa: F401
+                      run, sql)
 
 pytestmark = pytest.mark.skipif(not os.path.exists(TOKEN_ADMIN),
                                 reason="token-admin not built")
@@ -321,6 +322,66 @@ class TestAudit:
         # JSON keeps the value exactly.
         rows = ok_json(reg, "audit", "--target", "forge:a")
         assert rows[0]["actor"].startswith("x\n2030-")
+
+
+# --- run as root: the registry owner ----------------------------------------
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+class TestRootActsAsOwner:
+    """Contract: "run as root, it acts as the registry file's owner so that
+    no root-owned files appear". Seen from outside: the process itself, while
+    it waits for a lock held by the owner, runs as the owner with no other
+    group, and nothing in the directory belongs to root afterwards."""
+
+    def test_contract_cli_005_01_identity_while_working(self, pubdir):
+        import pwd
+        d = pubdir / "owned"
+        d.mkdir()
+        pw = pwd.getpwnam("www-data")
+        os.chown(d, pw.pw_uid, pw.pw_gid)
+        path = d / "registry.db"
+        ok(path, "scope", "add", "own:a")
+        holder = subprocess.Popen(
+            ["runuser", "-u", "www-data", "--", "sqlite3", str(path)],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, text=True)
+        proc = None
+        try:
+            holder.stdin.write("BEGIN EXCLUSIVE;\n"
+                               "UPDATE meta SET value = value;\n")
+            holder.stdin.flush()
+            time.sleep(0.5)
+            proc = subprocess.Popen(
+                [TOKEN_ADMIN, "--registry", str(path), "--actor", "root-op",
+                 "scope", "add", "own:b"], stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True)
+            status = {}
+            deadline = time.time() + 3
+            while time.time() < deadline:
+                time.sleep(0.2)
+                try:
+                    with open("/proc/%d/status" % proc.pid) as f:
+                        status = dict(ln.split(":", 1) for ln in f
+                                      if ":" in ln)
+                except OSError:
+                    break
+                if status.get("Uid", "").split()[:1] != ["0"]:
+                    break
+            assert proc.poll() is None, "did not wait for the lock"
+            uids = status["Uid"].split()
+            gids = status["Gid"].split()
+            assert set(uids) == {str(pw.pw_uid)}, uids
+            assert set(gids) == {str(pw.pw_gid)}, gids
+            assert status["Groups"].split() == [], status["Groups"]
+        finally:
+            holder.stdin.write("ROLLBACK;\n")
+            holder.stdin.close()
+            holder.wait(timeout=20)
+            if proc is not None:
+                out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        for f in os.listdir(d):
+            assert os.stat(d / f).st_uid == pw.pw_uid, f
 
 
 # --- against a running issuer ------------------------------------------------
