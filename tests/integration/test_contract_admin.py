@@ -731,3 +731,201 @@ class TestConsoleContract:
             r = c.run(route, "POST", body=body)
             assert r.status == 403, route
         assert dump(c.registry) == before
+
+
+# --- the console through httpd, against the running issuer -------------------
+
+import lxml.html  # noqa: E402
+import requests  # noqa: E402
+
+CONSOLE_CONF = """
+ScriptAlias /admin "%s"
+<Location /admin>
+    AuthType Basic
+    AuthName "token-admin"
+    AuthBasicProvider file
+    AuthUserFile "{root}/conf/operators.passwd"
+    Require valid-user
+    SetEnv AUTH_TOKEN_REGISTRY {root}/var/registry.db
+    SetEnv AUTH_TOKEN_CONSOLE_HTDOCS "%s"
+</Location>
+""" % (TOKEN_ADMIN, os.path.join(os.path.dirname(TOKEN_ADMIN), "..",
+                                 "htdocs"))
+
+
+class Operator:
+    """A person at the console: reads pages, presses buttons by their text,
+    fills fields by their label."""
+
+    def __init__(self, httpd, auth):
+        self.httpd = httpd
+        self.s = requests.Session()
+        self.s.auth = auth
+
+    def get(self, path):
+        r = self.s.get(self.httpd.url + path, timeout=10)
+        assert r.status_code == 200, (path, r.status_code)
+        return lxml.html.document_fromstring(r.text)
+
+    def press(self, path, button, labels=None, checks=None):
+        """On page PATH, fills the fields named by LABELS (label text ->
+        value), ticks CHECKS (label texts), and presses BUTTON of its form.
+        Returns the answer (redirects not followed)."""
+        doc = self.get(path)
+        forms = [f for f in doc.xpath("//form") if any(
+            b.text_content().strip() == button for b in f.xpath(".//button"))]
+        assert len(forms) >= 1, (path, button)
+        form = forms[0]
+        by_label = {}
+        for lab in doc.xpath("//label"):
+            by_label[lab.text_content().strip()] = lab.get("for")
+        data = []
+        for el in form.xpath(".//input | .//textarea | .//select"):
+            name, typ = el.get("name"), el.get("type", "text")
+            if not name:
+                continue
+            if typ in ("checkbox", "radio"):
+                if el.get("checked") is not None:
+                    data.append((name, el.get("value", "on")))
+            elif el.tag == "textarea":
+                data.append((name, el.text or ""))
+            elif el.tag == "select":
+                sel = el.xpath("option[@selected]/@value") or \
+                    el.xpath("option/@value")[:1]
+                data.append((name, sel[0] if sel else ""))
+            else:
+                data.append((name, el.get("value", "")))
+        for text, value in (labels or {}).items():
+            fid = by_label[text]
+            el = doc.get_element_by_id(fid)
+            data = [(n, v) for n, v in data if n != el.get("name")]
+            data.append((el.get("name"), value))
+        for text in checks or ():
+            el = doc.get_element_by_id(by_label[text])
+            data.append((el.get("name"), el.get("value", "on")))
+        action = form.get("action")
+        assert action.startswith("/admin/"), action
+        return self.s.post(self.httpd.url + action, data=data,
+                           allow_redirects=False, timeout=10)
+
+
+def wait_status(httpd, tok, status, timeout=2.5):
+    end = time.time() + timeout
+    while time.time() < end:
+        if httpd.get("/api/data.txt", token=tok).status_code == status:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+class TestConsoleAgainstIssuer:
+    """What an operator does in the console reaches oauth-token and the
+    protected location: create (secret once), rotate with and without
+    grace, revoke old secret now, disable/enable, revoke one grant, revoke
+    one access token, revoke all tokens, delete."""
+    ALLOWED_LOG_IDS = ()
+    AUTH = ("ops", "pass-for-ops")
+
+    @classmethod
+    def setup_env(cls, env):
+        make_key(env, "ES256", "es256.pem")
+        cls.CONF = issuer_conf(["ES256 keys/es256.pem"],
+                               RESOURCE + CONSOLE_CONF)
+        subprocess.run(["htpasswd", "-cbB", env.path("conf/operators.passwd"),
+                        cls.AUTH[0], cls.AUTH[1]], check=True,
+                       capture_output=True)
+        os.chmod(env.path("conf/operators.passwd"), 0o644)
+
+    def create(self, httpd, name):
+        op = Operator(httpd, self.AUTH)
+        r = op.press("/admin/apps/new", "Create application",
+                     labels={"Name": name},
+                     checks=["client_credentials", "refresh_token",
+                             "Refresh tokens with client credentials",
+                             "offline_access"])
+        assert r.status_code == 303, r.text
+        loc = r.headers["Location"]
+        assert loc.endswith("/secret"), loc
+        page = op.get(loc)
+        secret = page.xpath("//input[@id='secret']/@value")[0]
+        cid = loc.split("/")[3]
+        again = op.s.get(httpd.url + loc, timeout=10)
+        assert again.status_code == 410 and secret not in again.text
+        return op, cid, secret
+
+    def test_contract_console_010_01_create_rotate_end(self, httpd):
+        op, cid, secret = self.create(httpd, "console-made")
+        assert cc(httpd, (cid, secret)).status_code == 200
+        app_page = "/admin/apps/" + cid
+        # Rotate without grace: the old secret ends at once.
+        r = op.press(app_page, "Rotate secret")
+        assert r.status_code == 303
+        s2 = op.get(r.headers["Location"]).xpath(
+            "//input[@id='secret']/@value")[0]
+        assert_invalid_client(cc(httpd, (cid, secret)))
+        assert cc(httpd, (cid, s2)).status_code == 200
+        # Rotate with a grace: both work; "Revoke old secret now" ends it.
+        r = op.press(app_page, "Rotate secret", labels={
+            "Keep the old secret valid for (seconds, 0 ends it now)": "600"})
+        assert r.status_code == 303
+        s3 = op.get(r.headers["Location"]).xpath(
+            "//input[@id='secret']/@value")[0]
+        assert cc(httpd, (cid, s2)).status_code == 200
+        assert cc(httpd, (cid, s3)).status_code == 200
+        r = op.press(app_page, "Revoke old secret now")
+        assert r.status_code == 303
+        assert_invalid_client(cc(httpd, (cid, s2)))
+        assert cc(httpd, (cid, s3)).status_code == 200
+        # Disable / enable.
+        assert op.press(app_page, "Disable application").status_code == 303
+        assert_invalid_client(cc(httpd, (cid, s3)))
+        assert op.press(app_page, "Enable application").status_code == 303
+        assert cc(httpd, (cid, s3)).status_code == 200
+        # The audit log names the operator for each of these.
+        rows = op.get("/admin/audit?app=" + cid).xpath(
+            "//tbody[@id='audit-rows']/tr")
+        assert len(rows) >= 6
+        assert all(tr.xpath("td[2]")[0].text_content() == "ops"
+                   for tr in rows)
+
+    def test_contract_console_010_02_revocations(self, httpd):
+        op, cid, secret = self.create(httpd, "console-revoker")
+        app = (cid, secret)
+        grants_page = "/admin/apps/%s/grants" % cid
+        # One grant revoked by its button.
+        rt1 = cc(httpd, app, scope="offline_access").json()["refresh_token"]
+        assert op.get(grants_page).xpath("//tbody[@id='grant-rows']/tr")
+        r = op.press(grants_page, "Revoke grant")
+        assert r.status_code == 303
+        r = token_request(httpd, {"grant_type": "refresh_token",
+                                  "refresh_token": rt1}, auth=app)
+        assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+        # One access token revoked by its jti.
+        tok = cc(httpd, app).json()["access_token"]
+        other = cc(httpd, app).json()["access_token"]
+        jti = json.loads(b64url_bytes(tok.split(".")[1]))["jti"]
+        r = op.press(grants_page, "Revoke access token",
+                     labels={"Access token id (its jti claim)": jti})
+        assert r.status_code == 303, r.text
+        assert wait_status(httpd, tok, 401)
+        assert httpd.get("/api/data.txt", token=other).status_code == 200
+        # Everything of the application.
+        rt2 = cc(httpd, app, scope="offline_access").json()["refresh_token"]
+        r = op.press("/admin/apps/" + cid,
+                     "Revoke all tokens of this application")
+        assert r.status_code == 303
+        assert wait_status(httpd, other, 401)
+        r = token_request(httpd, {"grant_type": "refresh_token",
+                                  "refresh_token": rt2}, auth=app)
+        assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+        # Delete, through its confirmation page.
+        r = op.press("/admin/apps/%s/delete" % cid, "Delete application")
+        assert r.status_code == 303
+        assert_invalid_client(cc(httpd, app))
+        # The registry stayed usable for the CLI (no file the console made
+        # is out of httpd's reach) and shows the deletion.
+        assert cid not in [a["client_id"] for a in
+                           token_admin(httpd, "app", "list")]
+        for f in os.listdir(httpd.path("var")):
+            st = os.stat(os.path.join(httpd.path("var"), f))
+            assert st.st_uid != 0, f
