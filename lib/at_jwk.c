@@ -18,6 +18,21 @@ static const char *const jwe_algs[] = {
     "PBES2-HS512+A256KW", NULL
 };
 
+/* key_ops (RFC 7517 section 4.3) that leave out "verify": the key is not
+ * for checking signatures, so a verifier skips it like an "enc" key. */
+static int ops_exclude_verify(json_t *ops)
+{
+    size_t i;
+    json_t *op;
+
+    json_array_foreach(ops, i, op) {
+        if (json_is_string(op) && strcmp(json_string_value(op), "verify") == 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int is_jwe_alg(const char *alg)
 {
     int i;
@@ -297,6 +312,7 @@ static apr_status_t jwk_to_key(apr_pool_t *p, json_t *jwk, const char *what,
     json_t *kid = json_object_get(jwk, "kid");
     json_t *use = json_object_get(jwk, "use");
     json_t *algv = json_object_get(jwk, "alg");
+    json_t *ops = json_object_get(jwk, "key_ops");
     const char *kty = json_string_value(json_object_get(jwk, "kty"));
     const at_alg_info_t *info;
     at_key_t *key;
@@ -313,11 +329,16 @@ static apr_status_t jwk_to_key(apr_pool_t *p, json_t *jwk, const char *what,
         at_error_set(err, "%s: kid, use and alg must be strings", what);
         return APR_EINVAL;
     }
+    if (ops && !json_is_array(ops)) {
+        at_error_set(err, "%s: key_ops must be an array", what);
+        return APR_EINVAL;
+    }
     if (kid != NULL) {
         what = apr_psprintf(p, "%s (kid \"%.64s\")", what,
                             json_string_value(kid));
     }
     if ((use && strcmp(json_string_value(use), "enc") == 0)
+        || (ops && ops_exclude_verify(ops))
         || (algv && is_jwe_alg(json_string_value(algv)))) {
         return APR_SUCCESS;
     }

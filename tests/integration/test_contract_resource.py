@@ -127,6 +127,7 @@ class TestContractTokens:
         loc("/rscert", "AuthTokenVerifyKey RS256 {root}/keys/rsa.crt"),
         loc("/eccert", "AuthTokenVerifyKey ES256 {root}/keys/ec256.crt kid=c1"),
         loc("/jwks", "AuthTokenJWKS {root}/keys/contract.jwks"),
+        loc("/ops", "AuthTokenJWKS {root}/keys/ops.jwks"),
         loc("/mixed", "AuthTokenVerifyKey ES256 {root}/keys/ec256.pub kid=k1",
             "AuthTokenVerifyKey HS256 {root}/keys/hs256.key kid=k1"),
     ])
@@ -141,6 +142,10 @@ class TestContractTokens:
         env.write_file("keys/rsa.crt", self_signed(keys()["rsa"][0]))
         env.write_file("keys/ec256.crt", self_signed(keys()["ec256"][0]))
         env.write_file("keys/contract.jwks", json.dumps(contract_jwks()))
+        env.write_file("keys/ops.jwks", json.dumps({"keys": [
+            jwk_of("ec256", key_ops=["encrypt"]),
+            jwk_of("ec256_other", key_ops=["verify"]),
+            jwk_of("rsa", use="enc")]}))
 
     def status(self, httpd, path, token):
         r = httpd.get(path + "/data.txt", token=token)
@@ -313,6 +318,13 @@ class TestContractTokens:
         headers = {"kid": kid} if kid else None
         assert self.status(httpd, "/jwks",
                            mint(alg, key=key, headers=headers)) == status
+
+    def test_contract_res_630_03_jwks_not_for_signatures(self, httpd):
+        """Keys marked for encryption ("use": "enc", or key_ops without
+        "verify", RFC 7517 4.2/4.3) never verify a token."""
+        assert self.status(httpd, "/ops", mint("ES256", other=True)) == 200
+        assert self.status(httpd, "/ops", mint("ES256")) == 401
+        assert self.status(httpd, "/ops", mint("RS256")) == 401
 
     @pytest.mark.parametrize("secret_of", ["pem", "jwk", "n", "der"])
     def test_contract_res_630_02_jwks_alg_confusion(self, httpd, secret_of):

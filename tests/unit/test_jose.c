@@ -608,6 +608,17 @@ static void test_jwks_rules(void)
          "\"k\":\"AAAA\"},{\"kty\":\"oct\",\"alg\":\"HS256\",\"k\":"
          "\"hJtXIZ2uSN5kbQfbtTNWbpdmhkV8FJG-Onbc6mxCcYg\"}]}",
          1, 1, "enc key skipped"},
+        {"{\"keys\":[{\"kty\":\"oct\",\"alg\":\"HS256\",\"key_ops\":"
+         "[\"encrypt\",\"sign\"],\"k\":\"AAAA\"},{\"kty\":\"oct\",\"alg\":"
+         "\"HS256\",\"key_ops\":[\"sign\",\"verify\"],\"k\":"
+         "\"hJtXIZ2uSN5kbQfbtTNWbpdmhkV8FJG-Onbc6mxCcYg\"}]}",
+         1, 1, "key_ops without verify skipped, with verify kept"},
+        {"{\"keys\":[{\"kty\":\"oct\",\"alg\":\"HS256\",\"key_ops\":"
+         "\"verify\",\"k\":\"hJtXIZ2uSN5kbQfbtTNWbpdmhkV8FJG-Onbc6mxCcYg\"}]}",
+         0, 0, "key_ops not an array"},
+        {"{\"keys\":[{\"kty\":\"oct\",\"alg\":\"HS256\",\"key_ops\":"
+         "[],\"k\":\"hJtXIZ2uSN5kbQfbtTNWbpdmhkV8FJG-Onbc6mxCcYg\"}]}",
+         0, 0, "key_ops empty: no signature key"},
         {"{\"keys\":[{\"kty\":\"oct\",\"alg\":\"RS256\",\"k\":"
          "\"hJtXIZ2uSN5kbQfbtTNWbpdmhkV8FJG-Onbc6mxCcYg\"}]}",
          0, 0, "alg contradicts kty"},
