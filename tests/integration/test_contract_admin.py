@@ -771,42 +771,49 @@ class Operator:
         """On page PATH, fills the fields named by LABELS (label text ->
         value), ticks CHECKS (label texts), and presses BUTTON of its form.
         Returns the answer (redirects not followed)."""
-        doc = self.get(path)
-        forms = [f for f in doc.xpath("//form") if any(
-            b.text_content().strip() == button for b in f.xpath(".//button"))]
-        assert len(forms) >= 1, (path, button)
-        form = forms[0]
-        by_label = {}
-        for lab in doc.xpath("//label"):
-            by_label[lab.text_content().strip()] = lab.get("for")
-        data = []
-        for el in form.xpath(".//input | .//textarea | .//select"):
-            name, typ = el.get("name"), el.get("type", "text")
-            if not name:
-                continue
-            if typ in ("checkbox", "radio"):
-                if el.get("checked") is not None:
-                    data.append((name, el.get("value", "on")))
-            elif el.tag == "textarea":
-                data.append((name, el.text or ""))
-            elif el.tag == "select":
-                sel = el.xpath("option[@selected]/@value") or \
-                    el.xpath("option/@value")[:1]
-                data.append((name, sel[0] if sel else ""))
-            else:
-                data.append((name, el.get("value", "")))
-        for text, value in (labels or {}).items():
-            fid = by_label[text]
-            el = doc.get_element_by_id(fid)
-            data = [(n, v) for n, v in data if n != el.get("name")]
-            data.append((el.get("name"), value))
-        for text in checks or ():
-            el = doc.get_element_by_id(by_label[text])
-            data.append((el.get("name"), el.get("value", "on")))
-        action = form.get("action")
-        assert action.startswith("/admin/"), action
+        action, data = form_submission(self.get(path), button, labels,
+                                       checks)
         return self.s.post(self.httpd.url + action, data=data,
                            allow_redirects=False, timeout=10)
+
+
+def form_submission(doc, button, labels=None, checks=None):
+    """(action, fields) that a browser sends when BUTTON (by its text) is
+    pressed on DOC after filling LABELS (label text -> value) and ticking
+    CHECKS (label texts)."""
+    forms = [f for f in doc.xpath("//form") if any(
+        b.text_content().strip() == button for b in f.xpath(".//button"))]
+    assert len(forms) >= 1, button
+    form = forms[0]
+    by_label = {}
+    for lab in doc.xpath("//label"):
+        by_label[lab.text_content().strip()] = lab.get("for")
+    data = []
+    for el in form.xpath(".//input | .//textarea | .//select"):
+        name, typ = el.get("name"), el.get("type", "text")
+        if not name:
+            continue
+        if typ in ("checkbox", "radio"):
+            if el.get("checked") is not None:
+                data.append((name, el.get("value", "on")))
+        elif el.tag == "textarea":
+            data.append((name, el.text or ""))
+        elif el.tag == "select":
+            sel = el.xpath("option[@selected]/@value") or \
+                el.xpath("option/@value")[:1]
+            data.append((name, sel[0] if sel else ""))
+        else:
+            data.append((name, el.get("value", "")))
+    for text, value in (labels or {}).items():
+        el = doc.get_element_by_id(by_label[text])
+        data = [(n, v) for n, v in data if n != el.get("name")]
+        data.append((el.get("name"), value))
+    for text in checks or ():
+        el = doc.get_element_by_id(by_label[text])
+        data.append((el.get("name"), el.get("value", "on")))
+    action = form.get("action")
+    assert action.startswith("/admin/"), action
+    return action, data
 
 
 def wait_status(httpd, tok, status, timeout=2.5):
@@ -980,3 +987,40 @@ class TestAdminUnderLoad:
         assert len(statuses) > 50, len(statuses)
         # 60 changes; each should take well under the 5.6 s lock wait.
         assert elapsed < 60, elapsed
+
+
+class TestConsoleEditRoundTrip:
+    """Issue 4: application detail and edit cover every field of the
+    contract. Saving the edit form unchanged changes nothing; changing one
+    field through it changes only that field."""
+
+    def submit(self, console, path, button, labels=None, checks=None):
+        page = console.get(path)
+        action, data = form_submission(page.doc, button, labels, checks)
+        body = urllib.parse.urlencode(data).encode()
+        return console.run(action[len(SCRIPT):], "POST", body=body)
+
+    def test_contract_console_020_01_unchanged_save(self):
+        c = Console()
+        try:
+            reg = c.registry
+            ok(reg, "scope", "add", "orders:read")
+            app = full_app(reg)
+            cid = app["client_id"]
+            ok(reg, "app", "disable", cid)
+            before = fields(ok_json(reg, "app", "show", cid))
+            hashes = sql(reg, "SELECT hash, coalesce(expires, '') FROM "
+                         "app_secrets WHERE client_id = '%s'" % cid)
+            r = self.submit(c, "/apps/%s/edit" % cid, "Save changes")
+            assert r.status == 303, r.text
+            assert fields(ok_json(reg, "app", "show", cid)) == before
+            assert sql(reg, "SELECT hash, coalesce(expires, '') FROM "
+                       "app_secrets WHERE client_id = '%s'" % cid) == hashes
+            r = self.submit(c, "/apps/%s/edit" % cid, "Save changes",
+                            labels={"Description": "changed <here>"})
+            assert r.status == 303, r.text
+            after = fields(ok_json(reg, "app", "show", cid))
+            before["description"] = "changed <here>"
+            assert after == before
+        finally:
+            c.cleanup()
