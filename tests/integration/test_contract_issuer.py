@@ -332,6 +332,46 @@ class TestContractIssuer:
         assert "offline_access" not in unverified_claims(
             r.json()["access_token"])[1]["scope"].split()
 
+    def test_contract_iss_730_04_scope_syntax(self, httpd):
+        """RFC 6749 3.3: scopes are separated by spaces; a repeated one is
+        granted once; a tab is no separator."""
+        body = self.cc(httpd, "svc", scope="read read")
+        assert body["scope"] == "read"
+        assert unverified_claims(body["access_token"])[1]["scope"] == "read"
+        body = self.cc(httpd, "svc", scope="write  read")
+        assert sorted(body["scope"].split()) == ["read", "write"]
+        r = token_request(httpd, {"grant_type": "client_credentials",
+                                  "scope": "read\twrite"},
+                          auth=self.APPS["svc"])
+        assert_error(r, 400, "invalid_scope")
+
+    def test_contract_iss_730_05_client_id_exact(self, httpd):
+        cid, secret = self.APPS["svc"]
+        for other in (cid.upper(), cid.lower(), cid + " ", " " + cid):
+            if other == cid:
+                continue
+            r = token_request(httpd, {"grant_type": "client_credentials"},
+                              auth=(other, secret))
+            assert_error(r, 401, "invalid_client")
+
+    def test_contract_iss_730_06_introspection_sees_admin_revocation(
+            self, httpd):
+        """token-admin token revoke --jti / --client: introspection says
+        inactive at once."""
+        at = self.cc(httpd, "aonly")["access_token"]
+        token_admin(httpd, "token", "revoke", "--jti",
+                    unverified_claims(at)[1]["jti"])
+        assert self.introspect(httpd, at) == {"active": False}
+        at = self.cc(httpd, "aonly")["access_token"]
+        assert self.introspect(httpd, at)["active"] is True
+        token_admin(httpd, "token", "revoke", "--client",
+                    self.APPS["aonly"][0])
+        assert self.introspect(httpd, at) == {"active": False}
+        # iat has whole seconds: a token from the next second is fine
+        time.sleep(1.1)
+        at = self.cc(httpd, "aonly")["access_token"]
+        assert self.introspect(httpd, at)["active"] is True
+
     # -- refresh tokens -----------------------------------------------------
     def test_contract_iss_740_01_stored_only_as_hash(self, httpd):
         tok = self.cc(httpd, "offline", scope="read offline_access")

@@ -430,6 +430,70 @@ class TestContractClaims:
         assert auth_params(challenge(r))["error"] == "insufficient_scope"
 
 
+class TestContractCachedRules:
+    """The verify cache (on by default) skips only the signature and the
+    parsing: the same token, warm in every process's cache, still meets
+    each location's own user claim, typ, leeway and exports."""
+    CONF = "".join([
+        loc("/def", HS, 'Header always set X-User "expr=%{REMOTE_USER}"'),
+        loc("/email", HS, "AuthTokenUserClaim email",
+            'Header always set X-User "expr=%{REMOTE_USER}"'),
+        loc("/at", HS, "AuthTokenRequireTyp at+jwt"),
+        loc("/strict", HS, "AuthTokenLeeway 0"),
+        loc("/iss", HS, "AuthTokenIssuer https://other.example"),
+    ]) + """
+ScriptAlias /cgi-bin/ {root}/cgi-bin/
+<Location /cgi-bin>
+    AuthType Bearer
+    AuthName contract
+    """ + HS + """
+    Require valid-user
+</Location>
+"""
+    ALLOWED_LOG_IDS = AUTHZ_LOG_IDS
+
+    @classmethod
+    def setup_env(cls, env):
+        from resource_tokens import install_env_cgi
+        write_keys(env)
+        install_env_cgi(env)
+
+    def warm(self, httpd, tok, n=12):
+        for _ in range(n):
+            assert httpd.get("/def/data.txt", token=tok).status_code == 200
+
+    def test_contract_res_645_01_user_claim_per_location(self, httpd):
+        tok = mint(sub="alice", email="a@example.com")
+        self.warm(httpd, tok)
+        for _ in range(6):
+            assert httpd.get("/def/data.txt", token=tok).headers[
+                "X-User"] == "alice"
+            assert httpd.get("/email/data.txt", token=tok).headers[
+                "X-User"] == "a@example.com"
+        noemail = mint(sub="bob", jti="no-email")
+        self.warm(httpd, noemail)
+        assert httpd.get("/email/data.txt", token=noemail).status_code == 401
+
+    def test_contract_res_645_02_typ_leeway_issuer(self, httpd):
+        tok = raw_token({"alg": "HS256", "typ": "JWT"},
+                        claims(exp=int(time.time()) - 10, jti="cached-typ"),
+                        secret=keys()["hs256"][0])
+        self.warm(httpd, tok)
+        for path in ("/at", "/strict", "/iss"):
+            for _ in range(4):
+                r = httpd.get(path + "/data.txt", token=tok)
+                assert r.status_code == 401, path
+                assert auth_params(challenge(r))["error"] == "invalid_token"
+
+    def test_contract_res_645_03_exports_on_every_hit(self, httpd):
+        tok = mint(sub="carol", tenant="t9", jti="cached-env")
+        for _ in range(8):
+            e = httpd.get("/cgi-bin/env.py", token=tok).json()
+            assert e["REMOTE_USER"] == "carol"
+            assert e["TOKEN_CLAIM_tenant"] == "t9"
+            assert e["AUTH_TYPE"].lower() == "bearer"
+
+
 class _EchoHandler(http.server.BaseHTTPRequestHandler):
     """Backend of the reverse proxy: answers with the request headers, in
     order and as sent, as a JSON list of [name, value]."""
