@@ -501,3 +501,39 @@ class TestContractIssuer:
             sig = hmac.new(secret, si.encode(), hashlib.sha256).digest()
             r = httpd.get("/api/data.txt", token=si + "." + b64u(sig))
             assert r.status_code == 401
+
+
+class TestContractIssuerSlash:
+    """AuthTokenIssuerName with a trailing slash: kept exactly in iss and
+    issuer (RFC 8414 compares them as strings), never doubled in the
+    default endpoint URLs."""
+    APPS = {}
+
+    @classmethod
+    def setup_env(cls, env):
+        make_key(env, "EdDSA", "ed.pem")
+        cls.CONF = issuer_conf(["EdDSA keys/ed.pem"], """
+<Location /api>
+    AuthType Bearer
+    AuthName api
+    AuthTokenVerifyLocal On
+    Require valid-user
+</Location>
+""").replace("AuthTokenIssuerName http://127.0.0.1:{port}",
+             "AuthTokenIssuerName http://127.0.0.1:{port}/")
+        add_scopes(env, "read")
+        cls.APPS["svc"] = add_app(env, "svc", scopes="read")
+
+    def test_contract_iss_770_01(self, httpd):
+        name = httpd.url + "/"
+        md = requests.get(httpd.url + METADATA, timeout=10).json()
+        assert md["issuer"] == name
+        for k in ("token_endpoint", "revocation_endpoint",
+                  "introspection_endpoint", "jwks_uri"):
+            assert md[k].startswith(httpd.url + "/oauth/"), md[k]
+        r = token_request(httpd, {"grant_type": "client_credentials"},
+                          auth=self.APPS["svc"], path="/oauth/token")
+        at = r.json()["access_token"]
+        _, claims = verify_access_token(httpd, at)
+        assert claims["iss"] == name
+        assert httpd.get("/api/data.txt", token=at).status_code == 200

@@ -536,9 +536,13 @@ class TestContractReverseProxy:
     Require valid-user
     ProxyPass http://127.0.0.1:%d/
 </Location>
-<Location /open>
-    ProxyPass http://127.0.0.1:%d/
-</Location>
+ProxyRequests On
+<Proxy "http://127.0.0.1:%d/fwd*">
+    AuthType Bearer
+    AuthName fwd
+    AuthTokenVerifyKey HS256 {root}/keys/hs256.key
+    Require valid-user
+</Proxy>
 """ % (port, port)
 
     @pytest.fixture(scope="class", autouse=True)
@@ -572,6 +576,21 @@ class TestContractReverseProxy:
         subs = [v for k, v in h if k.lower().replace("_", "-")
                 == "x-token-sub"]
         assert subs == ["alice"], h
+
+    def test_contract_res_650_04_forward_proxy_keeps_token(self, httpd):
+        """On a forward proxy the token comes from Proxy-Authorization and
+        is not passed on to the origin server."""
+        port = self.BACKEND.server_address[1]
+        url = "http://127.0.0.1:%d/fwd/x" % port
+        tok = mint()
+        r = requests.get(url, proxies={"http": httpd.url}, timeout=10,
+                         headers={"Proxy-Authorization": "Bearer " + tok})
+        h = self.backend_headers(r)
+        assert not any(tok in v for _, v in h), h
+        assert "proxy-authorization" not in [k.lower() for k, _ in h]
+        r = requests.get(url, proxies={"http": httpd.url}, timeout=10)
+        assert r.status_code == 407
+        assert r.headers["Proxy-Authenticate"] == 'Bearer realm="fwd"'
 
     def test_contract_res_650_03_values_not_split(self, httpd):
         """A claim value with a comma or a control character does not turn
