@@ -306,8 +306,10 @@ apr_status_t at_reg_audit(at_registry_t *reg, apr_pool_t *p, at_error_t *err,
                        "INSERT INTO audit (at, actor, action, target, detail)"
                        " VALUES (%s, %s, %s, %s, %s)",
                        at_reg_i64(p, at_reg_now()),
-                       (actor && *actor) ? actor : "unknown", action,
-                       target ? target : "", detail ? detail : "");
+                       at_reg_utf8_clean(p, (actor && *actor) ? actor
+                                                           : "unknown"),
+                       action, at_reg_utf8_clean(p, target),
+                       at_reg_utf8_clean(p, detail));
 }
 
 apr_status_t at_reg_bump_generation(at_registry_t *reg, apr_pool_t *p,

@@ -101,6 +101,15 @@ apr_status_t at_validate_app(apr_pool_t *p, const at_app_t *app,
                              at_error_t *err);
 
 /* Space-joined list <-> array of const char * (empty text: empty array). */
+/* The length of the well-formed UTF-8 sequence (RFC 3629: no overlong
+ * form, no surrogate, at most U+10FFFF) at S, or 0 when there is none. */
+size_t at_reg_utf8_len(const char *s);
+/* 1 when all of S is well-formed UTF-8. */
+int at_reg_utf8_valid(const char *s);
+/* A copy of S (NULL: "") with each byte that starts no well-formed UTF-8
+ * sequence replaced by '?', for text the registry stores without vetting
+ * (the audit actor), so that JSON and HTML output can always carry it. */
+const char *at_reg_utf8_clean(apr_pool_t *p, const char *s);
 const char *at_reg_join(apr_pool_t *p, const apr_array_header_t *list);
 apr_array_header_t *at_reg_split(apr_pool_t *p, const char *text);
 

@@ -68,3 +68,65 @@ apr_array_header_t *at_reg_split(apr_pool_t *p, const char *text)
     }
     return a;
 }
+
+size_t at_reg_utf8_len(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t n, i;
+    unsigned long cp;
+
+    if (s[0] < 0x80) {
+        return s[0] ? 1 : 0;
+    }
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        n = 2, cp = s[0] & 0x1f;
+    }
+    else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        n = 3, cp = s[0] & 0x0f;
+    }
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        n = 4, cp = s[0] & 0x07;
+    }
+    else {
+        return 0;
+    }
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+        || (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+        return 0;
+    }
+    return n;
+}
+
+int at_reg_utf8_valid(const char *s)
+{
+    size_t n;
+
+    while (*s) {
+        if ((n = at_reg_utf8_len(s)) == 0) {
+            return 0;
+        }
+        s += n;
+    }
+    return 1;
+}
+
+const char *at_reg_utf8_clean(apr_pool_t *p, const char *s)
+{
+    char *out = apr_pstrdup(p, s ? s : ""), *c = out;
+    size_t n;
+
+    while (*c) {
+        if ((n = at_reg_utf8_len(c)) == 0) {
+            *c = '?';
+            n = 1;
+        }
+        c += n;
+    }
+    return out;
+}

@@ -81,6 +81,12 @@ apr_status_t at_validate_text(const char *field, const char *value,
         at_error_set(err, "%s must not contain control characters", field);
         return APR_EINVAL;
     }
+    /* JSON output, tokens and the console's HTML all need UTF-8; the
+     * console refuses other bytes on input, the command line here. */
+    if (value && !at_reg_utf8_valid(value)) {
+        at_error_set(err, "%s must be UTF-8 text", field);
+        return APR_EINVAL;
+    }
     return APR_SUCCESS;
 }
 
@@ -137,6 +143,10 @@ static apr_status_t validate_redirect_uri(apr_pool_t *p, const char *uri,
                          "control characters");
             return APR_EINVAL;
         }
+    }
+    if (!at_reg_utf8_valid(uri)) {
+        at_error_set(err, "redirect URI must be UTF-8 text");
+        return APR_EINVAL;
     }
     if (strchr(uri, '#')) {
         at_error_set(err, "redirect URI must not have a fragment ('#')");
@@ -214,6 +224,10 @@ static apr_status_t validate_lists(apr_pool_t *p, const at_app_t *app,
                              "control characters");
                 return APR_EINVAL;
             }
+        }
+        if (!at_reg_utf8_valid(a)) {
+            at_error_set(err, "audience must be UTF-8 text");
+            return APR_EINVAL;
         }
     }
     for (i = 0; app->redirect_uris && i < app->redirect_uris->nelts; i++) {

@@ -33,8 +33,8 @@ import pytest
 from httpd_env import TOKEN_ADMIN
 from issuer_helpers import (add_app, add_scopes, issuer_conf, make_key,
                             token_admin, token_request)
-from test_cli import (dump, ok, ok_json, pubdir,  # noqa: F401
-                      run, sql)
+from test_cli import (assert_refused, dump, ok, ok_json,  # noqa: F401
+                      pubdir, run, sql)
 
 pytestmark = pytest.mark.skipif(not os.path.exists(TOKEN_ADMIN),
                                 reason="token-admin not built")
@@ -272,6 +272,47 @@ class TestSecrets:
         secret = lines[0].split()[1]
         assert len(b64url_bytes(secret)) >= 32
         assert out.count(secret) == 1
+
+
+BAD_UTF8 = "bad\udcff"    # the byte 0xff on the command line
+
+
+class TestUtf8:
+    """Text that is not UTF-8 cannot be carried by --json output, tokens or
+    the console: it is refused as input (the console already refuses it),
+    and an actor (not vetted) is stored cleaned, so that every --json
+    document keeps all its members."""
+
+    @pytest.mark.parametrize("args,message", [
+        (["--name", BAD_UTF8], "name"),
+        (["--name", "x", "--description", BAD_UTF8], "description"),
+        (["--name", "x", "--audience", BAD_UTF8], "audience"),
+        (["--name", "x", "--redirect-uri",
+          "https://x.example/" + BAD_UTF8], "redirect URI"),
+        (["--name", "caf\udcc3"], "name"),       # a truncated sequence
+        (["--name", "\udced\udca0\udc80"], "name"),  # a surrogate
+        (["--name", "\udcc0\udcaf"], "name"),       # an overlong '/'
+    ])
+    def test_contract_cli_006_01_refused(self, reg, args, message):
+        assert_refused(reg, "app", "add", *args, status=1, message=message)
+
+    def test_contract_cli_006_02_scope_description(self, reg):
+        assert_refused(reg, "scope", "add", "u:t", "--description", BAD_UTF8,
+                       status=1, message="UTF-8")
+
+    def test_contract_cli_006_03_real_utf8_kept(self, reg):
+        name = "caf\u00e9 \u2615 \U0001f600"
+        doc = ok_json(reg, "app", "add", "--name", name, "--description",
+                      "d\u00e9j\u00e0", "--audience", "\u00e9.example")
+        assert doc["name"] == name
+        assert ok_json(reg, "app", "show", doc["client_id"])["audiences"] \
+            == ["\u00e9.example"]
+
+    def test_contract_cli_006_04_actor_cleaned(self, reg):
+        ok(reg, "scope", "add", "by:bytes", actor="op" + BAD_UTF8)
+        rows = ok_json(reg, "audit", "--target", "by:bytes")
+        assert rows[0]["actor"] == "opbad?"
+        assert set(rows[0]) >= {"actor", "action", "target", "detail"}
 
 
 # --- audit ---------------------------------------------------------------------
