@@ -9,11 +9,14 @@ and the issued tokens accepted by a VerifyLocal location only as the
 contract says."""
 import base64
 import hashlib
+import os
 import hmac
 import json
 import sqlite3
 import time
 import urllib.parse
+
+import subprocess
 
 import jwt
 import pytest
@@ -21,6 +24,7 @@ import requests
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 
+from httpd_env import MODULE, MODULES_DIR, RUN_USER, TOKEN_ADMIN, HttpdEnv
 from issuer_helpers import (add_app, add_scopes, issuer_conf, jwks,
                             make_key, registry, token_admin, token_request,
                             unverified_claims, verify_access_token)
@@ -537,3 +541,90 @@ class TestContractIssuerSlash:
         _, claims = verify_access_token(httpd, at)
         assert claims["iss"] == name
         assert httpd.get("/api/data.txt", token=at).status_code == 200
+
+
+MINIMAL_CONF = """ServerRoot "{root}"
+ServerName 127.0.0.1
+Listen 127.0.0.1:{port}
+PidFile "{root}/logs/httpd.pid"
+ErrorLog "{root}/logs/error_log"
+LogLevel info
+User {user}
+Group {user}
+DocumentRoot "{root}/htdocs"
+Mutex file:{root}/logs
+DefaultRuntimeDir "{root}/logs"
+LoadModule mpm_event_module {mods}/mod_mpm_event.so
+LoadModule authn_core_module {mods}/mod_authn_core.so
+LoadModule authz_core_module {mods}/mod_authz_core.so
+LoadModule auth_token_module {module}
+AuthTokenRegistry sqlite3 {root}/var/registry.db
+AuthTokenIssuerName http://127.0.0.1:{port}
+AuthTokenSigningKey ES256 {root}/keys/es256.pem
+<Location /oauth/token>
+    SetHandler oauth-token
+</Location>
+<Location /oauth/introspect>
+    SetHandler oauth-introspect
+</Location>
+<Location /api>
+    AuthType Bearer
+    AuthName api
+    AuthTokenVerifyLocal On
+    AuthTokenRequireTyp at+jwt
+    AuthzSendForbiddenOnFailure On
+    Require token-scope read
+</Location>
+"""
+
+
+@pytest.fixture(scope="class")
+def minimal():
+    """A server with no module but mpm, authn_core, authz_core and ours
+    (no mod_env, mod_headers, mod_authz_user ...), its registry named as
+    'DRIVER PARAMS'."""
+    env = HttpdEnv()
+    make_key(env, "ES256", "es256.pem")
+    env.write_file("conf/httpd.conf", MINIMAL_CONF.format(
+        root=env.root, port=env.port, user=RUN_USER, mods=MODULES_DIR,
+        module=MODULE))
+    env.start()
+    yield env
+    env.cleanup()
+
+
+class TestContractMinimalServer:
+    """interface.md, Parts: the module "needs no other module beyond
+    httpd's standard authn_core/authz_core"; AuthTokenRegistry DRIVER
+    PARAMS; token-admin given the same 'DRIVER PARAMS'."""
+
+    def test_contract_iss_780_01(self, minimal):
+        reg = "sqlite3 " + minimal.path("var/registry.db")
+        env = dict(os.environ, AUTH_TOKEN_REGISTRY=reg)
+
+        def admin(*args):
+            r = subprocess.run([TOKEN_ADMIN, "--json"] + list(args),
+                               env=env, capture_output=True, text=True,
+                               timeout=30)
+            assert r.returncode == 0, r.stderr
+            return json.loads(r.stdout) if r.stdout.strip() else None
+
+        admin("scope", "add", "read")
+        app = admin("app", "add", "--name", "svc", "--scope", "read")
+        auth = (app["client_id"], app["client_secret"])
+        r = token_request(minimal, {"grant_type": "client_credentials"},
+                          auth=auth)
+        assert r.status_code == 200, r.text
+        at = r.json()["access_token"]
+        assert minimal.get("/api/data.txt", token=at).status_code == 200
+        assert minimal.get("/api/data.txt").status_code == 401
+        r = token_request(minimal, {"token": at}, auth=auth,
+                          path="/oauth/introspect")
+        assert r.json()["active"] is True
+        admin("token", "revoke", "--client", app["client_id"])
+        r = token_request(minimal, {"token": at}, auth=auth,
+                          path="/oauth/introspect")
+        assert r.json() == {"active": False}
+        log = minimal.read_log()
+        assert not HttpdEnv.BAD.search(log), log[-2000:]
+        assert at not in log and app["client_secret"] not in log

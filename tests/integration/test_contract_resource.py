@@ -442,6 +442,7 @@ class TestContractCachedRules:
         loc("/strict", HS, "AuthTokenLeeway 0"),
         loc("/iss", HS, "AuthTokenIssuer https://other.example"),
     ]) + """
+CustomLog "{root}/logs/claims_log" "%{TOKEN_CLAIM_tenant}e %u"
 ScriptAlias /cgi-bin/ {root}/cgi-bin/
 <Location /cgi-bin>
     AuthType Bearer
@@ -492,6 +493,14 @@ ScriptAlias /cgi-bin/ {root}/cgi-bin/
             assert e["REMOTE_USER"] == "carol"
             assert e["TOKEN_CLAIM_tenant"] == "t9"
             assert e["AUTH_TYPE"].lower() == "bearer"
+        # ... and to the logs (interface.md: "CGI, SSI, Require expr, logs")
+        deadline = time.time() + 3       # written after each answer
+        while True:
+            with open(httpd.path("logs/claims_log")) as f:
+                if "t9 carol\n" in f.read():
+                    break
+            assert time.time() < deadline, "claim not in the access log"
+            time.sleep(0.05)
 
 
 class _EchoHandler(http.server.BaseHTTPRequestHandler):
