@@ -26,8 +26,8 @@ void *at_create_srv_conf(apr_pool_t *p, server_rec *s);
 /* Same rule as the per-directory merge. */
 void *at_merge_srv_conf(apr_pool_t *p, void *base, void *add);
 
-/* ---- config.c: directive setters (return NULL or the message httpd
- * prints with file and line) ----------------------------------------- */
+/* ---- config.c and config_server.c: directive setters (return NULL or
+ * the message httpd prints with file and line) ------------------------ */
 const char *at_set_verify_key(cmd_parms *cmd, void *dc, int argc,
                               char *const argv[]);
 const char *at_set_jwks(cmd_parms *cmd, void *dc, const char *path);
@@ -55,6 +55,13 @@ const char *at_set_refresh_lifetime(cmd_parms *cmd, void *dummy,
 
 /* token_cache.c: AuthTokenVerifyCache ENTRIES|Off (global). */
 const char *at_set_verify_cache(cmd_parms *cmd, void *dummy, const char *arg);
+
+/* config.c, for config_server.c: a whole decimal number from 0 to MAX
+ * (1 and *OUT set, or 0); and ALG PATH [kid=ID] of a key directive,
+ * loaded (WANT_PRIVATE: the private key) into *KEY, or the message. */
+int at_conf_parse_seconds(const char *arg, long max, long *out);
+const char *at_conf_load_key(cmd_parms *cmd, int argc, char *const argv[],
+                             int want_private, at_key_t **key);
 
 /* ---- config.c: typed getters of the per-directory config ------------ */
 #define AT_DEFAULT_LEEWAY     30L
