@@ -3,8 +3,9 @@
  *
  * This file is only the module's face: the one command table for every
  * directive (resource server and issuer), and register_hooks, which hands
- * each part its hooks. The setters live in config.c, the request path in
- * authn_bearer.c, authz_token.c, claims_export.c and challenge.c, the
+ * each part its hooks. The setters live in config.c (per directory) and
+ * config_server.c (per server), the request path in authn_bearer.c,
+ * authz_token.c, claims_export.c, challenge.c and token_cache.c, the
  * startup checks in config_check.c, the issuer in issuer_*.c.
  */
 #include "httpd.h"

@@ -53,8 +53,8 @@ typedef struct at_srv_conf {
     long refresh_lifetime;          /* -1 unset; default 30 days */
 } at_srv_conf_t;
 
-/* Typed getters of the server configuration (config.c): they apply the
- * defaults, so callers never test for "unset" themselves. */
+/* Typed getters of the server configuration (config_server.c): they
+ * apply the defaults, so callers never test for "unset" themselves. */
 
 /* The module's configuration of server S (never NULL). */
 at_srv_conf_t *at_srv_conf(const server_rec *s);
