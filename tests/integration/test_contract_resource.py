@@ -128,6 +128,7 @@ class TestContractTokens:
         loc("/eccert", "AuthTokenVerifyKey ES256 {root}/keys/ec256.crt kid=c1"),
         loc("/jwks", "AuthTokenJWKS {root}/keys/contract.jwks"),
         loc("/ops", "AuthTokenJWKS {root}/keys/ops.jwks"),
+        loc("/ed", "AuthTokenVerifyKey EdDSA {root}/keys/ed25519.pub"),
         loc("/mixed", "AuthTokenVerifyKey ES256 {root}/keys/ec256.pub kid=k1",
             "AuthTokenVerifyKey HS256 {root}/keys/hs256.key kid=k1"),
     ])
@@ -262,6 +263,54 @@ class TestContractTokens:
         forged = raw_token({"alg": "HS256", "kid": "k1"}, claims(),
                            secret=keys()["ec256"][1])
         assert self.status(httpd, "/mixed", forged) == 401
+
+    def test_contract_res_610_07_x5c_never_used(self, httpd):
+        """An attacker's certificate in x5c (with or without its own kid)
+        does not supply the key (interface.md: jku, x5u, jwk, x5c)."""
+        from cryptography.hazmat.primitives.asymmetric import padding, rsa
+        attacker = rsa.generate_private_key(65537, 2048)
+        pem = attacker.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()).decode()
+        der = x509.load_pem_x509_certificate(self_signed(pem).encode())\
+            .public_bytes(serialization.Encoding.DER)
+        import base64
+        x5c = [base64.b64encode(der).decode()]
+        for extra in ({}, {"kid": "k1"}, {"x5t": b64u(b"x" * 20)}):
+            h = dict({"alg": "RS256", "x5c": x5c}, **extra)
+            si = b64u(json.dumps(h)) + "." + b64u(json.dumps(claims()))
+            sig = attacker.sign(si.encode(), padding.PKCS1v15(),
+                                hashes.SHA256())
+            assert self.status(httpd, "/rscert", si + "." + b64u(sig)) == 401
+
+    @pytest.mark.parametrize("n", [0, 32, 63, 65, 96, 128])
+    def test_contract_res_610_08_es256_signature_length(self, httpd, n):
+        """ES256 signatures are exactly 64 bytes (RFC 7518 3.4): a good
+        signature cut or padded is refused."""
+        tok = es256({"alg": "ES256", "kid": "c1"}, claims())
+        si, sig = tok.rsplit(".", 1)
+        import base64
+        raw = base64.urlsafe_b64decode(sig + "==")
+        bad = (raw + b"\0" * 64)[:n] if n < 64 else raw + b"\0" * (n - 64)
+        assert self.status(httpd, "/eccert", si + "." + b64u(bad)) == 401
+
+    @pytest.mark.parametrize("alg", ["Ed25519", "ES256K", "RS1", "HS1",
+                                     "PS256 ", "ESP256"])
+    def test_contract_res_610_09_algorithms_outside_the_list(self, httpd,
+                                                             alg):
+        """Algorithm names outside the contract's list are unknown, even
+        when the signature would verify under a listed one."""
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+        priv = serialization.load_pem_private_key(
+            keys()["ed25519"][0].encode(), None)
+        assert isinstance(priv, ed25519.Ed25519PrivateKey)
+        si = b64u(json.dumps({"alg": alg})) + "." + b64u(json.dumps(claims()))
+        tok = si + "." + b64u(priv.sign(si.encode()))
+        assert self.status(httpd, "/ed", tok) == 401
+        ok = b64u(json.dumps({"alg": "EdDSA"})) + "." + b64u(
+            json.dumps(claims()))
+        assert self.status(httpd, "/ed",
+                           ok + "." + b64u(priv.sign(ok.encode()))) == 200
 
     def test_contract_res_610_06_kid_not_string(self, httpd):
         for kid in (1, None, ["c1"], {"c1": 1}, ""):
@@ -687,6 +736,23 @@ class TestContractConfig:
         self.expect_error(cenv, _bearer(
             "AuthTokenVerifyKey HS384 {root}/keys/hs256.key"),
             "hs256.key", ["AuthTokenVerifyKey"])
+
+    def test_contract_res_660_05_hs256_secret_length(self, cenv):
+        """32 bytes is the least for HS256; a 31-byte secret stays too short
+        when its file adds a newline (which is not part of it)."""
+        cenv.write_file("keys/s31", b"s" * 31)
+        cenv.write_file("keys/s31nl", b"s" * 31 + b"\n")
+        cenv.write_file("keys/s32", b"s" * 32)
+        cenv.write_file("keys/s32nl", b"s" * 32 + b"\n")
+        for name in ("s31", "s31nl"):
+            self.expect_error(cenv, _bearer(
+                "AuthTokenVerifyKey HS256 {root}/keys/%s" % name),
+                "keys/%s" % name, ["AuthTokenVerifyKey"])
+        for name in ("s32", "s32nl"):
+            cenv.install(_bearer(
+                "AuthTokenVerifyKey HS256 {root}/keys/%s" % name))
+            ok, out = cenv.configtest()
+            assert ok, out
 
     def test_contract_res_660_04_good_jwks_passes(self, cenv):
         cenv.write_file("keys/good.jwks", json.dumps(contract_jwks()))
