@@ -115,6 +115,10 @@ class TestRequireScope:
         loc("/off", "Require token-scope orders:read", forbidden="Off"),
         loc("/expr403", "Require expr %{reqenv:TOKEN_CLAIM_tenant} == 't1'"),
         loc("/valid", "Require valid-user"),
+        loc("/not", """<RequireAll>
+        Require valid-user
+        Require not token-claim role guest
+    </RequireAll>"""),
     ])
     ALLOWED_LOG_IDS = AUTHZ_LOG_IDS
 
@@ -146,6 +150,9 @@ class TestRequireScope:
         ("/nested", {"scope": "b", "tenant": "t1"}, 200),
         ("/nested", {"scope": "b", "tenant": "t2"}, 403),
         ("/valid", {"scope": None}, 200),
+        ("/not", {"role": "admin"}, 200),        # the negated line failed
+        ("/not", {}, 200),
+        ("/not", {"role": "guest"}, 403),
     ])
     def test_authz_410_01(self, httpd, path, claims, status):
         r = httpd.get(path + "/data.txt", token=mint(**claims))
