@@ -122,6 +122,48 @@ class TestJsonEverywhere:
             assert dump(reg) == before
 
 
+class TestEnvRegistry:
+    """Contract: "`--registry` may be omitted when `AUTH_TOKEN_REGISTRY` is
+    set": for every command, and --registry wins when both are given."""
+
+    def test_contract_cli_001_03_every_command_from_env(self, tmp_path):
+        path = tmp_path / "env.db"
+        env = {"AUTH_TOKEN_REGISTRY": str(path)}
+
+        def env_ok(*args):
+            r = run(None, *args, json_out=True, env=env)
+            assert r.returncode == 0, (args, r.stderr)
+            return json.loads(r.stdout)
+
+        env_ok("scope", "add", "e:r")
+        cid = env_ok("app", "add", "--name", "e", "--scope", "e:r",
+                     "--grant", "client_credentials,refresh_token")[
+                         "client_id"]
+        assert env_ok("app", "show", cid)["scopes"] == ["e:r"]
+        env_ok("app", "update", cid, "--description", "via env")
+        env_ok("app", "rotate-secret", cid, "--grace", "5")
+        env_ok("app", "disable", cid)
+        env_ok("app", "enable", cid)
+        env_ok("token", "revoke", "--client", cid)
+        assert [a["client_id"] for a in env_ok("app", "list")] == [cid]
+        assert len(env_ok("audit")) == 7
+        env_ok("app", "delete", cid)
+        env_ok("scope", "delete", "e:r")
+        assert [x["name"] for x in env_ok("scope", "list")] == [
+            "offline_access"]
+        # Unknown names are refused through the environment too.
+        r = run(None, "app", "show", cid, env=env)
+        assert r.returncode == 1 and len(r.stderr.splitlines()) == 1
+
+    def test_contract_cli_001_04_option_wins(self, tmp_path):
+        a, b = tmp_path / "a.db", tmp_path / "b.db"
+        r = run(a, "scope", "add", "only:a",
+                env={"AUTH_TOKEN_REGISTRY": str(b)})
+        assert r.returncode == 0, r.stderr
+        assert "only:a" in sql(a, "SELECT name FROM scopes")
+        assert not b.exists()
+
+
 # --- app update: only the options given --------------------------------------
 
 class TestUpdate:
