@@ -173,6 +173,20 @@ class TestContractIssuer:
         assert s.introspect_token(md["introspection_endpoint"],
                                   token=at).json() == {"active": False}
 
+    def test_contract_iss_700_03_scopes_follow_the_registry(self, httpd):
+        """A scope added with token-admin is in scopes_supported and
+        grantable without a restart."""
+        before = requests.get(httpd.url + METADATA, timeout=10).json()
+        assert "reports" not in before["scopes_supported"]
+        token_admin(httpd, "scope", "add", "reports")
+        md = requests.get(httpd.url + METADATA, timeout=10).json()
+        assert {"read", "write", "reports", "offline_access"} <= set(
+            md["scopes_supported"])
+        token_admin(httpd, "app", "update", self.APPS["other"][0],
+                    "--scope", "read,reports")
+        body = self.cc(httpd, "other", scope="reports")
+        assert body["scope"] == "reports"
+
     # -- JWKS and the issued access tokens --------------------------------
     def test_contract_iss_710_01_pyjwt_verifies_through_jwks(self, httpd):
         """PyJWT's PyJWKClient finds the key by kid and every RFC 9068

@@ -205,6 +205,24 @@ class TestContractTokens:
         raw = {k: v % {"now": now, "soon": now + 3} for k, v in over.items()}
         assert self.status(httpd, "/strict", hs(payload_with(**raw))) == 200
 
+    @pytest.mark.parametrize("size,status", [(16384, 200), (16385, 401)])
+    def test_contract_res_600_05_size_boundary(self, httpd, size, status):
+        """16 KiB is the largest token accepted, to the byte."""
+        tok = None
+        for kid_len in range(1, 8):
+            for pad in range(12000, 12400):
+                t = mint("HS256", headers={"kid": "k" * kid_len},
+                         pad="x" * pad)
+                if len(t) == size:
+                    tok = t
+                    break
+                if len(t) > size:
+                    break
+            if tok:
+                break
+        assert tok and len(tok) == size
+        assert self.status(httpd, "/hs", tok) == status
+
     # -- headers ----------------------------------------------------------
     @pytest.mark.parametrize("header", [
         {"alg": "HS256", "typ": 1},
