@@ -380,3 +380,59 @@ class TestMerge:
         assert r.status_code == 401
         r = httpd.get("/api/data.txt", token=self.tok(aud="billing"))
         assert r.status_code == 401
+
+
+class TestHtaccess:
+    """AuthType Bearer and the rule directives in .htaccess (AllowOverride
+    AuthConfig); keys only from the server configuration."""
+    CONF = """
+<Directory {root}/htdocs/ht>
+    AllowOverride AuthConfig
+    AuthTokenVerifyKey HS256 {root}/keys/hs256.key
+</Directory>
+<Directory {root}/htdocs/nokey>
+    AllowOverride AuthConfig
+</Directory>
+<Directory {root}/htdocs/badkey>
+    AllowOverride AuthConfig
+</Directory>
+"""
+    # the two broken .htaccess files are logged at error/alert
+    ALLOWED_LOG_IDS = AUTHZ_LOG_IDS + ("AT00104",
+                                       "AuthTokenVerifyKey not allowed here")
+
+    @classmethod
+    def setup_env(cls, env):
+        write_keys(env)
+        env.write_file("htdocs/ht/data.txt", "ht\n")
+        env.write_file("htdocs/ht/.htaccess",
+                       "AuthType Bearer\nAuthName ht\n"
+                       "AuthTokenAudience orders-api\n"
+                       "AuthTokenClaimsEnv HT_\n"
+                       "Require token-scope orders:read\n")
+        env.write_file("htdocs/nokey/data.txt", "nokey\n")
+        env.write_file("htdocs/nokey/.htaccess",
+                       "AuthType Bearer\nRequire valid-user\n")
+        env.write_file("htdocs/badkey/data.txt", "badkey\n")
+        env.write_file("htdocs/badkey/.htaccess",
+                       "AuthType Bearer\nAuthTokenVerifyKey HS256 "
+                       + env.path("keys/hs256.key") + "\nRequire valid-user\n")
+
+    def test_htaccess_540_01(self, httpd):
+        assert httpd.get("/ht/data.txt", token=mint()).status_code == 200
+        assert httpd.get("/ht/data.txt",
+                         token=mint(aud="other")).status_code == 401
+        r = httpd.get("/ht/data.txt", token=mint(scope="x"))
+        assert auth_params(challenge(r))["error"] == "insufficient_scope"
+
+    def test_htaccess_540_02(self, httpd):
+        """No key reaches it: 500, logged with the fix."""
+        r = httpd.get("/nokey/data.txt", token=mint())
+        assert r.status_code == 500
+        assert "AT00104" in httpd.read_log()
+
+    def test_htaccess_540_03(self, httpd):
+        """Key files are not read from .htaccess."""
+        r = httpd.get("/badkey/data.txt", token=mint())
+        assert r.status_code == 500
+        assert "AuthTokenVerifyKey not allowed here" in httpd.read_log()
