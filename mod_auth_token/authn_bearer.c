@@ -12,6 +12,7 @@
  * authentication and every Require line.
  */
 #include <string.h>
+#include <limits.h>
 
 #include "httpd.h"
 #include "http_config.h"
@@ -113,6 +114,21 @@ static key_origin_t verify_signature(const at_jws_t *jws,
     return KEYS_NONE;
 }
 
+/* A JSON number as seconds; out-of-range values (1e300 is a valid exp)
+ * saturate instead of overflowing the conversion. */
+static long long seconds_of(json_t *v)
+{
+    double d = json_number_value(v);
+
+    if (d >= 9.2e18) {
+        return LLONG_MAX;
+    }
+    if (d <= -9.2e18) {
+        return LLONG_MIN;
+    }
+    return (long long)d;
+}
+
 /* AuthTokenRevocationCheck: 0 go on, else the status to answer. */
 static int check_revocation(request_rec *r, json_t *claims)
 {
@@ -120,7 +136,7 @@ static int check_revocation(request_rec *r, json_t *claims)
     int revoked = at_revocation_is_revoked(
         r, json_string_value(json_object_get(claims, "jti")),
         json_string_value(json_object_get(claims, "client_id")),
-        json_is_number(iat) ? (long long)json_number_value(iat) : 0);
+        json_is_number(iat) ? seconds_of(iat) : 0);
 
     if (revoked < 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -269,9 +285,8 @@ static int validate_bearer(request_rec *r, const char **user_out)
     if (fresh) {
         /* Only fully accepted tokens are remembered, with their exp, so the
          * cache never outlives the token. */
-        at_token_cache_store(
-            token, len, &jws, fresh,
-            (long long)json_number_value(json_object_get(jws.claims, "exp")));
+        at_token_cache_store(token, len, &jws, fresh,
+                             seconds_of(json_object_get(jws.claims, "exp")));
     }
 
     *user_out = apr_pstrdup(r->pool, user);

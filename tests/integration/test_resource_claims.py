@@ -55,6 +55,23 @@ class TestTimeClaims:
         if status == 401:
             assert auth_params(challenge(r))["error"] == "invalid_token"
 
+    @pytest.mark.parametrize("payload,status", [
+        ('"exp":1e300', 200), ('"exp":-1e300', 401),
+        ('"exp":9223372036854775807', 200),
+        ('"exp":99999999999999999999999', 401),   # too big for the parser
+        ('"exp":4102444800.5', 200), ('"exp":1000000000.5', 401),
+        ('"exp":4102444800,"iat":1e300', 401),
+        ('"exp":4102444800,"nbf":-1e300', 200),
+    ])
+    def test_claims_300_03(self, httpd, payload, status):
+        """Extreme numbers are compared, never overflowed (twice: the
+        second answer may come from the verified-token cache)."""
+        body = '{"sub":"alice",%s}' % payload
+        tok = raw_token({"alg": "HS256"}, body, secret=keys()["hs256"][0])
+        for _ in range(2):
+            r = httpd.get("/default/data.txt", token=tok)
+            assert r.status_code == status
+
     @pytest.mark.parametrize("over", [
         {"exp": None},                             # exp is required
         {"exp": "9999999999"},                     # must be a number
