@@ -6,6 +6,10 @@
  * five minutes ahead, and set as an HttpOnly, SameSite=Strict cookie
  * limited to the console's path. The page that shows it clears the cookie,
  * so a reload says the secret is gone. The registry keeps only the hash.
+ * Clearing a cookie does not stop a copy of it being sent again, so the
+ * nonce is also a one-time ticket: showing the secret writes a
+ * "secret.shown" audit row naming it, and a ticket already in the log is
+ * refused.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,7 +114,9 @@ const char *console_secret_cookie_take(console_t *c, const char *client_id)
     unsigned char *raw, *plain;
     size_t n;
     char *f[4], *last = NULL, *s;
-    int i;
+    const char *ticket;
+    at_error_t err = {{0}};
+    int i, first = 0;
 
     if (v == NULL)
         return NULL;
@@ -133,5 +139,14 @@ const char *console_secret_cookie_take(console_t *c, const char *client_id)
     if (strtoll(f[0], NULL, 10) < (long long)time(NULL) ||
         strcmp(f[1], c->remote_user) != 0 || strcmp(f[2], client_id) != 0)
         return NULL;
-    return f[3];
+    ticket = apr_pstrcat(c->pool, "ticket ",
+                         console_hex(c->pool, raw, NONCE_LEN), NULL);
+    if (at_audit_once(c->reg, c->pool, c->remote_user, "secret.shown",
+                      client_id, ticket, &first, &err) != APR_SUCCESS) {
+        fprintf(stderr, "token-admin: AT00811: cannot record that the new "
+                "secret of %s was shown, so it is not shown: %s\n",
+                client_id, err.text);
+        return NULL;
+    }
+    return first ? f[3] : NULL;
 }

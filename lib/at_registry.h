@@ -209,6 +209,15 @@ apr_status_t at_audit_list(at_registry_t *reg, apr_pool_t *p,
                            const char *target, const char *actor,
                            int offset, int limit, apr_array_header_t **rows,
                            int *total, at_error_t *err);
+/* Writes the audit row (ACTOR, ACTION, TARGET, DETAIL) unless one with
+ * the same ACTION, TARGET and DETAIL exists, in one transaction: *FIRST is
+ * 1 when this call wrote it, 0 when it was there already (or on error).
+ * The console uses it so that a one-time ticket is honoured once, and the
+ * log says who used it. */
+apr_status_t at_audit_once(at_registry_t *reg, apr_pool_t *p,
+                           const char *actor, const char *action,
+                           const char *target, const char *detail,
+                           int *first, at_error_t *err);
 
 /* Counts for the console's dashboard. */
 apr_status_t at_registry_counts(at_registry_t *reg, apr_pool_t *p,

@@ -73,6 +73,34 @@ apr_status_t at_audit_list(at_registry_t *reg, apr_pool_t *p,
     return rv;
 }
 
+apr_status_t at_audit_once(at_registry_t *reg, apr_pool_t *p,
+                           const char *actor, const char *action,
+                           const char *target, const char *detail,
+                           int *first, at_error_t *err)
+{
+    const char *count = NULL;
+    apr_status_t rv;
+    int fresh = 0;
+
+    *first = 0;
+    /* BEGIN IMMEDIATE holds the write lock from the look-up to the insert,
+     * so two requests with the same ticket cannot both find none. */
+    rv = at_reg_begin(reg, p, err);
+    if (rv == APR_SUCCESS) {
+        rv = at_reg_value(reg, p, err, &count,
+                          "SELECT count(*) FROM audit WHERE target = %s"
+                          " AND action = %s AND detail = %s",
+                          target, action, detail);
+    }
+    if (rv == APR_SUCCESS && at_reg_atoll(count, 1) == 0) {
+        rv = at_reg_audit(reg, p, err, actor, action, target, detail);
+        fresh = (rv == APR_SUCCESS);
+    }
+    rv = at_reg_end(reg, rv, 0, err);
+    *first = (rv == APR_SUCCESS) && fresh;
+    return rv;
+}
+
 apr_status_t at_registry_counts(at_registry_t *reg, apr_pool_t *p,
                                 int *apps, int *scopes, int *families,
                                 at_error_t *err)

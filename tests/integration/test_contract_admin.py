@@ -1107,3 +1107,53 @@ class TestConsoleEditRoundTrip:
             assert after == before
         finally:
             c.cleanup()
+
+
+class TestSecretShownOnce:
+    """Contract: secrets are "shown once"; issue 4: "and never again". The
+    page clears its cookie, but a copy of the cookie sent again (a second
+    tab's request in flight, a replay) must not show it a second time."""
+
+    def test_contract_console_030_01_replayed_cookie(self):
+        c = Console()
+        try:
+            r = c.post("/apps/new", {"name": "once", "type": "confidential",
+                                     "grant": ["client_credentials"]},
+                       form_page="/apps/new")
+            assert r.status == 303
+            jar = r.all("set-cookie")[0].split(";")[0]
+            path = r.header("location")[len(SCRIPT):]
+            cid = path.split("/")[2]
+            first = c.get(path, cookie=jar)
+            assert first.status == 200
+            secret = first.doc.xpath("//input[@id='secret']/@value")[0]
+            again = c.get(path, cookie=jar)
+            assert again.status == 410 and secret not in again.text
+            # The log says who saw it (and not the secret).
+            rows = ok_json(c.registry, "audit", "--target", cid)
+            shown = [x for x in rows if x["action"] == "secret.shown"]
+            assert len(shown) == 1 and shown[0]["actor"] == "alice"
+            assert secret not in json.dumps(rows)
+            # A rotation's secret: the same.
+            r = c.post("/apps/%s/rotate" % cid, {"grace": "0"})
+            jar = r.all("set-cookie")[0].split(";")[0]
+            assert c.get(path, cookie=jar).status == 200
+            assert c.get(path, cookie=jar).status == 410
+        finally:
+            c.cleanup()
+
+    def test_contract_console_030_02_parallel_replays(self):
+        import concurrent.futures
+        c = Console()
+        try:
+            r = c.post("/apps/new", {"name": "race", "type": "confidential",
+                                     "grant": ["client_credentials"]},
+                       form_page="/apps/new")
+            jar = r.all("set-cookie")[0].split(";")[0]
+            path = r.header("location")[len(SCRIPT):]
+            with concurrent.futures.ThreadPoolExecutor(8) as pool:
+                statuses = list(pool.map(
+                    lambda _: c.get(path, cookie=jar).status, range(8)))
+            assert sorted(statuses) == [200] + [410] * 7, statuses
+        finally:
+            c.cleanup()
