@@ -1157,3 +1157,33 @@ class TestSecretShownOnce:
             assert sorted(statuses) == [200] + [410] * 7, statuses
         finally:
             c.cleanup()
+
+
+class TestReflectedInput:
+    """Markup in what the request itself carries (search, filters, notices,
+    paths) comes back as text, never as markup."""
+
+    MARKUP = "<script>alert(1)</script>\"'><svg/onload=alert(2)>"
+
+    def test_contract_console_040_01_query_and_path(self):
+        q = urllib.parse.quote(self.MARKUP)
+        c = Console()
+        try:
+            for path, query, status in (
+                    ("/apps", "q=" + q, 200),
+                    ("/apps", "done=" + q, 200),
+                    ("/apps", "page=" + q, 200),
+                    ("/audit", "actor=%s&app=%s" % (q, q), 200),
+                    ("/scopes", "done=" + q, 200),
+                    ("/scopes/edit", "name=" + q, 404),
+                    ("/apps/" + self.MARKUP, "", 404),
+                    ("/apps/%s/grants" % self.MARKUP, "", 404)):
+                r = c.get(path, query=query)
+                assert r.status == status, (path, query, r.status)
+                check_html(r)
+                no_active_markup(r)
+            r = c.get("/apps", query="q=" + q)
+            assert r.doc.xpath("//input[@id='q']/@value") == [self.MARKUP] \
+                or self.MARKUP in r.doc.xpath("//main")[0].text_content()
+        finally:
+            c.cleanup()
