@@ -315,6 +315,31 @@ class TestContractIssuer:
         assert r.status_code in (400, 401)
         assert r.json()["error"] == "invalid_client"
 
+    def test_contract_iss_720_07_mixed_identities(self, httpd):
+        """Basic for one client and client_id of another in the body is
+        refused; one client's id with another's secret is invalid_client;
+        the own client_id beside Basic is fine (RFC 6749 2.3.1 allows it);
+        a client_secret beside Basic is a second method."""
+        a_id, a_secret = self.APPS["svc"]
+        b_id, b_secret = self.APPS["other"]
+        r = token_request(httpd, {"grant_type": "client_credentials",
+                                  "client_id": a_id}, auth=(b_id, b_secret))
+        assert r.status_code in (400, 401), r.text
+        assert r.json()["error"] in ("invalid_request", "invalid_client")
+        r = token_request(httpd, {"grant_type": "client_credentials",
+                                  "client_id": a_id,
+                                  "client_secret": b_secret})
+        assert r.status_code in (400, 401), r.text
+        assert r.json()["error"] == "invalid_client"
+        r = token_request(httpd, {"grant_type": "client_credentials",
+                                  "client_id": b_id}, auth=(b_id, b_secret))
+        assert r.status_code == 200, r.text
+        assert unverified_claims(r.json()["access_token"])[1]["sub"] == b_id
+        r = token_request(httpd, {"grant_type": "client_credentials",
+                                  "client_secret": b_secret},
+                          auth=(b_id, b_secret))
+        assert_error(r, 400, "invalid_request")
+
     # -- grants and scopes --------------------------------------------------
     @pytest.mark.parametrize("grant", [
         "urn:ietf:params:oauth:grant-type:jwt-bearer",
