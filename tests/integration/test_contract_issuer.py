@@ -667,3 +667,63 @@ class TestContractMinimalServer:
         log = minimal.read_log()
         assert not HttpdEnv.BAD.search(log), log[-2000:]
         assert at not in log and app["client_secret"] not in log
+
+
+class TestContractRestarts:
+    """Graceful and full restarts (post_config runs again, shared memory
+    and the registry are re-attached): tokens keep working, a revocation
+    outlives the restart, and nothing is logged at warn or worse."""
+    APPS = {}
+
+    @classmethod
+    def setup_env(cls, env):
+        make_key(env, "ES256", "es256.pem")
+        cls.CONF = issuer_conf(["ES256 keys/es256.pem"], """
+<Location /api>
+    AuthType Bearer
+    AuthName api
+    AuthTokenVerifyLocal On
+    AuthTokenRevocationCheck On
+    Require token-scope read
+</Location>
+""")
+        add_scopes(env, "read")
+        cls.APPS["svc"] = add_app(env, "svc", scopes="read")
+
+    def token(self, httpd):
+        r = token_request(httpd, {"grant_type": "client_credentials"},
+                          auth=self.APPS["svc"])
+        assert r.status_code == 200, r.text
+        return r.json()["access_token"]
+
+    def until(self, httpd, tok, status, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if httpd.get("/api/data.txt", token=tok).status_code \
+                        == status:
+                    return True
+            except requests.RequestException:
+                pass                  # the listener is being replaced
+            time.sleep(0.1)
+        return False
+
+    def test_contract_iss_790_01(self, httpd):
+        at = self.token(httpd)
+        for _ in range(2):
+            assert httpd.get("/api/data.txt", token=at).status_code == 200
+            r = httpd.apachectl("-k", "graceful")
+            assert r.returncode == 0, r.stderr
+            time.sleep(1)
+            assert self.until(httpd, at, 200)
+            assert self.token(httpd)
+        r = token_request(httpd, {"token": at}, auth=self.APPS["svc"],
+                          path="/oauth/revoke")
+        assert r.status_code == 200
+        assert self.until(httpd, at, 401, timeout=3)
+        r = httpd.apachectl("-k", "restart")
+        assert r.returncode == 0, r.stderr
+        time.sleep(1)
+        fresh = self.token(httpd)
+        assert self.until(httpd, fresh, 200)
+        assert httpd.get("/api/data.txt", token=at).status_code == 401
