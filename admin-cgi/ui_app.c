@@ -108,7 +108,7 @@ int ui_app_show(console_t *c, const char *client_id)
     set_action(c, doc, "enable-form", "action", client_id,
                a->enabled ? "/disable" : "/enable");
     set_action(c, doc, "revoke-all-form", "action", client_id, "/revoke-all");
-    set_action(c, doc, "delete-link", "href", client_id, "/delete");
+    set_action(c, doc, "delete-start-form", "action", client_id, "/delete");
     n = html_by_id(doc, "enable-button");
     html_clear(n);
     html_text(n, a->enabled ? "Disable application" : "Enable application");

@@ -185,8 +185,10 @@ test("an application name holding <script> shows as text", async () => {
 
     // The confirmation step before a delete, and a form with mistakes.
     await page.getByRole("link", { name }).click();
-    await page.getByRole("link", { name: "Delete application" }).click();
-    await page.getByRole("button", { name: "Delete application" }).waitFor();
+    // Delete is a button on the application's page (a GET to the
+    // confirmation page) and again, as the POST, on that page.
+    await page.getByRole("button", { name: "Delete application" }).click();
+    await page.getByRole("heading", { name: /^Delete / }).waitFor();
     await shot("app-delete-confirm");
     await page.goto(`${base}/admin/apps/new`);
     await page.getByLabel("Name", { exact: true }).fill("orders-client");
