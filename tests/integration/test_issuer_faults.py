@@ -131,3 +131,59 @@ class TestIssuerLockedRegistry:
         finally:
             t.join()
             db.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to restart httpd")
+class TestIssuerUnopenableRegistry:
+    """A registry the children cannot open at all: every endpoint that needs
+    it answers 500 with a log line; the server itself keeps running."""
+    # AT00110: the authn path refusing what it cannot check.
+    ALLOWED_LOG_IDS = ("AT00603", "AT00606", "AT00614", "AT00110")
+    APPS = {}
+
+    @classmethod
+    def setup_env(cls, env):
+        make_key(env, "ES256", "es256.pem")
+        cls.CONF = issuer_conf(["ES256 keys/es256.pem"], """
+<Location /api>
+    AuthType Bearer
+    AuthName "api"
+    AuthTokenVerifyLocal On
+    AuthTokenRevocationCheck On
+    Require valid-user
+</Location>
+""")
+        add_scopes(env, "read")
+        cls.APPS["app"] = add_app(env, "app", scopes="read")
+
+    def test_issuer_fault_004_unopenable(self, httpd):
+        app = self.APPS["app"]
+        tok = token_request(httpd, {"grant_type": "client_credentials"},
+                            auth=app).json()["access_token"]
+        httpd.stop()
+        modes = {p: os.stat(p).st_mode for p in registry_files(httpd)}
+        try:
+            for p in modes:
+                os.chmod(p, 0)
+            httpd.start()
+            r = token_request(httpd, {"grant_type": "client_credentials"},
+                              auth=app)
+            assert r.status_code == 500
+            assert r.headers.get("Cache-Control") == "no-store"
+            r = requests.get(httpd.url +
+                             "/.well-known/oauth-authorization-server",
+                             timeout=10)
+            assert r.status_code == 500
+            # The revocation check fails closed.
+            assert httpd.get("/api/data.txt", token=tok).status_code == 500
+            # Files not needing the registry are still served.
+            assert httpd.get("/index.html").status_code == 200
+            log = httpd.read_log()
+            assert "AT00603" in log and "AT00606" in log
+        finally:
+            httpd.stop()
+            for p, m in modes.items():
+                if os.path.exists(p):
+                    os.chmod(p, m)
+            httpd.start()
+        assert httpd.get("/api/data.txt", token=tok).status_code == 200
