@@ -1,6 +1,7 @@
 /* Claim checks of a verified token (RFC 7519 section 4.1, RFC 9068 for
  * typ) and the lookups behind Require token-claim / token-scope. Error
  * texts name the rule, never the token's values. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +227,19 @@ const char *at_claim_user(apr_pool_t *p, json_t *claims, const char *name)
     copy = apr_pstrdup(p, text);
     free(text);
     return copy;
+}
+
+long long at_claim_seconds(json_t *v)
+{
+    double d = json_number_value(v);
+
+    if (d >= 9.2e18) {
+        return LLONG_MAX;
+    }
+    if (d <= -9.2e18) {
+        return LLONG_MIN;
+    }
+    return (long long)d;
 }
 
 json_t *at_claim_lookup(json_t *claims, const char *path)

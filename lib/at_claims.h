@@ -27,6 +27,11 @@ apr_status_t at_claims_check(const at_jws_t *jws, const at_claim_rules_t *rules,
  * anything else. */
 const char *at_claim_user(apr_pool_t *p, json_t *claims, const char *name);
 
+/* A JSON number V as whole seconds, saturated at LLONG_MIN / LLONG_MAX
+ * (1e300 is a valid exp) instead of overflowing the conversion; 0 for a
+ * value that is not a number. */
+long long at_claim_seconds(json_t *v);
+
 /* The value at a dotted path ("realm_access.roles") in an object, or NULL. */
 json_t *at_claim_lookup(json_t *claims, const char *path);
 

@@ -8,26 +8,33 @@
  * signature), a new token evicts whatever shared its slot, so memory stays
  * bounded and an attacker can at worst cause misses. A hit compares the
  * whole token in constant time, so a near-miss does not tell how near it
- * came. Each slot has its own mutex, only ever tried: a busy slot is a
- * miss, and no request waits for another.
+ * came. A slot is kept no longer than the token's exp: the caller checks
+ * the claims on every use anyway, but an expired token then costs a full
+ * check and is never served from here. Slots share a bounded set of
+ * mutexes (slot i takes lock i mod AT_JWS_CACHE_LOCKS), only ever tried: a
+ * busy lock is a miss, and no request waits for another; the bound keeps a
+ * large cache from costing a mutex per slot.
  *
  * Cached JSON values are shared between threads, so they are read-only
  * from the moment at_jws_cache_put sees them (jansson's reference counts
  * are atomic, and since 2.13 it dumps without marking values). */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
+#include <apr_time.h>
 #include <apr_thread_mutex.h>
-#include <openssl/crypto.h>
 #include "at_jose_int.h"
+#include "at_claims.h"
 
 /* Bigger tokens are rare and would make the worst-case memory large. */
 #define AT_JWS_CACHE_MAX_TOKEN 4096
 /* Bytes of the token's end that choose its slot. */
 #define AT_JWS_CACHE_HASHED 48
+/* Most mutexes one cache creates: far more than threads per process. */
+#define AT_JWS_CACHE_LOCKS 1024
 
 typedef struct cache_slot {
-    apr_thread_mutex_t *lock;
     char *token;                /* malloc'd copy; NULL: empty */
     size_t len;
     json_t *header, *claims;    /* one reference each */
@@ -35,11 +42,14 @@ typedef struct cache_slot {
     size_t sig_len, signing_input_len;
     at_alg_t alg;
     const at_key_t *key;        /* the key that verified it */
+    long long exp;              /* no hit from this second on */
 } cache_slot_t;
 
 struct at_jws_cache {
     cache_slot_t *slots;
     size_t nslots;
+    apr_thread_mutex_t **locks;
+    size_t nlocks;
 };
 
 static void slot_empty(cache_slot_t *s)
@@ -79,9 +89,11 @@ apr_status_t at_jws_cache_create(apr_pool_t *p, size_t entries,
     c = apr_pcalloc(p, sizeof(*c));
     c->slots = apr_pcalloc(p, entries * sizeof(cache_slot_t));
     c->nslots = entries;
-    for (i = 0; i < entries; i++) {
-        rv = apr_thread_mutex_create(&c->slots[i].lock,
-                                     APR_THREAD_MUTEX_DEFAULT, p);
+    c->nlocks = entries < AT_JWS_CACHE_LOCKS ? entries : AT_JWS_CACHE_LOCKS;
+    c->locks = apr_pcalloc(p, c->nlocks * sizeof(*c->locks));
+    for (i = 0; i < c->nlocks; i++) {
+        rv = apr_thread_mutex_create(&c->locks[i], APR_THREAD_MUTEX_DEFAULT,
+                                     p);
         if (rv != APR_SUCCESS) {
             return rv;
         }
@@ -106,6 +118,46 @@ static cache_slot_t *slot_of(const at_jws_cache_t *c, const char *token,
     return &c->slots[h % c->nslots];
 }
 
+/* The mutex that guards slot S. */
+static apr_thread_mutex_t *lock_of(const at_jws_cache_t *c,
+                                   const cache_slot_t *s)
+{
+    return c->locks[(size_t)(s - c->slots) % c->nlocks];
+}
+
+/* Equality of two LEN-byte strings in time independent of where they
+ * differ (a cached token may be another client's), eight bytes at a time:
+ * a byte loop such as CRYPTO_memcmp's was the largest cost of a hit. */
+static int ct_equal(const char *a, const char *b, size_t len)
+{
+    apr_uint64_t diff = 0, x, y;
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        diff |= x ^ y;
+    }
+    for (; i < len; i++) {
+        diff |= (apr_uint64_t)((unsigned char)a[i] ^ (unsigned char)b[i]);
+    }
+    return diff == 0;
+}
+
+/* The token's exp; none that is a number (the claim checks refuse such a
+ * token on their own) sets no limit here. */
+static long long exp_of(json_t *claims)
+{
+    json_t *v = json_object_get(claims, "exp");
+
+    return json_is_number(v) ? at_claim_seconds(v) : LLONG_MAX;
+}
+
+static long long now_sec(void)
+{
+    return (long long)apr_time_sec(apr_time_now());
+}
+
 typedef struct held_json {
     json_t *header, *claims;
 } held_json_t;
@@ -125,6 +177,7 @@ const at_key_t *at_jws_cache_get(at_jws_cache_t *cache, apr_pool_t *p,
                                  at_jws_t *jws)
 {
     cache_slot_t *s;
+    apr_thread_mutex_t *lock;
     held_json_t *held;
     const at_key_t *key = NULL;
     unsigned char *sig = NULL;
@@ -136,11 +189,12 @@ const at_key_t *at_jws_cache_get(at_jws_cache_t *cache, apr_pool_t *p,
         return NULL;
     }
     s = slot_of(cache, token, len);
-    if (apr_thread_mutex_trylock(s->lock) != APR_SUCCESS) {
+    lock = lock_of(cache, s);
+    if (apr_thread_mutex_trylock(lock) != APR_SUCCESS) {
         return NULL;
     }
-    if (s->token != NULL && s->len == len
-        && CRYPTO_memcmp(s->token, token, len) == 0) {
+    if (s->token != NULL && s->len == len && s->exp > now_sec()
+        && ct_equal(s->token, token, len)) {
         key = s->key;
         held = apr_palloc(p, sizeof(*held));
         held->header = json_incref(s->header);
@@ -150,7 +204,7 @@ const at_key_t *at_jws_cache_get(at_jws_cache_t *cache, apr_pool_t *p,
         alg = s->alg;
         si_len = s->signing_input_len;
     }
-    apr_thread_mutex_unlock(s->lock);
+    apr_thread_mutex_unlock(lock);
     if (key == NULL) {
         return NULL;
     }
@@ -179,11 +233,17 @@ void at_jws_cache_put(at_jws_cache_t *cache, const char *token, size_t len,
                       const at_jws_t *jws, const at_key_t *key)
 {
     cache_slot_t *s;
+    apr_thread_mutex_t *lock;
     char *copy;
     unsigned char *sig;
+    long long exp;
 
     if (cache == NULL || key == NULL || jws->header == NULL
         || jws->claims == NULL || len == 0 || len > AT_JWS_CACHE_MAX_TOKEN) {
+        return;
+    }
+    exp = exp_of(jws->claims);
+    if (exp <= now_sec()) {
         return;
     }
     copy = malloc(len);
@@ -196,7 +256,8 @@ void at_jws_cache_put(at_jws_cache_t *cache, const char *token, size_t len,
     memcpy(copy, token, len);
     memcpy(sig, jws->sig, jws->sig_len);
     s = slot_of(cache, token, len);
-    if (apr_thread_mutex_trylock(s->lock) != APR_SUCCESS) {
+    lock = lock_of(cache, s);
+    if (apr_thread_mutex_trylock(lock) != APR_SUCCESS) {
         free(copy);
         free(sig);
         return;
@@ -211,5 +272,6 @@ void at_jws_cache_put(at_jws_cache_t *cache, const char *token, size_t len,
     s->header = json_incref(jws->header);
     s->claims = json_incref(jws->claims);
     s->key = key;
-    apr_thread_mutex_unlock(s->lock);
+    s->exp = exp;
+    apr_thread_mutex_unlock(lock);
 }

@@ -2,6 +2,7 @@
  * matching (Require token-claim) and scopes (Require token-scope): every
  * rule, both sides of each boundary. */
 #include <stdarg.h>
+#include <limits.h>
 #include <string.h>
 #include <apr_general.h>
 #include <apr_strings.h>
@@ -222,6 +223,22 @@ static void test_claim_user(void)
     json_decref(c);
 }
 
+/* Out-of-range numbers saturate instead of overflowing the conversion. */
+static void test_claim_seconds(void)
+{
+    json_t *v = json_pack("[f, f, I, f, s]", 1e300, -1e300,
+                          (json_int_t)1700000000, 1.9, "5");
+
+    CHECK(at_claim_seconds(json_array_get(v, 0)) == LLONG_MAX, "1e300");
+    CHECK(at_claim_seconds(json_array_get(v, 1)) == LLONG_MIN, "-1e300");
+    CHECK(at_claim_seconds(json_array_get(v, 2)) == 1700000000LL,
+          "an integer as it is");
+    CHECK(at_claim_seconds(json_array_get(v, 3)) == 1, "a fraction cut");
+    CHECK(at_claim_seconds(json_array_get(v, 4)) == 0, "a string: 0");
+    CHECK(at_claim_seconds(NULL) == 0, "absent: 0");
+    json_decref(v);
+}
+
 static void test_errors_are_safe(void)
 {
     at_claim_rules_t r = {list("https://a.example", NULL), list("api", NULL),
@@ -350,6 +367,7 @@ int main(void)
     test_typ();
     test_user_claim();
     test_claim_user();
+    test_claim_seconds();
     test_errors_are_safe();
     test_lookup_and_match();
     test_scopes();

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <apr_general.h>
 #include <apr_strings.h>
+#include <apr_time.h>
 #include <apr_file_io.h>
 #include <apr_thread_proc.h>
 #include <openssl/evp.h>
@@ -854,6 +855,76 @@ static void test_cache(void)
                         "user2") == 0, "newest token hits");
 }
 
+/* A token signed by KEY over CLAIMS (whose reference it takes). */
+static char *token_with(at_key_t *key, json_t *claims)
+{
+    at_error_t err;
+    char *token = NULL;
+
+    at_jws_sign(pool, key, NULL, claims, &token, &err);
+    json_decref(claims);
+    return token;
+}
+
+/* Whether TOKEN, put into CACHE right after parsing, is then a hit. */
+static int kept(at_jws_cache_t *cache, const char *token,
+                apr_array_header_t *keys)
+{
+    at_jws_t jws, hit;
+    at_error_t err;
+    const at_key_t *used = NULL;
+
+    if (at_jws_parse(pool, token, strlen(token), &jws, &err) != APR_SUCCESS
+        || at_jws_verify_keys(&jws, keys, &used, &err) != APR_SUCCESS) {
+        return -1;
+    }
+    at_jws_cache_put(cache, token, strlen(token), &jws, used);
+    return at_jws_cache_get(cache, pool, token, strlen(token), keys, &hit)
+           == used;
+}
+
+/* Nothing is served past the token's exp, and an expired token is not
+ * kept at all; exp values out of range or absent set no limit. */
+static void test_cache_expiry(void)
+{
+    at_key_t *key = make_key(AT_ALG_HS256, NULL);
+    apr_array_header_t *keys = apr_array_make(pool, 1, sizeof(at_key_t *));
+    at_jws_cache_t *cache, *big;
+    long long now = (long long)apr_time_sec(apr_time_now());
+    char *soon;
+    at_jws_t hit;
+
+    APR_ARRAY_PUSH(keys, at_key_t *) = key;
+    at_jws_cache_create(pool, 64, &cache);
+    CHECK(kept(cache, token_with(key, json_pack("{s:s, s:I}", "sub", "a",
+                                                "exp", (json_int_t)(now - 1))),
+               keys) == 0, "an expired token is not kept");
+    CHECK(kept(cache, token_with(key, json_pack("{s:s, s:I}", "sub", "b",
+                                                "exp", (json_int_t)now)),
+               keys) == 0, "a token expiring this second is not kept");
+    CHECK(kept(cache, token_with(key, json_pack("{s:s, s:f}", "sub", "c",
+                                                "exp", 1e300)), keys) == 1,
+          "exp 1e300 saturates: kept");
+    CHECK(kept(cache, token_with(key, json_pack("{s:s}", "sub", "d")), keys)
+              == 1, "no exp: kept (the claim checks refuse it)");
+    soon = token_with(key, json_pack("{s:s, s:I}", "sub", "e", "exp",
+                                     (json_int_t)(now + 2)));
+    CHECK(kept(cache, soon, keys) == 1, "a live token is kept");
+    while ((long long)apr_time_sec(apr_time_now()) < now + 2) {
+        apr_sleep(apr_time_from_msec(50));
+    }
+    CHECK(at_jws_cache_get(cache, pool, soon, strlen(soon), keys, &hit)
+              == NULL, "no hit once exp has come");
+
+    /* More slots than mutexes: slots share the bounded set of locks. */
+    CHECK(at_jws_cache_create(pool, 5000, &big) == APR_SUCCESS && big,
+          "5000 entries");
+    CHECK(kept(big, token_for(key, 1), keys) == 1
+              && kept(big, token_for(key, 2), keys) == 1
+              && kept(big, token_for(key, 3), keys) == 1,
+          "large cache keeps and serves tokens");
+}
+
 /* Threads hammering a small cache: every hit must carry its own token's
  * claims, whatever the others evict meanwhile. */
 #define CACHE_THREADS 4
@@ -947,6 +1018,7 @@ int main(void)
     test_private_jwks();
     test_cache();
     test_cache_threads();
+    test_cache_expiry();
 
     EVP_PKEY_free(rsa_shared);
     EVP_PKEY_free(rsa_other);
