@@ -12,7 +12,6 @@
  * authentication and every Require line.
  */
 #include <string.h>
-#include <limits.h>
 
 #include "httpd.h"
 #include "http_config.h"
@@ -96,6 +95,25 @@ static key_origin_t key_origin(const at_key_t *k,
     return KEYS_NONE;
 }
 
+/* The keys a cached token may have been verified with to count here: the
+ * location's and, under AuthTokenVerifyLocal, the server's signing keys. */
+static const apr_array_header_t *
+serving_keys(request_rec *r, const apr_array_header_t *dir_keys,
+             const apr_array_header_t *local_keys)
+{
+    apr_array_header_t *both;
+
+    if (!local_keys || !local_keys->nelts) {
+        return dir_keys;
+    }
+    if (!dir_keys) {
+        return local_keys;
+    }
+    both = apr_array_copy(r->pool, dir_keys);
+    apr_array_cat(both, local_keys);
+    return both;
+}
+
 /* Verifies with the location's keys and, under AuthTokenVerifyLocal, the
  * server's signing keys; *USED gets the key that verified. */
 static key_origin_t verify_signature(const at_jws_t *jws,
@@ -114,29 +132,13 @@ static key_origin_t verify_signature(const at_jws_t *jws,
     return KEYS_NONE;
 }
 
-/* A JSON number as seconds; out-of-range values (1e300 is a valid exp)
- * saturate instead of overflowing the conversion. */
-static long long seconds_of(json_t *v)
-{
-    double d = json_number_value(v);
-
-    if (d >= 9.2e18) {
-        return LLONG_MAX;
-    }
-    if (d <= -9.2e18) {
-        return LLONG_MIN;
-    }
-    return (long long)d;
-}
-
 /* AuthTokenRevocationCheck: 0 go on, else the status to answer. */
 static int check_revocation(request_rec *r, json_t *claims)
 {
-    json_t *iat = json_object_get(claims, "iat");
     int revoked = at_revocation_is_revoked(
         r, json_string_value(json_object_get(claims, "jti")),
         json_string_value(json_object_get(claims, "client_id")),
-        json_is_number(iat) ? seconds_of(iat) : 0);
+        at_claim_seconds(json_object_get(claims, "iat")));
 
     if (revoked < 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -159,7 +161,8 @@ static int validate_bearer(request_rec *r, const char **user_out)
     at_srv_conf_t *sc;
     const char *creds, *token, *hdr_prefix, *user, *iss[1];
     const apr_array_header_t *dir_keys, *local_keys = NULL;
-    const at_key_t *fresh;
+    const at_key_t *fresh, *cached = NULL;
+    at_jws_cache_t *cache = at_token_cache();
     apr_array_header_t local_iss;
     at_claim_rules_t rules;
     at_jws_t jws;
@@ -215,22 +218,17 @@ static int validate_bearer(request_rec *r, const char **user_out)
     }
 
     memset(&jws, 0, sizeof(jws));
-    origin = KEYS_NONE;
     fresh = NULL;
     now = apr_time_sec(r->request_time);
-    if (at_token_cache_enabled()) {
-        const at_key_t *cached =
-            at_token_cache_lookup(r->pool, token, len, now, &jws);
-        if (cached) {
-            origin = key_origin(cached, dir_keys, local_keys);
-            if (origin == KEYS_NONE) {
-                /* verified for another location's keys: check afresh */
-                memset(&jws, 0, sizeof(jws));
-            } else {
-                ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
-                              "AT00115: token known from the cache");
-            }
-        }
+    if (cache) {
+        cached = at_jws_cache_get(cache, r->pool, token, len,
+                                  serving_keys(r, dir_keys, local_keys), &jws);
+    }
+    /* The key that verified it says whose rules apply, as below. */
+    origin = cached ? key_origin(cached, dir_keys, local_keys) : KEYS_NONE;
+    if (origin != KEYS_NONE) {
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                      "AT00115: token known from the cache");
     }
     if (origin == KEYS_NONE) {
         if (at_jws_parse(r->pool, token, len, &jws, &err) != APR_SUCCESS) {
@@ -272,8 +270,10 @@ static int validate_bearer(request_rec *r, const char **user_out)
         return reject_token(r, "AT00109",
                             err.text[0] ? err.text : "claims not accepted");
     }
-    user = json_string_value(json_object_get(jws.claims, rules.user_claim));
-    if (!user || !*user) {
+    /* A string as it is, a number as its JSON text ("uid": 1001 -> 1001),
+     * as at_claims_check accepts it. */
+    user = at_claim_user(r->pool, jws.claims, rules.user_claim);
+    if (!user) {
         return reject_token(
             r, "AT00112",
             apr_psprintf(r->pool, "no %s claim", rules.user_claim));
@@ -283,10 +283,9 @@ static int validate_bearer(request_rec *r, const char **user_out)
         return status;
     }
     if (fresh) {
-        /* Only fully accepted tokens are remembered, with their exp, so the
-         * cache never outlives the token. */
-        at_token_cache_store(token, len, &jws, fresh,
-                             seconds_of(json_object_get(jws.claims, "exp")));
+        /* Only fully accepted tokens are remembered (the cache keeps none
+         * past its exp). */
+        at_jws_cache_put(cache, token, len, &jws, fresh);
     }
 
     *user_out = apr_pstrdup(r->pool, user);

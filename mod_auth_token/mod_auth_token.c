@@ -71,8 +71,8 @@ static const command_rec auth_token_cmds[] = {
     AP_INIT_TAKE1("AuthTokenRefreshLifetime", at_set_refresh_lifetime, NULL,
                   RSRC_CONF, "SECONDS refresh tokens live (default 30 days)"),
     AP_INIT_TAKE1("AuthTokenVerifyCache", at_set_verify_cache, NULL, RSRC_CONF,
-                  "ENTRIES|Off: per-process cache of verified asymmetric "
-                  "signatures (default 1024)"),
+                  "ENTRIES|Off: per-process cache of verified tokens "
+                  "(default 1024)"),
     {NULL}};
 
 static void register_hooks(apr_pool_t *p)

@@ -129,17 +129,9 @@ void at_claims_export(request_rec *r, json_t *claims, const char *env_prefix,
 
 /* ---- token_cache.c: per-process cache of verified tokens ------------ */
 
-/* 1 when the cache is in use (child_init created it). */
-int at_token_cache_enabled(void);
-/* When exactly TOKEN was verified before and its exp has not passed NOW:
- * fills JWS (header, claims, alg, kid, typ; references released with P)
- * and returns the key that verified it, which the caller must check serves
- * this location. Else NULL. Never blocks: a busy cache is a miss. */
-const at_key_t *at_token_cache_lookup(apr_pool_t *p, const char *token,
-                                      size_t len, long long now, at_jws_t *jws);
-/* Remembers that KEY verified TOKEN (parsed into JWS), until EXP. Skipped
- * when the cache is busy or the token large. */
-void at_token_cache_store(const char *token, size_t len, const at_jws_t *jws,
-                          const at_key_t *key, long long exp);
+/* This process's cache (at_jws_cache_get/put in lib/at_jose.h), created in
+ * child_init; NULL under AuthTokenVerifyCache Off or before child_init,
+ * which the library takes as "no cache". */
+at_jws_cache_t *at_token_cache(void);
 
 #endif /* AT_RESOURCE_H */
