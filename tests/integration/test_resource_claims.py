@@ -157,6 +157,8 @@ class TestTyp:
 class TestUserClaim:
     CONF = (loc("/default", 'Header always set X-User "expr=%{REMOTE_USER}"')
             + loc("/email", "AuthTokenUserClaim email",
+                  'Header always set X-User "expr=%{REMOTE_USER}"')
+            + loc("/uid", "AuthTokenUserClaim uid",
                   'Header always set X-User "expr=%{REMOTE_USER}"'))
     ALLOWED_LOG_IDS = AUTHZ_LOG_IDS
 
@@ -187,6 +189,35 @@ class TestUserClaim:
         httpd.get("/default/data.txt", token=mint(sub="carol"))
         with open(httpd.path("logs/access_log")) as f:
             assert " carol [" in f.read()
+
+    @pytest.mark.parametrize("uid,status,user", [
+        (1001, 200, "1001"),        # a number is the user, as its JSON text
+        (0, 200, "0"),
+        ("1001", 200, "1001"),
+        (1.5, 200, "1.5"),
+        ("", 401, None),
+        (True, 401, None),
+        ([1001], 401, None),
+        ({"id": 1}, 401, None),
+    ])
+    def test_claims_330_05(self, httpd, uid, status, user):
+        """AuthTokenUserClaim naming a numeric claim (twice: the second
+        answer may come from the verified-token cache)."""
+        tok = mint(uid=uid)
+        for _ in range(2):
+            r = httpd.get("/uid/data.txt", token=tok)
+            assert r.status_code == status
+            if user is None:
+                assert auth_params(challenge(r))["error"] == "invalid_token"
+            else:
+                assert r.headers["X-User"] == user
+
+    def test_claims_330_06(self, httpd):
+        """The numeric user reaches the access log."""
+        assert httpd.get("/uid/data.txt", token=mint(uid=4242)).status_code \
+            == 200
+        with open(httpd.path("logs/access_log")) as f:
+            assert " 4242 [" in f.read()
 
 
 EXPORT_CLAIMS = {
