@@ -706,7 +706,9 @@ class TestConsoleContract:
             ans = console.get(p, query=q, user=user)
             assert ans.status == 200, (path, ans.status)
             pages[path] = ans
-            for href in ans.doc.xpath("//a/@href"):
+            # Links, and GET forms (search, and the step before a delete).
+            for href in ans.doc.xpath(
+                    "//a/@href | //form[not(@method='post')]/@action"):
                 if href.startswith(SCRIPT + "/"):
                     queue.append(urllib.parse.unquote(
                         href[len(SCRIPT):]) if "?" not in href else
@@ -796,11 +798,14 @@ class TestConsoleContract:
             # Every button is named by its text.
             for b in f.xpath(".//button"):
                 assert b.text_content().strip()
-        # GET forms only search/filter: they never point at a change.
+        # GET forms search, filter, or open a delete's confirmation page:
+        # they never make a change themselves.
         for path, f in forms:
             if f.get("method") != "post":
                 action = f.get("action")
-                assert action in (SCRIPT + "/apps", SCRIPT + "/audit"), \
+                assert action in (SCRIPT + "/apps", SCRIPT + "/audit") or \
+                    re.fullmatch(re.escape(SCRIPT) + r"/apps/[^/]+/delete",
+                                 action), \
                     (path, action)
         # Each change route refuses GET and a POST without the token.
         before = dump(c.registry)
