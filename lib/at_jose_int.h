@@ -32,6 +32,11 @@ typedef struct at_key_impl {
     const at_alg_info_t *info;
     EVP_MD *md;            /* NULL for EdDSA and HMAC */
     EVP_MAC_CTX *mac;      /* HMAC only */
+    /* RSA and EC keys with a private part: a digest-sign context set up
+     * once with the key, copied per signature (an EVP_DigestSignInit per
+     * token fetched the signature method and digest again); NULL when it
+     * could not be made, and signing then initialises afresh. */
+    EVP_MD_CTX *sign_tmpl;
 } at_key_impl_t;
 
 /* Checks that KEY (alg, pkey or secret already set) fits its algorithm:

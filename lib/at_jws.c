@@ -357,10 +357,16 @@ static apr_status_t compute_signature(apr_pool_t *p, const at_key_t *key,
     }
     mctx = EVP_MD_CTX_new();
     if (mctx != NULL
-        && EVP_DigestSignInit(mctx, &pctx, impl->md, NULL, key->pkey) == 1
-        && (impl->info->kind != AT_KIND_PSS || pss_params(pctx))
+        && (impl->sign_tmpl != NULL
+                ? EVP_MD_CTX_copy_ex(mctx, impl->sign_tmpl) == 1
+                : (EVP_DigestSignInit(mctx, &pctx, impl->md, NULL,
+                                      key->pkey) == 1
+                   && (impl->info->kind != AT_KIND_PSS || pss_params(pctx))))
         && EVP_DigestSign(mctx, NULL, &buf_len, (const unsigned char *)data,
                           len) == 1) {
+        /* The context is used once: the final step need not work on a
+         * copy of it. */
+        EVP_MD_CTX_set_flags(mctx, EVP_MD_CTX_FLAG_FINALISE);
         buf = apr_palloc(p, buf_len);
         ok = EVP_DigestSign(mctx, buf, &buf_len, (const unsigned char *)data,
                             len) == 1;

@@ -59,8 +59,34 @@ static apr_status_t impl_release(void *data)
     at_key_impl_t *impl = data;
 
     EVP_MAC_CTX_free(impl->mac);
+    EVP_MD_CTX_free(impl->sign_tmpl);
     EVP_MD_free(impl->md);
     return APR_SUCCESS;
+}
+
+static int pkey_has_private(const EVP_PKEY *pkey);
+
+/* IMPL's signing template for PKEY (see at_key_impl_t), when PKEY has a
+ * private part; otherwise, or on any failure, none. PSS keys sign with
+ * parameters set on each context, so they keep the per-call path. */
+static void sign_template(at_key_impl_t *impl, EVP_PKEY *pkey)
+{
+    EVP_MD_CTX *mctx;
+
+    if (impl->info->kind != AT_KIND_RSA && impl->info->kind != AT_KIND_EC) {
+        return;
+    }
+    if (!pkey_has_private(pkey)) {
+        return;
+    }
+    mctx = EVP_MD_CTX_new();
+    if (mctx == NULL
+        || EVP_DigestSignInit(mctx, NULL, impl->md, NULL, pkey) != 1) {
+        EVP_MD_CTX_free(mctx);
+        at_ossl_clear();
+        return;
+    }
+    impl->sign_tmpl = mctx;
 }
 
 /* The NID of PKEY's curve, or NID_undef. OpenSSL may report the group by
@@ -204,6 +230,7 @@ apr_status_t at_key_finish(apr_pool_t *p, at_key_t *key, const char *what,
             at_error_set(err, "%s: OpenSSL has no %s", what, info->md);
             return APR_EGENERAL;
         }
+        sign_template(impl, key->pkey);
     }
     key->impl = impl;
     return APR_SUCCESS;

@@ -218,12 +218,25 @@ static void test_round_trips(void)
         CHECK(other && at_jws_verify(&jws, other, &err) != APR_SUCCESS,
               "%s: other key refused", name);
 
-        /* ECDSA: exactly raw r||s of the curve's size. */
+        /* ECDSA: exactly raw r||s of the curve's size. A second token from
+         * the key's reused signing context verifies too, with a fresh
+         * nonce (another signature). */
         if (alg >= AT_ALG_ES256 && alg <= AT_ALG_ES512) {
             size_t want = alg == AT_ALG_ES256 ? 64
                           : alg == AT_ALG_ES384 ? 96 : 132;
+            at_jws_t again;
+            char *token2 = NULL;
+
             CHECK(jws.sig_len == want, "%s: raw signature %lu bytes", name,
                   (unsigned long)jws.sig_len);
+            CHECK(at_jws_sign(pool, key, NULL, claims, &token2, &err)
+                      == APR_SUCCESS
+                      && at_jws_parse(pool, token2, strlen(token2), &again,
+                                      &err) == APR_SUCCESS
+                      && at_jws_verify(&again, key, &err) == APR_SUCCESS,
+                  "%s: second signature verifies: %s", name, err.text);
+            CHECK(token2 && strcmp(token, token2) != 0,
+                  "%s: second signature differs", name);
         }
         if (at_alg_is_hmac(alg)) {
             CHECK(at_jwk_public(key) == NULL
