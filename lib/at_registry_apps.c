@@ -18,6 +18,7 @@
     " a.offline_client_credentials, a.enabled, a.created, a.updated,"     \
     " (SELECT group_concat(s.scope, ' ') FROM app_scopes s"               \
     "  WHERE s.client_id = a.client_id)"
+#define APP_NCOLUMNS 14
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -69,6 +70,47 @@ apr_status_t at_app_get(at_registry_t *reg, apr_pool_t *p,
         return APR_NOTFOUND;
     }
     *app = app_from_row(p, APR_ARRAY_IDX(rows, 0, const char **));
+    return APR_SUCCESS;
+}
+
+apr_status_t at_reg_app_with_secrets(at_registry_t *reg, apr_pool_t *p,
+                                     const char *client_id, const char *now,
+                                     at_app_t **app,
+                                     apr_array_header_t **secrets,
+                                     at_error_t *err)
+{
+    apr_array_header_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *app = NULL;
+    *secrets = NULL;
+    /* One row per unexpired secret, or one with NULL secret columns: a
+     * token request then costs one read transaction here, not two. */
+    rv = at_reg_select(reg, p, err, &rows, NULL,
+                       "SELECT " APP_COLUMNS ", k.id, k.hash, k.last_used"
+                       " FROM applications a LEFT JOIN app_secrets k"
+                       " ON k.client_id = a.client_id"
+                       " AND (k.expires IS NULL OR k.expires > %s)"
+                       " WHERE a.client_id = %s",
+                       now, client_id ? client_id : "");
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nelts == 0) {
+        at_error_set(err, "no application with client_id \"%.60s\"",
+                     client_id ? client_id : "");
+        return APR_NOTFOUND;
+    }
+    *app = app_from_row(p, APR_ARRAY_IDX(rows, 0, const char **));
+    *secrets = apr_array_make(p, rows->nelts, sizeof(const char **));
+    for (i = 0; i < rows->nelts; i++) {
+        const char **v = APR_ARRAY_IDX(rows, i, const char **);
+
+        if (v[APP_NCOLUMNS] != NULL) {
+            APR_ARRAY_PUSH(*secrets, const char **) = v + APP_NCOLUMNS;
+        }
+    }
     return APR_SUCCESS;
 }
 

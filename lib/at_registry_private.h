@@ -94,6 +94,16 @@ apr_status_t at_reg_revoke_client(at_registry_t *reg, apr_pool_t *p,
 
 /* Validation shared by CLI and console (at_registry_validate.c). Each
  * returns APR_SUCCESS or APR_EINVAL with ERR naming the field. */
+/* The application CLIENT_ID with its secrets unexpired at NOW, read in one
+ * statement (client authentication's single read of the registry):
+ * *SECRETS holds rows {id, hash, last_used}, possibly none. APR_NOTFOUND
+ * for an unknown client_id. */
+apr_status_t at_reg_app_with_secrets(at_registry_t *reg, apr_pool_t *p,
+                                     const char *client_id, const char *now,
+                                     at_app_t **app,
+                                     apr_array_header_t **secrets,
+                                     at_error_t *err);
+
 apr_status_t at_validate_scope_name(const char *name, at_error_t *err);
 apr_status_t at_validate_text(const char *field, const char *value,
                               size_t maxlen, int required, at_error_t *err);

@@ -135,15 +135,7 @@ apr_status_t at_client_authenticate(at_registry_t *reg, apr_pool_t *p,
     int i;
 
     *appp = NULL;
-    rv = at_app_get(reg, p, client_id, &app, err);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    rv = at_reg_select(reg, p, err, &rows, NULL,
-                       "SELECT id, hash, last_used FROM app_secrets"
-                       " WHERE client_id = %s"
-                       " AND (expires IS NULL OR expires > %s)",
-                       client_id, now);
+    rv = at_reg_app_with_secrets(reg, p, client_id, now, &app, &rows, err);
     if (rv != APR_SUCCESS) {
         return rv;
     }
