@@ -25,6 +25,21 @@ static const char *const audit_rows_sql[4] = {
     " WHERE target = %s AND actor = %s ORDER BY id DESC LIMIT %s OFFSET %s",
 };
 
+/* An audit row from the columns id, at, actor, action, target, detail
+ * (the order every audit SELECT uses); NULL target/detail become "". */
+at_audit_t *at_reg_audit_row(apr_pool_t *p, const char **v)
+{
+    at_audit_t *r = apr_pcalloc(p, sizeof(*r));
+
+    r->id = at_reg_atoll(v[0], 0);
+    r->at = at_reg_atoll(v[1], 0);
+    r->actor = v[2];
+    r->action = v[3];
+    r->target = v[4] ? v[4] : "";
+    r->detail = v[5] ? v[5] : "";
+    return r;
+}
+
 apr_status_t at_audit_list(at_registry_t *reg, apr_pool_t *p,
                            const char *target, const char *actor,
                            int offset, int limit, apr_array_header_t **out,
@@ -60,15 +75,8 @@ apr_status_t at_audit_list(at_registry_t *reg, apr_pool_t *p,
     rv = at_reg_select(reg, p, err, &rows, NULL, audit_rows_sql[which],
                        args[0], args[1], args[2], args[3]);
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        const char **v = APR_ARRAY_IDX(rows, i, const char **);
-        at_audit_t *r = apr_pcalloc(p, sizeof(*r));
-        r->id = at_reg_atoll(v[0], 0);
-        r->at = at_reg_atoll(v[1], 0);
-        r->actor = v[2];
-        r->action = v[3];
-        r->target = v[4] ? v[4] : "";
-        r->detail = v[5] ? v[5] : "";
-        APR_ARRAY_PUSH(*out, at_audit_t *) = r;
+        APR_ARRAY_PUSH(*out, at_audit_t *) =
+            at_reg_audit_row(p, APR_ARRAY_IDX(rows, i, const char **));
     }
     return rv;
 }

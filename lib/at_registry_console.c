@@ -123,15 +123,8 @@ apr_status_t at_console_audit_page(at_registry_t *reg, apr_pool_t *p,
 #undef COLS
 #undef PAGE
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
-        const char **v = APR_ARRAY_IDX(rows, i, const char **);
-        at_audit_t *r = apr_pcalloc(p, sizeof(*r));
-        r->id = at_reg_atoll(v[0], 0);
-        r->at = at_reg_atoll(v[1], 0);
-        r->actor = v[2];
-        r->action = v[3];
-        r->target = v[4] ? v[4] : "";
-        r->detail = v[5] ? v[5] : "";
-        APR_ARRAY_PUSH(*out, at_audit_t *) = r;
+        APR_ARRAY_PUSH(*out, at_audit_t *) =
+            at_reg_audit_row(p, APR_ARRAY_IDX(rows, i, const char **));
     }
     return rv;
 }

@@ -67,6 +67,9 @@ apr_status_t at_reg_end(at_registry_t *reg, apr_status_t rv, int keep,
                         at_error_t *err);
 
 /* Writes one audit row inside the current transaction. */
+/* An at_audit_t from one audit SELECT row (id, at, actor, action, target,
+ * detail). */
+at_audit_t *at_reg_audit_row(apr_pool_t *p, const char **v);
 apr_status_t at_reg_audit(at_registry_t *reg, apr_pool_t *p, at_error_t *err,
                           const char *actor, const char *action,
                           const char *target, const char *detail);
