@@ -18,6 +18,8 @@
  * driver itself retries a busy step 15 more times with 100 ms sleeps, so a
  * held lock is given up after about 16 * (250 + 100) ms = 5.6 s. */
 #define AT_REGISTRY_BUSY_MS 250
+/* How long opening keeps retrying steps SQLite refused as busy. */
+#define AT_REGISTRY_OPEN_RETRY_S 10
 
 struct at_registry {
     apr_pool_t *pool;                 /* connection lifetime */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <apr_time.h>
 
 #include "at_registry_private.h"
 
@@ -325,16 +326,26 @@ static apr_status_t prepare_once(at_registry_t *reg, apr_pool_t *p,
 /* Another process may create or migrate the schema while this one looks
  * at it: a statement then fails with "database schema has changed", and
  * inside the migration transaction that cannot be retried statement by
- * statement. The whole check is retried instead; by then the other
- * process is done, and this one finds the current version. */
+ * statement. Several processes opening a new file at once also get "busy"
+ * from SQLite without its busy handler for some first steps (the switch to
+ * WAL, a read while another connection recovers the WAL). Every step here
+ * is idempotent, so the whole check is retried instead, for a bounded
+ * time; by then the other process is done, and this one finds the current
+ * version. */
 apr_status_t at_schema_prepare(at_registry_t *reg, apr_pool_t *p,
                                at_error_t *err)
 {
+    apr_time_t deadline =
+        apr_time_now() + apr_time_from_sec(AT_REGISTRY_OPEN_RETRY_S);
     apr_status_t rv;
     int attempt;
 
     for (attempt = 0;; attempt++) {
         rv = prepare_once(reg, p, err);
+        if (rv == APR_TIMEUP && apr_time_now() < deadline) {
+            apr_sleep(apr_time_from_msec(50));
+            continue;
+        }
         if (rv == APR_SUCCESS || attempt >= 3 || err == NULL
             || strstr(err->text, "schema has changed") == NULL) {
             return rv;
