@@ -240,6 +240,13 @@ apr_status_t at_reg_begin(at_registry_t *reg, apr_pool_t *p, at_error_t *err)
                      "writable by this user)", reg->where);
         return APR_EACCES;
     }
+    if (reg->trans) {
+        /* Transactions do not nest: a caller that begins inside another
+         * would end the outer one with its own pool. */
+        at_error_set(err, "registry %s: a transaction is already open",
+                     reg->where);
+        return APR_EGENERAL;
+    }
     /* A failure inside a transaction cannot be retried (the driver skips
      * every later statement), so make sure the cache is current first: a
      * schema change shows here, outside the transaction, and is absorbed. */
@@ -255,6 +262,7 @@ apr_status_t at_reg_begin(at_registry_t *reg, apr_pool_t *p, at_error_t *err)
         }
     }
     reg->trans = NULL;
+    reg->trans_pool = p;
     rc = apr_dbd_transaction_start(reg->driver, p, reg->handle, &reg->trans);
     if (rc != 0) {
         apr_status_t rv = db_failure(reg, rc, err);
@@ -266,6 +274,7 @@ apr_status_t at_reg_begin(at_registry_t *reg, apr_pool_t *p, at_error_t *err)
             apr_dbd_transaction_end(reg->driver, p, reg->trans);
         }
         reg->trans = NULL;
+        reg->trans_pool = NULL;
         return rv;
     }
     return APR_SUCCESS;
@@ -286,7 +295,14 @@ apr_status_t at_reg_end(at_registry_t *reg, apr_status_t rv, int keep,
         apr_dbd_transaction_mode_set(reg->driver, trans,
                                      APR_DBD_TRANSACTION_ROLLBACK);
     }
-    rc = apr_dbd_transaction_end(reg->driver, reg->pool, trans);
+    /* apr_dbd_transaction_start registered a cleanup on the pool that
+     * began the transaction, which ends it when that pool goes. Ending it
+     * with any other pool leaves that cleanup armed: when the request's
+     * pool is destroyed, long after this connection went back to the pool
+     * of connections, it would COMMIT or ROLLBACK whatever transaction
+     * another thread then runs on this handle. */
+    rc = apr_dbd_transaction_end(reg->driver, reg->trans_pool, trans);
+    reg->trans_pool = NULL;
     if (rc != 0 && commit) {
         /* A failed commit leaves SQLite's transaction open: roll it back
          * explicitly so that the connection stays usable. */

@@ -71,6 +71,12 @@ static apr_status_t registry_cleanup(void *data)
     at_registry_t *reg = data;
 
     if (reg->handle) {
+        if (reg->trans) {
+            /* A transaction left open by a caller: never let the close
+             * (or the cleanup of the pool that began it) commit it. */
+            at_error_t err;
+            at_reg_end(reg, APR_EGENERAL, 0, &err);
+        }
         apr_dbd_close(reg->driver, reg->handle);
         reg->handle = NULL;
     }

@@ -29,6 +29,7 @@ struct at_registry {
     const char *where;                /* for messages: file path */
     apr_hash_t *stmts;                /* SQL text -> apr_dbd_prepared_t * */
     apr_dbd_transaction_t *trans;     /* open transaction or NULL */
+    apr_pool_t *trans_pool;           /* the pool that began it */
     int readonly;                     /* file not writable: refuse writes */
     unsigned int writes;              /* for opportunistic purging */
 };
@@ -64,7 +65,9 @@ apr_status_t at_reg_begin(at_registry_t *reg, apr_pool_t *p,
                           at_error_t *err);
 /* Commits when RV is APR_SUCCESS (or KEEP is set: the caller wants the
  * changes made so far even though it reports RV), rolls back otherwise.
- * Returns RV, or the commit's failure. */
+ * Returns RV, or the commit's failure. The transaction is ended with the
+ * pool that began it: apr_dbd ties a cleanup that ends the transaction to
+ * that pool, and only the same pool can cancel it. */
 apr_status_t at_reg_end(at_registry_t *reg, apr_status_t rv, int keep,
                         at_error_t *err);
 
