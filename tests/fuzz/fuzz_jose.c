@@ -6,11 +6,11 @@
  * report, or when a mutant that differs from every seed is accepted.
  *
  * Build and run from the top directory (not part of make check):
- *   gcc -g -O1 -fsanitize=address,undefined -D_GNU_SOURCE -Ilib \
+ *   gcc -g -O1 -fsanitize=address,undefined -D_GNU_SOURCE -Ilib -Ilib/jose \
  *       $(pkg-config --cflags apr-1) -o /tmp/fuzz_jose tests/fuzz/fuzz_jose.c \
- *       lib/at_alg.c lib/at_b64.c lib/at_claims.c lib/at_error.c \
- *       lib/at_json.c lib/at_jwk.c lib/at_jws.c lib/at_key.c \
- *       lib/at_jose_cache.c $(pkg-config --libs apr-1 openssl jansson)
+ *       lib/jose/at_alg.c lib/jose/at_b64.c lib/jose/at_claims.c lib/at_error.c \
+ *       lib/jose/at_json.c lib/jose/at_jwk.c lib/jose/at_jws.c lib/jose/at_key.c \
+ *       lib/jose/at_jose_cache.c $(pkg-config --libs apr-1 openssl jansson)
  *   /tmp/fuzz_jose 60        # seconds
  */
 #include <dirent.h>

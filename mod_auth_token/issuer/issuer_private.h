@@ -7,6 +7,7 @@
 
 #include "httpd.h"
 #include "http_config.h"
+#include "apr_hash.h"
 #include "apr_tables.h"
 #include <jansson.h>
 
@@ -16,7 +17,19 @@
 /* Largest form body read by the POST endpoints. */
 #define AT_FORM_MAX_BYTES 16384
 
-/* --- registry connections (issuer_hooks.c) ------------------------------ */
+/* --- registry connections (registry_conn.c) ----------------------------- */
+
+/* "driver\nparams" of the registry of server S, or NULL without one: the
+ * key of every per-process, per-registry service. */
+const char *at_issuer_registry_key(apr_pool_t *p, server_rec *s);
+/* A map from that key to MAKE(pchild, s), called once per distinct
+ * registry among the servers from MAIN_S on (NULL results left out); for
+ * the services' child_init. */
+apr_hash_t *at_issuer_per_registry(apr_pool_t *pchild, server_rec *main_s,
+                                   void *(*make)(apr_pool_t *p,
+                                                 server_rec *s));
+/* child_init: this process's connection pool for every registry. */
+void at_issuer_conns_child_init(apr_pool_t *pchild, server_rec *main_s);
 
 /* A registry connection borrowed for one request. Give it back with
  * at_issuer_release(), passing failed = 1 when a call on it failed with a
@@ -47,17 +60,17 @@ int at_registry_failed(apr_status_t status);
  * uses for a reused refresh token, so only its text tells them apart. */
 int at_registry_read_only(apr_status_t status, const at_error_t *err);
 
-/* The revocation cache of the registry REG_KEY belongs to the same
- * per-process state; issuer_revocation.c creates it from child_init. */
+/* The per-process revocation cache of each registry
+ * (issuer_revocation.c), made in child_init. */
 typedef struct at_revcache at_revcache_t;
-at_revcache_t *at_revcache_create(apr_pool_t *p);
+void at_revcache_child_init(apr_pool_t *pchild, server_rec *main_s);
 /* The cache of R's server's registry, or NULL without a registry. */
 at_revcache_t *at_issuer_revcache(request_rec *r);
 
 /* The jti group commit of the registry of R's server (issuer_record.c),
  * created per process from child_init; NULL without a registry. */
 typedef struct at_jtiq at_jtiq_t;
-at_jtiq_t *at_jtiq_create(apr_pool_t *p);
+void at_jtiq_child_init(apr_pool_t *pchild, server_rec *main_s);
 at_jtiq_t *at_issuer_jtiq(request_rec *r);
 
 /* Records an issued jti like at_jti_record(), but together with the jtis

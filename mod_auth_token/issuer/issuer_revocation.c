@@ -56,7 +56,10 @@ struct at_revcache {
     volatile apr_uint64_t confirmed;  /* apr_time_t of the last success */
 };
 
-at_revcache_t *at_revcache_create(apr_pool_t *p)
+/* registry key -> at_revcache_t *, made in child_init, then only read. */
+static apr_hash_t *caches;
+
+static void *make_cache(apr_pool_t *p, server_rec *s)
 {
     at_revcache_t *c = apr_pcalloc(p, sizeof(*c));
 
@@ -66,6 +69,19 @@ at_revcache_t *at_revcache_create(apr_pool_t *p)
         return NULL;
     }
     return c;
+}
+
+void at_revcache_child_init(apr_pool_t *pchild, server_rec *main_s)
+{
+    caches = at_issuer_per_registry(pchild, main_s, make_cache);
+}
+
+at_revcache_t *at_issuer_revcache(request_rec *r)
+{
+    const char *key = at_issuer_registry_key(r->pool, r->server);
+
+    return caches && key ? apr_hash_get(caches, key, APR_HASH_KEY_STRING)
+                         : NULL;
 }
 
 /* Builds a snapshot from the registry. NULL (logged) when it cannot. */

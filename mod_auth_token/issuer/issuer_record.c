@@ -34,7 +34,10 @@ struct at_jtiq {
     int writing;                  /* a leader is at work */
 };
 
-at_jtiq_t *at_jtiq_create(apr_pool_t *p)
+/* registry key -> at_jtiq_t *, made in child_init, then only read. */
+static apr_hash_t *queues;
+
+static void *make_queue(apr_pool_t *p, server_rec *s)
 {
     at_jtiq_t *q = apr_pcalloc(p, sizeof(*q));
 
@@ -44,6 +47,19 @@ at_jtiq_t *at_jtiq_create(apr_pool_t *p)
         return NULL;
     }
     return q;
+}
+
+void at_jtiq_child_init(apr_pool_t *pchild, server_rec *main_s)
+{
+    queues = at_issuer_per_registry(pchild, main_s, make_queue);
+}
+
+at_jtiq_t *at_issuer_jtiq(request_rec *r)
+{
+    const char *key = at_issuer_registry_key(r->pool, r->server);
+
+    return queues && key ? apr_hash_get(queues, key, APR_HASH_KEY_STRING)
+                         : NULL;
 }
 
 /* With q->lock held: writes up to BATCH_MAX queued jtis on CONN, the lock

@@ -1,0 +1,234 @@
+/* The per-process registry connections of the issuer: apr_dbd connections
+ * are not thread-safe, hence an apr_reslist of them per process and
+ * registry; a request borrows one for its duration. Connections are opened
+ * lazily, so a child starts even when the registry is briefly unavailable,
+ * and a request that cannot get one is answered 500. Also the per-process
+ * write lock, and the map from a server to its registry that the other
+ * per-registry services (revocation cache, jti group commit) key on.
+ */
+#include <string.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "http_main.h"
+#include "ap_mpm.h"
+#include "apr_hash.h"
+#include "apr_reslist.h"
+#include "apr_strings.h"
+#include "apr_thread_mutex.h"
+
+#include "mod_auth_token.h"
+#include "issuer_private.h"
+
+APLOG_USE_MODULE(auth_token);
+
+/* Idle connections kept per process, and how long a request waits for one
+ * when all are busy (they are never busy for long: one request each). */
+#define CONN_SOFT_MAX   4
+#define CONN_WAIT       apr_time_from_sec(5)
+
+/* One registry as seen by one process. */
+typedef struct registry_state {
+    const char *driver;
+    const char *params;
+    apr_reslist_t *conns;
+    apr_thread_mutex_t *write_lock;
+} registry_state_t;
+
+struct at_conn {
+    registry_state_t *state;
+    at_registry_t *reg;
+    apr_pool_t *pool;
+};
+
+/* driver "\n" params -> registry_state_t *, built in child_init and only
+ * read afterwards, so requests need no lock to look a registry up. */
+static apr_hash_t *registries;
+
+const char *at_issuer_registry_key(apr_pool_t *p, server_rec *s)
+{
+    at_srv_conf_t *sc = at_srv_conf(s);
+
+    if (!at_srv_registry_params(sc)) {
+        return NULL;
+    }
+    return apr_pstrcat(p, at_srv_registry_driver(sc), "\n",
+                       at_srv_registry_params(sc), NULL);
+}
+
+apr_hash_t *at_issuer_per_registry(apr_pool_t *pchild, server_rec *main_s,
+                                   void *(*make)(apr_pool_t *p,
+                                                 server_rec *s))
+{
+    apr_hash_t *map = apr_hash_make(pchild);
+    server_rec *s;
+
+    for (s = main_s; s; s = s->next) {
+        const char *key = at_issuer_registry_key(pchild, s);
+        void *v;
+
+        if (!key || apr_hash_get(map, key, APR_HASH_KEY_STRING)) {
+            continue;
+        }
+        if ((v = make(pchild, s)) != NULL) {
+            apr_hash_set(map, key, APR_HASH_KEY_STRING, v);
+        }
+    }
+    return map;
+}
+
+int at_registry_failed(apr_status_t status)
+{
+    return status != APR_SUCCESS && status != APR_NOTFOUND
+        && status != APR_EACCES && status != APR_EINVAL
+        && status != APR_EEXIST && status != APR_EBUSY;
+}
+
+int at_registry_read_only(apr_status_t status, const at_error_t *err)
+{
+    return status == APR_EACCES && strstr(err->text, "read-only") != NULL;
+}
+
+/* --- per-process connection pool ---------------------------------------- */
+
+/* Each connection gets its own unmanaged pool: the reslist may run
+ * constructors in several threads at once, and unmanaged pools share no
+ * parent whose child list would need a lock. */
+static apr_status_t conn_construct(void **resource, void *params,
+                                   apr_pool_t *unused)
+{
+    registry_state_t *state = params;
+    at_conn_t *c;
+    apr_pool_t *pool;
+    at_error_t err;
+    apr_status_t rv;
+
+    rv = apr_pool_create_unmanaged_ex(&pool, NULL, NULL);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    c = apr_pcalloc(pool, sizeof(*c));
+    c->state = state;
+    c->pool = pool;
+    err.text[0] = '\0';
+    rv = at_registry_open(pool, state->driver, state->params, &c->reg, &err);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, ap_server_conf,
+                     "AT00603: cannot open the registry %s: %s",
+                     state->params, err.text);
+        apr_pool_destroy(pool);
+        return rv == APR_SUCCESS ? APR_EGENERAL : rv;
+    }
+    *resource = c;
+    return APR_SUCCESS;
+}
+
+static apr_status_t conn_destruct(void *resource, void *params,
+                                  apr_pool_t *unused)
+{
+    at_conn_t *c = resource;
+
+    at_registry_close(c->reg);
+    apr_pool_destroy(c->pool);
+    return APR_SUCCESS;
+}
+
+/* One connection pool (and write lock) for the registry of S. */
+static void *make_state(apr_pool_t *pchild, server_rec *s)
+{
+    at_srv_conf_t *sc = at_srv_conf(s);
+    registry_state_t *state;
+    apr_status_t rv;
+    int threads = 1;
+
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS
+        || threads < 1) {
+        threads = 1;
+    }
+    state = apr_pcalloc(pchild, sizeof(*state));
+    state->driver = at_srv_registry_driver(sc);
+    state->params = at_srv_registry_params(sc);
+    rv = apr_reslist_create(&state->conns, 0,
+                            threads < CONN_SOFT_MAX ? threads : CONN_SOFT_MAX,
+                            threads, 0, conn_construct, conn_destruct, state,
+                            pchild);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "AT00604: cannot create the registry connection "
+                     "pool for %s", state->params);
+        return NULL;
+    }
+    apr_reslist_timeout_set(state->conns, CONN_WAIT);
+    apr_thread_mutex_create(&state->write_lock, APR_THREAD_MUTEX_DEFAULT,
+                            pchild);
+    return state;
+}
+
+void at_issuer_conns_child_init(apr_pool_t *pchild, server_rec *main_s)
+{
+    registries = at_issuer_per_registry(pchild, main_s, make_state);
+}
+
+static registry_state_t *state_for(request_rec *r)
+{
+    const char *key = at_issuer_registry_key(r->pool, r->server);
+
+    if (!registries || !key) {
+        return NULL;
+    }
+    return apr_hash_get(registries, key, APR_HASH_KEY_STRING);
+}
+
+at_conn_t *at_issuer_acquire(request_rec *r)
+{
+    registry_state_t *state = state_for(r);
+    void *resource;
+    apr_status_t rv;
+
+    if (!state) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "AT00605: no AuthTokenRegistry for this server");
+        return NULL;
+    }
+    rv = apr_reslist_acquire(state->conns, &resource);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                      "AT00606: no registry connection available for %s",
+                      state->params);
+        return NULL;
+    }
+    return resource;
+}
+
+at_registry_t *at_conn_registry(at_conn_t *c)
+{
+    return c->reg;
+}
+
+void at_issuer_release(at_conn_t *c, int failed)
+{
+    if (!c) {
+        return;
+    }
+    if (failed) {
+        apr_reslist_invalidate(c->state->conns, c);
+    }
+    else {
+        apr_reslist_release(c->state->conns, c);
+    }
+}
+
+void at_issuer_write_begin(at_conn_t *c)
+{
+    if (c->state->write_lock) {
+        apr_thread_mutex_lock(c->state->write_lock);
+    }
+}
+
+void at_issuer_write_end(at_conn_t *c)
+{
+    if (c->state->write_lock) {
+        apr_thread_mutex_unlock(c->state->write_lock);
+    }
+}
