@@ -65,9 +65,10 @@ def test_docs_001_01_every_directive_has_an_entry():
 
 def test_docs_001_02_handlers_providers_and_environment():
     text = read("docs", "directives.md")
-    src = "".join(read("mod_auth_token", f) for f in
-                  os.listdir(os.path.join(REPO, "mod_auth_token"))
-                  if f.endswith(".c"))
+    src = "".join(open(os.path.join(d, f)).read()
+                  for d, _, files in os.walk(os.path.join(REPO,
+                                                          "mod_auth_token"))
+                  for f in files if f.endswith(".c"))
     handlers = set(re.findall(r'"(oauth-[a-z]+)"', src))
     assert "oauth-token" in handlers
     for h in handlers:
