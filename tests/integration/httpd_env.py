@@ -6,6 +6,12 @@ free loopback port. A test class installs its config fragment with
 `apachectl -d ROOT -f conf/httpd.conf -k start|stop`. After every test the
 error log is checked: an unexpected [error]/[warn]/[crit]/[emerg] line or a
 crash fails the test, unless the line carries a log id the test whitelisted.
+
+The children run as www-data, which may not enter the clone (a clone in
+/root is 0700). So nothing they read at request time may point into it:
+a config names the console as {console_cgi} and {console_htdocs}, and
+install() copies both into the ServerRoot (0755, in /tmp). Only the module
+is loaded from the clone, by root before the children start.
 """
 import os
 import re
@@ -19,7 +25,9 @@ import requests
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODULE = os.path.join(REPO, "mod_auth_token", "mod_auth_token.so")
-TOKEN_ADMIN = os.path.join(REPO, "admin-cgi", "token-admin")
+TOKEN_ADMIN = os.environ.get("AT_TOKEN_ADMIN") or \
+    os.path.join(REPO, "admin-cgi", "token-admin")
+CONSOLE_HTDOCS = os.path.join(REPO, "htdocs")
 APACHECTL = shutil.which("apachectl") or "/usr/sbin/apachectl"
 MODULES_DIR = "/usr/lib/apache2/modules"
 RUN_USER = "www-data"
@@ -108,14 +116,36 @@ class HttpdEnv:
             if os.path.exists(so):
                 mods.append("LoadModule %s_module %s" % (m, so))
         if load_module:
-            mods.append("LoadModule auth_token_module %s" % MODULE)
+            mods.append('LoadModule auth_token_module "%s"' % MODULE)
         return BASE_CONF.format(root=self.root, port=self.port,
                                 loglevel=self.loglevel, user=RUN_USER,
                                 modules="\n".join(mods))
 
+    def stage_console(self):
+        """Copies token-admin and the console's templates and assets into
+        ROOT/console (bin/, htdocs/: the layout the binary also finds by
+        itself), readable by the children; returns (cgi, htdocs)."""
+        cgi = self.path("console/bin/token-admin")
+        htdocs = self.path("console/htdocs")
+        if not os.path.exists(cgi):
+            os.makedirs(os.path.dirname(cgi), exist_ok=True)
+            shutil.copy(TOKEN_ADMIN, cgi)
+            shutil.copytree(CONSOLE_HTDOCS, htdocs)
+            for d, dirs, files in os.walk(self.path("console")):
+                os.chmod(d, 0o755)
+                for f in files:
+                    p = os.path.join(d, f)
+                    os.chmod(p, 0o755 if p == cgi else 0o644)
+        return cgi, htdocs
+
     def install(self, extra, load_module=True):
         """Writes conf/httpd.conf: the base plus EXTRA ({root} and {port}
-        are substituted)."""
+        are substituted; {console_cgi} and {console_htdocs} too, staged by
+        stage_console)."""
+        if "{console_" in extra:
+            cgi, htdocs = self.stage_console()
+            extra = extra.replace("{console_cgi}", cgi).replace(
+                "{console_htdocs}", htdocs)
         self.extra = extra.replace("{root}", self.root).replace(
             "{port}", str(self.port))
         self.write_file("conf/httpd.conf",
