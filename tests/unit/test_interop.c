@@ -70,8 +70,9 @@ int main(void)
     json_decref(claims);
     CHECK(signed_ok == AT_ALG_COUNT - 1, "signed %d tokens", signed_ok);
 
+    /* Quoted: $TMPDIR may hold a space (mkstemp adds no quote). */
     rc = system(apr_psprintf(pool, "/usr/bin/python3 corpus/verify_interop.py"
-                                   " %s", path));
+                                   " '%s'", path));
     CHECK(rc == 0, "independent libraries accept our tokens (status %d)",
           rc);
     unlink(path);
