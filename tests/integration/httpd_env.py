@@ -14,6 +14,7 @@ install() copies both into the ServerRoot (0755, in /tmp). Only the module
 is loaded from the clone, by root before the children start.
 """
 import os
+import pwd
 import re
 import shutil
 import socket
@@ -171,10 +172,33 @@ class HttpdEnv:
             try:
                 requests.get(self.url + "/", timeout=1)
                 self.running = True
+                self.wait_cgid(deadline)
                 return
             except requests.RequestException:
                 time.sleep(0.1)
         raise RuntimeError("httpd did not answer: %s" % self.read_log()[-3000:])
+
+    def wait_cgid(self, deadline):
+        """Waits for mod_cgid's socket to be handed to the User. Its daemon
+        binds the socket as root (mode 0700) and chowns it later, while the
+        children already serve: a CGI request in between gets a 503
+        (EACCES, which mod_cgid does not retry), seen on a loaded machine."""
+        with open(self.path("conf/httpd.conf")) as f:
+            if "mod_cgid.so" not in f.read() or os.geteuid() != 0:
+                return
+        uid = pwd.getpwnam(RUN_USER).pw_uid
+        # Named after the parent's pid: a socket left by an earlier run in
+        # this root does not count.
+        sock = self.path("logs/cgisock.%s" % self.pid())
+        while time.time() < deadline:
+            try:
+                if os.stat(sock).st_uid == uid:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("mod_cgid's socket not ready: %s"
+                           % self.read_log()[-3000:])
 
     def pid(self):
         try:
