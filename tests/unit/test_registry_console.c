@@ -35,7 +35,7 @@ static const char *name_of(at_registry_t *reg, const char *id)
 
 int main(void)
 {
-    char dir[] = "/tmp/at-test-console-XXXXXX";
+    const char *dir;
     at_registry_t *reg;
     at_error_t err = {{0}};
     apr_array_header_t *ids, *rows;
@@ -44,8 +44,7 @@ int main(void)
 
     apr_initialize();
     apr_pool_create(&pool, NULL);
-    if (mkdtemp(dir) == NULL)
-        return 1;
+    dir = unit_tmpdir();
     CHECK(at_registry_open(pool, "sqlite3",
                            apr_pstrcat(pool, dir, "/r.db", NULL), &reg,
                            &err) == APR_SUCCESS,
@@ -139,9 +138,5 @@ int main(void)
           "without a count");
 
     at_registry_close(reg);
-    unlink(apr_pstrcat(pool, dir, "/r.db", NULL));
-    unlink(apr_pstrcat(pool, dir, "/r.db-wal", NULL));
-    unlink(apr_pstrcat(pool, dir, "/r.db-shm", NULL));
-    rmdir(dir);
     UNIT_DONE();
 }
