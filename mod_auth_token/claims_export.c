@@ -5,7 +5,9 @@
  * Names are mangled into the characters each channel allows, so a claim
  * name can never form another variable or header than PREFIX + something.
  * Client-sent headers carrying the prefix are removed first: otherwise a
- * client could pose as any claim the token does not hold.
+ * client could pose as any claim the token does not hold. Claims whose
+ * names coincide after the mapping are not exported at all (one would
+ * silently shadow the other), nor is a string holding a NUL character.
  */
 #include <string.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
+#include "apr_hash.h"
 #include "apr_strings.h"
 #include "apr_lib.h"
 
@@ -57,7 +60,7 @@ void at_claims_strip_headers(request_rec *r, const char *prefix)
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "AT00301: removed client-sent header %s (it carries "
                       "the AuthTokenClaimsHeader prefix)",
-                      found[i]);
+                      at_log_item(r->pool, found[i]));
     }
     if (more) {
         /* Rare (a client sending more than eight): start over. */
@@ -82,16 +85,25 @@ static char *mangle(apr_pool_t *p, const char *prefix, size_t plen,
     return out;
 }
 
-/* The claim as text: strings as they are, anything else compact JSON. */
-static const char *claim_text(apr_pool_t *p, json_t *v)
+/* The claim as text: strings as they are, anything else compact JSON;
+ * NULL for a string holding a NUL character (as a C string it would be
+ * cut short), which is then not exported at all. */
+static const char *claim_text(request_rec *r, const char *name, json_t *v)
 {
+    apr_pool_t *p = r->pool;
     char *dump, *copy;
 
     /* The common scalars without json_dumps's malloc/free round trip,
      * which under many threads mostly waits for malloc's arena locks. */
     switch (json_typeof(v)) {
     case JSON_STRING:
-        return json_string_value(v);
+        if (!at_json_text(v)) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                          "AT01002: claim %s not exported: its value holds "
+                          "a NUL character",
+                          at_log_item(p, name));
+        }
+        return at_json_text(v);
     case JSON_INTEGER:
         return apr_off_t_toa(p, (apr_off_t)json_integer_value(v));
     case JSON_TRUE:
@@ -122,11 +134,70 @@ static int has_control_char(const char *s)
     return 0;
 }
 
+/* Claims whose export names coincide: the names are compared after the
+ * mapping and case-insensitively (apr_table keys, so r->subprocess_env,
+ * are, and so are HTTP header names), so "a-b", "a_b" and "a.b", or
+ * "Role" and "role", would overwrite one another. Both mappings turn the
+ * same characters into their one punctuation mark, so a collision in one
+ * channel is one in the other. Returns the folded names that more than
+ * one claim maps to (each logged once), or NULL when there are none. */
+static apr_hash_t *shared_names(request_rec *r, json_t *claims,
+                                const char *prefix, char keep)
+{
+    apr_hash_t *seen, *shared = NULL;
+    apr_hash_index_t *hi;
+    const char *name;
+    json_t *v;
+
+    if (json_object_size(claims) < 2) {
+        return NULL;
+    }
+    seen = apr_hash_make(r->pool);
+    json_object_foreach(claims, name, v)
+    {
+        char *folded = mangle(r->pool, "", 0, name, '_');
+        apr_array_header_t *names;
+
+        ap_str_tolower(folded);
+        names = apr_hash_get(seen, folded, APR_HASH_KEY_STRING);
+        if (!names) {
+            names = apr_array_make(r->pool, 1, sizeof(const char *));
+            apr_hash_set(seen, folded, APR_HASH_KEY_STRING, names);
+        }
+        APR_ARRAY_PUSH(names, const char *) = name;
+    }
+    for (hi = apr_hash_first(r->pool, seen); hi; hi = apr_hash_next(hi)) {
+        const void *folded;
+        void *val;
+        apr_array_header_t *names;
+
+        apr_hash_this(hi, &folded, NULL, &val);
+        names = val;
+        if (names->nelts < 2) {
+            continue;
+        }
+        if (!shared) {
+            shared = apr_hash_make(r->pool);
+        }
+        apr_hash_set(shared, folded, APR_HASH_KEY_STRING, folded);
+        ap_log_rerror(
+            APLOG_MARK, APLOG_DEBUG, 0, r,
+            "AT01001: claims %s share the exported name %s; none of them "
+            "is exported",
+            at_log_item(r->pool, apr_array_pstrcat(r->pool, names, ',')),
+            at_log_item(r->pool,
+                        mangle(r->pool, prefix, strlen(prefix),
+                               APR_ARRAY_IDX(names, 0, const char *), keep)));
+    }
+    return shared;
+}
+
 void at_claims_export(request_rec *r, json_t *claims, const char *env_prefix,
                       const char *hdr_prefix)
 {
     const char *name;
     size_t env_len, hdr_len;
+    apr_hash_t *shared;
     json_t *v;
 
     if (!env_prefix && !hdr_prefix) {
@@ -134,10 +205,21 @@ void at_claims_export(request_rec *r, json_t *claims, const char *env_prefix,
     }
     env_len = env_prefix ? strlen(env_prefix) : 0;
     hdr_len = hdr_prefix ? strlen(hdr_prefix) : 0;
+    shared = shared_names(r, claims, env_prefix ? env_prefix : hdr_prefix,
+                          env_prefix ? '_' : '-');
     json_object_foreach(claims, name, v)
     {
-        const char *text = claim_text(r->pool, v);
+        const char *text;
 
+        if (shared) {
+            char *folded = mangle(r->pool, "", 0, name, '_');
+
+            ap_str_tolower(folded);
+            if (apr_hash_get(shared, folded, APR_HASH_KEY_STRING)) {
+                continue;
+            }
+        }
+        text = claim_text(r, name, v);
         if (!text) {
             continue;
         }
@@ -151,7 +233,7 @@ void at_claims_export(request_rec *r, json_t *claims, const char *env_prefix,
                 ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                               "AT00302: claim %s not exported as a header: "
                               "its value holds a control character",
-                              mangle(r->pool, "", 0, name, '-'));
+                              at_log_item(r->pool, name));
                 continue;
             }
             apr_table_setn(r->headers_in,
