@@ -104,10 +104,7 @@ static apr_status_t give_to_user(const char *path, server_rec *s)
     return APR_SUCCESS;
 }
 
-/* 1 when DIR holds nothing but the registry FILE and its companions
- * (-wal, -shm, the console's key...): a directory of its own. */
-static int dir_is_registrys_own(apr_pool_t *p, const char *dir,
-                                const char *file)
+int at_registry_dir_is_own(apr_pool_t *p, const char *dir, const char *file)
 {
     const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
     size_t blen = strlen(base);
@@ -155,7 +152,7 @@ static apr_status_t give_registry_to_user(apr_pool_t *p, const char *file,
         || (st.st_mode & S_IWOTH)) {
         return APR_SUCCESS;
     }
-    if (!dir_is_registrys_own(p, dir, file)) {
+    if (!at_registry_dir_is_own(p, dir, file)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                      "AT00607: the registry's directory %s holds other "
                      "files, so it is not given to the server's User; "

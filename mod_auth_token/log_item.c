@@ -23,8 +23,7 @@ const char *at_log_item(apr_pool_t *p, const char *s)
         return ap_escape_logitem(p, s);
     }
     /* Cut before escaping: the bound is on what the client sent. */
-    return apr_psprintf(p, "%s...(%" APR_SIZE_T_FMT " bytes)",
-                        ap_escape_logitem(
-                            p, apr_pstrmemdup(p, s, AT_LOG_ITEM_MAX)),
-                        n);
+    return apr_psprintf(
+        p, "%s...(%" APR_SIZE_T_FMT " bytes)",
+        ap_escape_logitem(p, apr_pstrmemdup(p, s, AT_LOG_ITEM_MAX)), n);
 }
