@@ -15,7 +15,6 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
-#include "apr_hash.h"
 #include "apr_strings.h"
 #include "apr_lib.h"
 
@@ -91,19 +90,21 @@ static char *mangle(apr_pool_t *p, const char *prefix, size_t plen,
 static const char *claim_text(request_rec *r, const char *name, json_t *v)
 {
     apr_pool_t *p = r->pool;
+    const char *text;
     char *dump, *copy;
 
     /* The common scalars without json_dumps's malloc/free round trip,
      * which under many threads mostly waits for malloc's arena locks. */
     switch (json_typeof(v)) {
     case JSON_STRING:
-        if (!at_json_text(v)) {
+        text = at_json_text(v);
+        if (!text) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           "AT01002: claim %s not exported: its value holds "
                           "a NUL character",
                           at_log_item(p, name));
         }
-        return at_json_text(v);
+        return text;
     case JSON_INTEGER:
         return apr_off_t_toa(p, (apr_off_t)json_integer_value(v));
     case JSON_TRUE:
@@ -134,60 +135,116 @@ static int has_control_char(const char *s)
     return 0;
 }
 
-/* Claims whose export names coincide: the names are compared after the
- * mapping and case-insensitively (apr_table keys, so r->subprocess_env,
- * are, and so are HTTP header names), so "a-b", "a_b" and "a.b", or
- * "Role" and "role", would overwrite one another. Both mappings turn the
- * same characters into their one punctuation mark, so a collision in one
- * channel is one in the other. Returns the folded names that more than
- * one claim maps to (each logged once), or NULL when there are none. */
-static apr_hash_t *shared_names(request_rec *r, json_t *claims,
-                                const char *prefix, char keep)
+/* A byte of a claim name as the export names compare it: each mapping
+ * turns the same bytes (all but ASCII letters and digits) into its one
+ * punctuation mark, and apr_table keys (so r->subprocess_env) and HTTP
+ * header names ignore case. Plain arithmetic: this runs for every byte of
+ * every claim name of every request. */
+static unsigned char fold(unsigned char c)
 {
-    apr_hash_t *seen, *shared = NULL;
-    apr_hash_index_t *hi;
+    if (c >= 'A' && c <= 'Z') {
+        return (unsigned char)(c + ('a' - 'A'));
+    }
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+        return c;
+    }
+    return '_';
+}
+
+typedef struct named {
     const char *name;
+    size_t len;
+    apr_uint32_t key; /* FNV-1a of the folded name */
+    size_t index;     /* in json_object_foreach order */
+} named_t;
+
+static int by_export_name(const void *x, const void *y)
+{
+    const named_t *a = x, *b = y;
+    size_t i;
+
+    if (a->key != b->key) {
+        return a->key < b->key ? -1 : 1;
+    }
+    if (a->len != b->len) {
+        return a->len < b->len ? -1 : 1;
+    }
+    for (i = 0; i < a->len; i++) {
+        unsigned char fa = fold((unsigned char)a->name[i]);
+        unsigned char fb = fold((unsigned char)b->name[i]);
+
+        if (fa != fb) {
+            return fa - fb;
+        }
+    }
+    return 0;
+}
+
+/* Claims whose export names coincide ("a-b", "a_b" and "a.b"; "Role" and
+ * "role") would silently overwrite one another, in both channels alike.
+ * Returns a flag per claim (json_object_foreach order), set for each one
+ * that shares its export name, or NULL when none does; each shared name
+ * is logged once. It runs for every request: names are compared by length
+ * and hash first, all pairs when there are few, sorted when many. */
+static char *shared_names(request_rec *r, json_t *claims, const char *prefix,
+                          char keep)
+{
+    size_t n = json_object_size(claims), i, j;
+    int sorted = n > 32;
+    char *shared = NULL;
+    const char *name, *c;
+    named_t *names;
     json_t *v;
 
-    if (json_object_size(claims) < 2) {
+    if (n < 2) {
         return NULL;
     }
-    seen = apr_hash_make(r->pool);
+    names = apr_palloc(r->pool, n * sizeof(*names));
+    i = 0;
     json_object_foreach(claims, name, v)
     {
-        char *folded = mangle(r->pool, "", 0, name, '_');
-        apr_array_header_t *names;
+        apr_uint32_t h = 2166136261u;
 
-        ap_str_tolower(folded);
-        names = apr_hash_get(seen, folded, APR_HASH_KEY_STRING);
-        if (!names) {
-            names = apr_array_make(r->pool, 1, sizeof(const char *));
-            apr_hash_set(seen, folded, APR_HASH_KEY_STRING, names);
+        for (c = name; *c; c++) {
+            h = (h ^ fold((unsigned char)*c)) * 16777619u;
         }
-        APR_ARRAY_PUSH(names, const char *) = name;
+        names[i].name = name;
+        names[i].len = (size_t)(c - name);
+        names[i].key = h;
+        names[i].index = i;
+        i++;
     }
-    for (hi = apr_hash_first(r->pool, seen); hi; hi = apr_hash_next(hi)) {
-        const void *folded;
-        void *val;
-        apr_array_header_t *names;
-
-        apr_hash_this(hi, &folded, NULL, &val);
-        names = val;
-        if (names->nelts < 2) {
+    if (sorted) {
+        qsort(names, n, sizeof(*names), by_export_name);
+    }
+    for (i = 0; i < n; i++) {
+        if (shared && shared[names[i].index]) {
             continue;
         }
-        if (!shared) {
-            shared = apr_hash_make(r->pool);
+        name = NULL;
+        for (j = i + 1; j < n; j++) {
+            if (by_export_name(&names[i], &names[j])) {
+                if (sorted) {
+                    break;
+                }
+                continue;
+            }
+            if (!shared) {
+                shared = apr_pcalloc(r->pool, n);
+            }
+            shared[names[i].index] = shared[names[j].index] = 1;
+            name = apr_pstrcat(r->pool, name ? name : names[i].name, ",",
+                               names[j].name, NULL);
         }
-        apr_hash_set(shared, folded, APR_HASH_KEY_STRING, folded);
-        ap_log_rerror(
-            APLOG_MARK, APLOG_DEBUG, 0, r,
-            "AT01001: claims %s share the exported name %s; none of them "
-            "is exported",
-            at_log_item(r->pool, apr_array_pstrcat(r->pool, names, ',')),
-            at_log_item(r->pool,
-                        mangle(r->pool, prefix, strlen(prefix),
-                               APR_ARRAY_IDX(names, 0, const char *), keep)));
+        if (name) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                          "AT01001: claims %s share the exported name %s; "
+                          "none of them is exported",
+                          at_log_item(r->pool, name),
+                          at_log_item(r->pool, mangle(r->pool, prefix,
+                                                      strlen(prefix),
+                                                      names[i].name, keep)));
+        }
     }
     return shared;
 }
@@ -196,8 +253,8 @@ void at_claims_export(request_rec *r, json_t *claims, const char *env_prefix,
                       const char *hdr_prefix)
 {
     const char *name;
-    size_t env_len, hdr_len;
-    apr_hash_t *shared;
+    size_t env_len, hdr_len, i = 0;
+    char *shared;
     json_t *v;
 
     if (!env_prefix && !hdr_prefix) {
@@ -211,13 +268,8 @@ void at_claims_export(request_rec *r, json_t *claims, const char *env_prefix,
     {
         const char *text;
 
-        if (shared) {
-            char *folded = mangle(r->pool, "", 0, name, '_');
-
-            ap_str_tolower(folded);
-            if (apr_hash_get(shared, folded, APR_HASH_KEY_STRING)) {
-                continue;
-            }
+        if (shared && shared[i++]) {
+            continue;
         }
         text = claim_text(r, name, v);
         if (!text) {
