@@ -163,6 +163,19 @@ class TestNameCollisions(CgiServer):
                        for k in e)
         assert len(re.findall("AT01001", httpd.new_log())) == 2
 
+    def test_collide_210_06(self, httpd):
+        """Many claims (the sorted path): the same rule."""
+        over = {"c%02d" % i: "v%d" % i for i in range(40)}
+        over.update({"a-b": "x1", "A.B": "x2", "Role": "x3", "role": "x4",
+                     "C05": "x5"})
+        r = httpd.get("/env", token=mint(**over))
+        e = r.json()
+        for i in range(40):
+            if i != 5:
+                assert e["TOKEN_CLAIM_c%02d" % i] == "v%d" % i
+        assert not {"x1", "x2", "x3", "x4", "x5", "v5"} & set(e.values())
+        assert len(re.findall("AT01001", httpd.new_log())) == 3
+
     @pytest.mark.parametrize("name,env_name,hdr_name", [
         ("a-b", "TOKEN_CLAIM_a_b", "HTTP_X_TOKEN_A_B"),
         ("a.b", "TOKEN_CLAIM_a_b", "HTTP_X_TOKEN_A_B"),
