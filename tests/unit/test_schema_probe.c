@@ -143,6 +143,24 @@ static void test_not_ours(void)
           "someone else's meta table: %s", why);
 }
 
+/* The probe opens an SQLite URI: characters URIs treat specially must
+ * still name the file. */
+static void test_odd_names(void)
+{
+    const char *file = path_of("odd ?name%20#x.db"), *why;
+    at_registry_t *reg;
+    at_error_t err;
+    int version;
+
+    CHECK(at_registry_open(pool, "sqlite3", file, &reg, &err) == APR_SUCCESS,
+          "create: %s", err.text);
+    at_registry_close(reg);
+    CHECK(probe(file, &version, &why) == APR_SUCCESS
+              && version == at_schema_version(),
+          "odd name: %s", why);
+    CHECK(!exists(path_of("odd ")), "no file made of a cut name");
+}
+
 static void test_new(void)
 {
     const char *why;
@@ -168,6 +186,7 @@ int main(void)
     }
     test_ours();
     test_not_ours();
+    test_odd_names();
     test_new();
     {
         char cmd[200];
