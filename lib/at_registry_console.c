@@ -181,38 +181,37 @@ static const char *deleted_name(apr_pool_t *p, const char *detail)
 
 apr_status_t at_console_app_names(at_registry_t *reg, apr_pool_t *p,
                                   const apr_array_header_t *ids,
-                                  apr_table_t **names, at_error_t *err)
+                                  apr_table_t **names, apr_table_t **gone,
+                                  at_error_t *err)
 {
     const char *id, *v, *name;
     apr_status_t rv;
     int i;
 
     *names = apr_table_make(p, ids->nelts ? ids->nelts : 1);
+    *gone = apr_table_make(p, 1);
     for (i = 0; i < ids->nelts; i++) {
         id = APR_ARRAY_IDX(ids, i, const char *);
-        if (id == NULL || *id == '\0' || apr_table_get(*names, id))
+        if (id == NULL || *id == '\0' || apr_table_get(*names, id) ||
+            apr_table_get(*gone, id))
             continue;
-        name = NULL;
         rv = at_reg_value(reg, p, err, &v,
                           "SELECT name FROM applications WHERE client_id = %s",
                           id);
         if (rv == APR_SUCCESS) {
-            name = v;
-        } else if (rv == APR_NOTFOUND) {
+            apr_table_setn(*names, id, v);
+            continue;
+        }
+        if (rv == APR_NOTFOUND)
             rv = at_reg_value(reg, p, err, &v,
                               "SELECT detail FROM audit WHERE target = %s"
                               " AND action = 'app.delete'"
                               " ORDER BY id DESC LIMIT 1",
                               id);
-            if (rv == APR_SUCCESS)
-                name = deleted_name(p, v);
-            else if (rv == APR_NOTFOUND)
-                rv = APR_SUCCESS;
-        }
-        if (rv != APR_SUCCESS)
+        if (rv == APR_SUCCESS && (name = deleted_name(p, v)) != NULL)
+            apr_table_setn(*gone, id, name);
+        else if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
             return rv;
-        if (name)
-            apr_table_setn(*names, id, name);
     }
     return APR_SUCCESS;
 }

@@ -53,12 +53,19 @@ typedef struct at_problem {
  * it. The same checks and words as at_app_create/at_app_update. */
 apr_array_header_t *at_app_problems(apr_pool_t *p, const at_app_t *app);
 
-/* The names of the applications IDS (const char *) into *names (client_id
- * -> name). An application deleted since keeps the name its deletion
- * recorded in the audit log; an id of no application is left out. */
+/* The same for a scope's NAME (NULL: not checked, as for an update) and
+ * DESCRIPTION; fields "name" and "description". */
+apr_array_header_t *at_scope_problems(apr_pool_t *p, const char *name,
+                                      const char *description);
+
+/* The names of the applications IDS (const char *): *names maps the
+ * client_id of each existing one to its name, *gone that of each deleted
+ * one to the name its deletion recorded in the audit log; other ids are
+ * in neither. */
 apr_status_t at_console_app_names(at_registry_t *reg, apr_pool_t *p,
                                   const apr_array_header_t *ids,
-                                  apr_table_t **names, at_error_t *err);
+                                  apr_table_t **names, apr_table_t **gone,
+                                  at_error_t *err);
 
 /* The secrets of CLIENT_ID: *old_until is when the last previous secret
  * still valid stops working (0: none is), *last_rotated when the secret

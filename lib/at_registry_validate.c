@@ -36,7 +36,7 @@ apr_status_t at_validate_scope_name(const char *name, at_error_t *err)
     for (; *s; s++) {
         if (*s < 0x21 || *s > 0x7e || *s == '"' || *s == '\\') {
             at_error_set(err, "scope name may only hold printable ASCII "
-                         "without space, '\"' and '\\' (RFC 6749 3.3)");
+                         "without spaces, '\"' or '\\' (RFC 6749 3.3)");
             return APR_EINVAL;
         }
     }
@@ -335,6 +335,27 @@ static apr_status_t check_lifetime(const char *which, long v, long max,
     return APR_SUCCESS;
 }
 
+/* Runs CALL (a check filling E, and ITEM for a list); a refusal becomes a
+ * problem of field NAME in OUT. */
+#define CHECK(name, call)                                                 \
+    do {                                                                  \
+        item = -1;                                                        \
+        if ((call) != APR_SUCCESS) {                                      \
+            add_problem(p, out, name, item, &e);                          \
+        }                                                                 \
+    } while (0)
+
+static void add_problem(apr_pool_t *p, apr_array_header_t *out,
+                        const char *field, int item, const at_error_t *e)
+{
+    at_problem_t *pr = apr_pcalloc(p, sizeof(*pr));
+
+    pr->field = field;
+    pr->item = item;
+    pr->text = apr_pstrdup(p, e->text);
+    APR_ARRAY_PUSH(out, at_problem_t *) = pr;
+}
+
 apr_array_header_t *at_app_problems(apr_pool_t *p, const at_app_t *app)
 {
     apr_array_header_t *out = apr_array_make(p, 4, sizeof(at_problem_t *));
@@ -342,17 +363,6 @@ apr_array_header_t *at_app_problems(apr_pool_t *p, const at_app_t *app)
     int item;
 
     /* One check per field, in the order a form shows them. */
-#define CHECK(name, call)                                                 \
-    do {                                                                  \
-        item = -1;                                                        \
-        if ((call) != APR_SUCCESS) {                                      \
-            at_problem_t *pr = apr_pcalloc(p, sizeof(*pr));               \
-            pr->field = name;                                             \
-            pr->item = item;                                              \
-            pr->text = apr_pstrdup(p, e.text);                            \
-            APR_ARRAY_PUSH(out, at_problem_t *) = pr;                     \
-        }                                                                 \
-    } while (0)
     CHECK("name", check_text("name", app->name, AT_APP_NAME_MAX, 1, 0, &e));
     CHECK("description", check_text("description", app->description,
                                     AT_APP_DESCRIPTION_MAX, 0, 1, &e));
@@ -367,9 +377,26 @@ apr_array_header_t *at_app_problems(apr_pool_t *p, const at_app_t *app)
     CHECK("refresh_lifetime", check_lifetime("refresh",
                                              app->refresh_lifetime,
                                              AT_REFRESH_LIFETIME_MAX, &e));
-#undef CHECK
     return out;
 }
+
+apr_array_header_t *at_scope_problems(apr_pool_t *p, const char *name,
+                                      const char *description)
+{
+    apr_array_header_t *out = apr_array_make(p, 2, sizeof(at_problem_t *));
+    at_error_t e;
+    int item;
+
+    /* The checks of at_scope_add and at_scope_update. */
+    if (name) {
+        CHECK("name", at_validate_scope_name(name, &e));
+    }
+    CHECK("description", at_validate_text("description", description,
+                                          AT_SCOPE_DESCRIPTION_MAX, 0, &e));
+    return out;
+}
+
+#undef CHECK
 
 apr_status_t at_validate_app(apr_pool_t *p, const at_app_t *app,
                              at_error_t *err)
