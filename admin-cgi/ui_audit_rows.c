@@ -360,7 +360,8 @@ apr_status_t ui_audit_rows(console_t *c, xmlNodePtr tbody,
             html_attr(html_el(td, "span", a->target ? a->target : ""),
                       "class", "mono id");
         }
-        said(c, html_el(tr, "td", NULL), a, names, gone);
+        said(c, html_el(html_el(tr, "td", NULL), "div", NULL), a, names,
+             gone);
     }
     return APR_SUCCESS;
 }
