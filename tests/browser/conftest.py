@@ -71,6 +71,12 @@ class Console:
                 return False
             except StaleElementReferenceException:
                 return True
+            except WebDriverException as e:
+                # chromedriver's other word for an element of a page that
+                # has been replaced.
+                if "does not belong to the document" in str(e):
+                    return True
+                raise
         WebDriverWait(self.d, 20).until(gone)
         WebDriverWait(self.d, 20).until(
             lambda d: d.execute_script("return document.readyState")
@@ -123,22 +129,11 @@ class Console:
         return self.field(label).get_property("value")
 
     def fill(self, label, text):
-        # chromedriver now and then loses a node it just found while the
-        # page settles ("does not belong to the document"): find it again.
-        for attempt in range(3):
-            try:
-                el = self.field(label)
-                el.clear()
-                if text:
-                    el.send_keys(text)
-                return el
-            except (StaleElementReferenceException,
-                    WebDriverException) as e:
-                if attempt == 2 or ("does not belong" not in str(e) and
-                                    not isinstance(
-                                        e, StaleElementReferenceException)):
-                    raise
-                time.sleep(0.2)
+        el = self.field(label)
+        el.clear()
+        if text:
+            el.send_keys(text)
+        return el
 
     def check(self, label, on=True):
         el = self.field(label)
