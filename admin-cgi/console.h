@@ -154,7 +154,7 @@ int ui_registry_error(console_t *c, const char *what, const at_error_t *err);
  */
 at_app_t *ui_load_app(console_t *c, const char *client_id);
 /* The console path of an application's page: "/apps/<client_id>" + TAIL
- * ("" or "/edit"...), the client_id %-encoded. */
+ * ("" or "/edit"...), the client_id %-encoded as a path segment. */
 const char *ui_app_path(console_t *c, const char *client_id, const char *tail);
 /* Copies each table's column headers to its cells as data-label (the
  * narrow-screen layout shows rows as labelled cards). */

@@ -322,6 +322,9 @@ const char *console_param(console_t *c, const char *name)
     return v ? v : "";
 }
 
+/* APR has no cookie parser (apreq is not part of it); the console reads
+ * one cookie of its own, whose value is hex, so a plain split on ';' is
+ * all it needs. */
 const char *console_cookie(console_t *c, const char *name)
 {
     size_t nl = strlen(name);

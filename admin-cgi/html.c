@@ -233,10 +233,16 @@ void html_set_value(xmlDocPtr doc, const char *id, const char *value)
             xmlFree(v);
         }
     } else {
-        v = clean_text(value, 1);
-        xmlSetProp(n, BAD_CAST "value", v);
-        free(v);
+        html_value_attr(n, value);
     }
+}
+
+void html_value_attr(xmlNodePtr node, const char *value)
+{
+    xmlChar *v = clean_text(value, 1);
+
+    xmlSetProp(node, BAD_CAST "value", v);
+    free(v);
 }
 
 void html_set_checked(xmlDocPtr doc, const char *id, int checked)

@@ -361,7 +361,8 @@ int ui_registry_error(console_t *c, const char *what, const at_error_t *err)
 const char *ui_app_path(console_t *c, const char *client_id, const char *tail)
 {
     return apr_pstrcat(c->pool, "/apps/",
-                       console_url_encode(c->pool, client_id), tail, NULL);
+                       apr_pescape_path_segment(c->pool, client_id), tail,
+                       NULL);
 }
 
 at_app_t *ui_load_app(console_t *c, const char *client_id)

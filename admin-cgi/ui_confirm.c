@@ -18,7 +18,7 @@ static void hidden(xmlNodePtr form, const char *name, const char *value)
 
     html_attr(in, "type", "hidden");
     html_attr(in, "name", name);
-    html_attr(in, "value", value);
+    html_value_attr(in, value);
 }
 
 int ui_confirmed(console_t *c)
