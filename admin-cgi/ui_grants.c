@@ -42,7 +42,13 @@ static int grants_page(console_t *c, const at_app_t *a, int status,
         const at_refresh_t *f = APR_ARRAY_IDX(fams, i, const at_refresh_t *);
         tr = html_el(tbody, "tr", NULL);
         html_attr(html_el(tr, "td", f->family_id), "class", "mono");
-        html_el(tr, "td", f->subject ? f->subject : "");
+        /* With client credentials the subject is the application itself:
+         * its name beside its client_id. */
+        html_el(tr, "td",
+                f->subject && !strcmp(f->subject, client_id)
+                    ? apr_pstrcat(c->pool, a->name, " (", f->subject, ")",
+                                  NULL)
+                    : (f->subject ? f->subject : ""));
         html_el(tr, "td", f->scope ? f->scope : "");
         html_el(tr, "td", ui_time(c->pool, f->issued));
         html_el(tr, "td", ui_time(c->pool, f->expires));
