@@ -197,8 +197,7 @@ void ui_error_summary(console_t *c, xmlDocPtr doc);
  * Cancel goes back to CANCEL. */
 int ui_confirm(console_t *c, const char *title, const char *current,
                const char *const *texts, const char *action,
-               const char *const *keep, const char *button,
-               const char *cancel);
+               const char *const *keep, const char *button, const char *cancel);
 /* 1 when the POST carries confirm=yes (it came from ui_confirm's page). */
 int ui_confirmed(console_t *c);
 /* The answer to a POST whose CSRF token is genuine but expired: 403, the

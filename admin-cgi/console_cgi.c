@@ -145,8 +145,8 @@ char *console_url_decode(apr_pool_t *p, const char *s, size_t len)
 {
     /* APR's decoder refuses a bad or cut-off escape and %00; '+' is a
      * space in form encoding. */
-    const char *out = apr_punescape_url(p, apr_pstrmemdup(p, s, len), NULL,
-                                        NULL, 1);
+    const char *out =
+        apr_punescape_url(p, apr_pstrmemdup(p, s, len), NULL, NULL, 1);
 
     if (out == NULL || !console_utf8_valid(out, strlen(out)))
         return NULL;

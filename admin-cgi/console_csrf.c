@@ -143,10 +143,10 @@ static const char *token_for(console_t *c, long long issued)
     memcpy(data + 5, c->remote_user, ul + 1);
     memcpy(data + 5 + ul + 1, stamp, sl);
     hmac(c, data, 5 + ul + 1 + sl, mac);
-    return apr_pstrcat(c->pool, stamp, ".",
-                       apr_pencode_base16_binary(c->pool, mac, 32,
-                                                 APR_ENCODE_LOWER, NULL),
-                       NULL);
+    return apr_pstrcat(
+        c->pool, stamp, ".",
+        apr_pencode_base16_binary(c->pool, mac, 32, APR_ENCODE_LOWER, NULL),
+        NULL);
 }
 
 const char *console_csrf_token(console_t *c)

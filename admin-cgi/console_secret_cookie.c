@@ -90,12 +90,11 @@ void console_secret_cookie_set(console_t *c, const char *client_id,
     memcpy(all, nonce, NONCE_LEN);
     memcpy(all + NONCE_LEN, sealed, len);
     memcpy(all + NONCE_LEN + len, tag, TAG_LEN);
-    apr_table_addn(
-        c->headers_out, "Set-Cookie",
-        apr_pstrcat(c->pool, COOKIE_NAME "=",
-                    hex(c->pool, all, NONCE_LEN + len + TAG_LEN),
-                    "; Max-Age=" APR_STRINGIFY(COOKIE_TTL), cookie_attrs(c),
-                    NULL));
+    apr_table_addn(c->headers_out, "Set-Cookie",
+                   apr_pstrcat(c->pool, COOKIE_NAME "=",
+                               hex(c->pool, all, NONCE_LEN + len + TAG_LEN),
+                               "; Max-Age=" APR_STRINGIFY(COOKIE_TTL),
+                               cookie_attrs(c), NULL));
 }
 
 const char *console_secret_cookie_take(console_t *c, const char *client_id)
@@ -133,11 +132,12 @@ const char *console_secret_cookie_take(console_t *c, const char *client_id)
     if (strtoll(f[0], NULL, 10) < (long long)time(NULL) ||
         strcmp(f[1], c->remote_user) != 0 || strcmp(f[2], client_id) != 0)
         return NULL;
-    ticket = apr_pstrcat(c->pool, "ticket ",
-                         hex(c->pool, raw, NONCE_LEN), NULL);
+    ticket =
+        apr_pstrcat(c->pool, "ticket ", hex(c->pool, raw, NONCE_LEN), NULL);
     if (at_audit_once(c->reg, c->pool, c->remote_user, "secret.shown",
                       client_id, ticket, &first, &err) != APR_SUCCESS) {
-        fprintf(stderr, "token-admin: AT00811: cannot record that the new "
+        fprintf(stderr,
+                "token-admin: AT00811: cannot record that the new "
                 "secret of %s was shown, so it is not shown: %s\n",
                 client_id, err.text);
         return NULL;

@@ -91,8 +91,7 @@ static int app_page(console_t *c, const at_app_t *a, int status,
     dl = html_by_id(doc, "fields");
     field(dl, "client_id", a->client_id, 1);
     field(dl, "Name", a->name, 0);
-    html_attr(field(dl, "Description", a->description ? a->description : "",
-                    0),
+    html_attr(field(dl, "Description", a->description ? a->description : "", 0),
               "class", "multiline");
     field(dl, "Type", a->type, 0);
     list_field(c, dl, "Grant types", a->grants);
@@ -266,8 +265,7 @@ int ui_app_rotate(console_t *c, const char *client_id)
     /* Words of the registry's own refusal (at_app_rotate_secret). */
     if (parse_grace(g, &grace) != 0)
         return app_page(c, a, 422, g,
-                        apr_psprintf(c->pool,
-                                     "Grace must be 0 to %ld seconds.",
+                        apr_psprintf(c->pool, "Grace must be 0 to %ld seconds.",
                                      AT_GRACE_MAX));
     if (!ui_confirmed(c)) {
         texts[0] =
@@ -284,8 +282,8 @@ int ui_app_rotate(console_t *c, const char *client_id)
         texts[1] = "The new secret is shown once, on the next page.";
         texts[2] = NULL;
         return ui_confirm(
-            c, apr_pstrcat(c->pool, "Rotate the secret of ", a->name, "?",
-                           NULL),
+            c,
+            apr_pstrcat(c->pool, "Rotate the secret of ", a->name, "?", NULL),
             "apps", texts, ui_app_path(c, client_id, "/rotate"), keep,
             "Rotate secret", ui_app_path(c, client_id, ""));
     }
@@ -323,8 +321,9 @@ int ui_app_end_old_secrets(console_t *c, const char *client_id)
         texts[1] = "The current secret keeps working.";
         texts[2] = NULL;
         return ui_confirm(
-            c, apr_pstrcat(c->pool, "Revoke the old secret of ", a->name,
-                           " now?", NULL),
+            c,
+            apr_pstrcat(c->pool, "Revoke the old secret of ", a->name, " now?",
+                        NULL),
             "apps", texts, ui_app_path(c, client_id, "/end-old-secrets"), NULL,
             "Revoke old secret now", ui_app_path(c, client_id, ""));
     }
@@ -359,8 +358,8 @@ int ui_app_enable(console_t *c, const char *client_id, int enabled)
             texts, ui_app_path(c, client_id, "/disable"), NULL,
             "Disable application", ui_app_path(c, client_id, ""));
     }
-    rv = at_app_set_enabled(c->reg, c->pool, client_id, enabled,
-                            c->remote_user, &err);
+    rv = at_app_set_enabled(c->reg, c->pool, client_id, enabled, c->remote_user,
+                            &err);
     return after_change(c, rv, &err, "enabling an application", client_id,
                         enabled ? "enabled" : "disabled");
 }
@@ -391,7 +390,6 @@ int ui_app_delete(console_t *c, const char *client_id)
     texts[1] = "This cannot be undone.";
     texts[2] = NULL;
     return ui_confirm(c, apr_pstrcat(c->pool, "Delete ", a->name, "?", NULL),
-                      "apps", texts, ui_app_path(c, client_id, "/delete"),
-                      NULL, "Delete application",
-                      ui_app_path(c, client_id, ""));
+                      "apps", texts, ui_app_path(c, client_id, "/delete"), NULL,
+                      "Delete application", ui_app_path(c, client_id, ""));
 }

@@ -172,10 +172,10 @@ static int validate(console_t *c, app_form_t *f, xmlDocPtr doc)
     for (i = 0; i < problems->nelts; i++) {
         const at_problem_t *pr = APR_ARRAY_IDX(problems, i, at_problem_t *);
         const char *text = ui_sentence(c->pool, pr->text);
-        apr_array_header_t *nums =
-            !strcmp(pr->field, "audiences")       ? aud_lines
-            : !strcmp(pr->field, "redirect_uris") ? uri_lines
-                                                  : NULL;
+        apr_array_header_t *nums = !strcmp(pr->field, "audiences") ? aud_lines
+                                   : !strcmp(pr->field, "redirect_uris")
+                                       ? uri_lines
+                                       : NULL;
         /* A list typed one item a line: say which line. */
         if (nums && pr->item >= 0 && pr->item < nums->nelts)
             text = apr_psprintf(c->pool, "Line %d: %s",

@@ -184,7 +184,8 @@ static void app_change(console_t *c, xmlNodePtr td, const at_audit_t *a,
 
     if (is(a, "app.create")) {
         sentence(td, "Created with:");
-        json_object_foreach(d, key, v) {
+        json_object_foreach(d, key, v)
+        {
             if (strcmp(key, "enabled") != 0)
                 APR_ARRAY_PUSH(list, const char *) = apr_pstrcat(
                     c->pool, label(key), ": ", words(c->pool, key, v), NULL);
@@ -193,7 +194,8 @@ static void app_change(console_t *c, xmlNodePtr td, const at_audit_t *a,
         sentence(td, "Saved without changes.");
         return;
     } else {
-        json_object_foreach(changed, key, v) {
+        json_object_foreach(changed, key, v)
+        {
             APR_ARRAY_PUSH(list, const char *) = change(c->pool, key, v);
         }
     }
@@ -207,8 +209,8 @@ static void rotation(console_t *c, xmlNodePtr td, const at_audit_t *a,
     const char *old = old_value(a, "grace");
     long long grace = d ? json_integer_value(json_object_get(d, "grace"))
                         : (old ? apr_atoi64(old) : 0);
-    long long until = d ? json_integer_value(json_object_get(d, "old_until"))
-                        : a->at + grace;
+    long long until =
+        d ? json_integer_value(json_object_get(d, "old_until")) : a->at + grace;
 
     if (grace <= 0)
         sentence(td, "New secret; the previous one stopped working at once.");
@@ -257,15 +259,17 @@ static void said(console_t *c, xmlNodePtr td, const at_audit_t *a,
     } else if (is(a, "scope.add")) {
         s = d ? json_string_value(json_object_get(d, "description"))
               : a->detail;
-        sentence(td, s && *s ? apr_pstrcat(c->pool, "Created, described "
-                                                    "\xe2\x80\x9c",
+        sentence(td, s && *s ? apr_pstrcat(c->pool,
+                                           "Created, described "
+                                           "\xe2\x80\x9c",
                                            s, "\xe2\x80\x9d.", NULL)
                              : "Created without a description.");
     } else if (is(a, "scope.update")) {
         v = d ? json_object_get(d, "description") : NULL;
         sentence(td, v ? change(c->pool, "description", v)
-                       : apr_pstrcat(c->pool, "Description set to "
-                                              "\xe2\x80\x9c",
+                       : apr_pstrcat(c->pool,
+                                     "Description set to "
+                                     "\xe2\x80\x9c",
                                      a->detail, "\xe2\x80\x9d.", NULL));
     } else if (is(a, "scope.delete")) {
         sentence(td, "Deleted.");
@@ -357,11 +361,10 @@ apr_status_t ui_audit_rows(console_t *c, xmlNodePtr tbody,
         } else if (page) {
             html_link(td, console_url(c, page), a->target);
         } else {
-            html_attr(html_el(td, "span", a->target ? a->target : ""),
-                      "class", "mono id");
+            html_attr(html_el(td, "span", a->target ? a->target : ""), "class",
+                      "mono id");
         }
-        said(c, html_el(html_el(tr, "td", NULL), "div", NULL), a, names,
-             gone);
+        said(c, html_el(html_el(tr, "td", NULL), "div", NULL), a, names, gone);
     }
     return APR_SUCCESS;
 }

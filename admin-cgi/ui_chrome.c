@@ -384,8 +384,8 @@ at_app_t *ui_load_app(console_t *c, const char *client_id)
 
 const char *ui_self_url(console_t *c, const char *fragment)
 {
-    const char *url = console_url(c, apr_pescape_path(c->pool, c->path_info,
-                                                      1));
+    const char *url =
+        console_url(c, apr_pescape_path(c->pool, c->path_info, 1));
 
     if (*c->query_string)
         url = apr_pstrcat(c->pool, url, "?", c->query_string, NULL);

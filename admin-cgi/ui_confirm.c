@@ -28,8 +28,7 @@ int ui_confirmed(console_t *c)
 
 int ui_confirm(console_t *c, const char *title, const char *current,
                const char *const *texts, const char *action,
-               const char *const *keep, const char *button,
-               const char *cancel)
+               const char *const *keep, const char *button, const char *cancel)
 {
     xmlNodePtr main, box, form, b;
     xmlDocPtr doc = ui_page(c, title, current, "confirm.xhtml", &main);

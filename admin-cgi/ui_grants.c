@@ -46,8 +46,7 @@ static int grants_page(console_t *c, const at_app_t *a, int status,
          * its name beside its client_id. */
         html_el(tr, "td",
                 f->subject && !strcmp(f->subject, client_id)
-                    ? apr_pstrcat(c->pool, a->name, " (", f->subject, ")",
-                                  NULL)
+                    ? apr_pstrcat(c->pool, a->name, " (", f->subject, ")", NULL)
                     : (f->subject ? f->subject : ""));
         html_el(tr, "td", f->scope ? f->scope : "");
         html_el(tr, "td", ui_time(c->pool, f->issued));
@@ -149,8 +148,7 @@ int ui_grant_revoke(console_t *c, const char *client_id)
         texts[2] = NULL;
         return ui_confirm(c, "Revoke this grant?", "apps", texts,
                           ui_app_path(c, client_id, "/grants/revoke"), keep,
-                          "Revoke grant",
-                          ui_app_path(c, client_id, "/grants"));
+                          "Revoke grant", ui_app_path(c, client_id, "/grants"));
     }
     rv = at_family_revoke(c->reg, c->pool, family, c->remote_user, &err);
     if (rv == APR_NOTFOUND)
@@ -187,8 +185,8 @@ int ui_revoke_all(console_t *c, const char *client_id)
                    "tokens.";
         texts[2] = NULL;
         return ui_confirm(
-            c, apr_pstrcat(c->pool, "Revoke every token of ", a->name, "?",
-                           NULL),
+            c,
+            apr_pstrcat(c->pool, "Revoke every token of ", a->name, "?", NULL),
             "apps", texts, ui_app_path(c, client_id, "/revoke-all"), NULL,
             "Revoke all tokens of this application",
             ui_app_path(c, client_id, ""));

@@ -240,8 +240,8 @@ int ui_scope_delete(console_t *c, const char *unused)
         APR_SUCCESS)
         return ui_registry_error(c, "reading a scope's applications", &err);
     if (users->nelts)
-        return scope_page(c, 409, s, s->description ? s->description : "",
-                          NULL, users);
+        return scope_page(c, 409, s, s->description ? s->description : "", NULL,
+                          users);
     if (!ui_confirmed(c)) {
         texts[0] = apr_pstrcat(
             c->pool, "The scope ", s->name,
@@ -258,11 +258,10 @@ int ui_scope_delete(console_t *c, const char *unused)
             scope_path(c, s->name));
     }
     rv = at_scope_delete(c->reg, c->pool, s->name, c->remote_user, &ids, &err);
-    if (rv == APR_EBUSY &&
-        at_console_scope_users(c->reg, c->pool, s->name, &users, &err) ==
-            APR_SUCCESS)
-        return scope_page(c, 409, s, s->description ? s->description : "",
-                          NULL, users);
+    if (rv == APR_EBUSY && at_console_scope_users(c->reg, c->pool, s->name,
+                                                  &users, &err) == APR_SUCCESS)
+        return scope_page(c, 409, s, s->description ? s->description : "", NULL,
+                          users);
     if (rv == APR_EINVAL)
         return ui_error(c, 422, "Scope not deleted",
                         ui_sentence(c->pool, err.text));

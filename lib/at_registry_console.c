@@ -51,8 +51,8 @@ apr_status_t at_console_app_ids(at_registry_t *reg, apr_pool_t *p,
     apr_status_t rv;
     int i, all = search == NULL || *search == '\0';
 
-#define MATCH                                                             \
-    " WHERE instr(lower(name), %s) > 0 OR instr(lower(client_id), %s) > 0" \
+#define MATCH                                                                  \
+    " WHERE instr(lower(name), %s) > 0 OR instr(lower(client_id), %s) > 0"     \
     " OR instr(lower(description), %s) > 0"
     q = all ? "" : ascii_lower(p, search);
     *ids = apr_array_make(p, limit > 0 ? limit : 16, sizeof(const char *));
@@ -62,8 +62,8 @@ apr_status_t at_console_app_ids(at_registry_t *reg, apr_pool_t *p,
                               "SELECT count(*) FROM applications");
         else
             rv = at_reg_value(reg, p, err, &count,
-                              "SELECT count(*) FROM applications" MATCH, q,
-                              q, q);
+                              "SELECT count(*) FROM applications" MATCH, q, q,
+                              q);
         if (rv != APR_SUCCESS)
             return rv;
         *total = (int)at_reg_atoll(count, 0);
@@ -103,11 +103,11 @@ apr_status_t at_console_audit_page(at_registry_t *reg, apr_pool_t *p,
      * the applications are found first, then their rows through the
      * target index. An operator filter finds the matching operators in
      * the actor index, then their rows through it. */
-#define TF                                                                \
-    " (target = %s OR target IN (SELECT client_id FROM applications"      \
+#define TF                                                                     \
+    " (target = %s OR target IN (SELECT client_id FROM applications"           \
     "  WHERE instr(lower(name), %s) > 0 OR instr(lower(client_id), %s) > 0))"
-#define AF                                                                \
-    " actor IN (SELECT DISTINCT actor FROM audit"                         \
+#define AF                                                                     \
+    " actor IN (SELECT DISTINCT actor FROM audit"                              \
     "  WHERE instr(lower(actor), %s) > 0)"
 #define COLS "SELECT id, at, actor, action, target, detail FROM audit"
 #define PAGE " ORDER BY id DESC LIMIT %s OFFSET %s"
@@ -125,8 +125,7 @@ apr_status_t at_console_audit_page(at_registry_t *reg, apr_pool_t *p,
                               t, tl, tl, a);
         else if (has_t)
             rv = at_reg_value(reg, p, err, &count,
-                              "SELECT count(*) FROM audit WHERE" TF, t, tl,
-                              tl);
+                              "SELECT count(*) FROM audit WHERE" TF, t, tl, tl);
         else if (has_a)
             rv = at_reg_value(reg, p, err, &count,
                               "SELECT count(*) FROM audit WHERE" AF, a);
@@ -219,8 +218,7 @@ apr_status_t at_console_app_names(at_registry_t *reg, apr_pool_t *p,
 apr_status_t at_console_secret_state(at_registry_t *reg, apr_pool_t *p,
                                      const char *client_id,
                                      long long *old_until,
-                                     long long *last_rotated,
-                                     at_error_t *err)
+                                     long long *last_rotated, at_error_t *err)
 {
     const char *v = NULL;
     apr_status_t rv;
@@ -246,8 +244,7 @@ apr_status_t at_console_secret_state(at_registry_t *reg, apr_pool_t *p,
 
 apr_status_t at_console_scope_users(at_registry_t *reg, apr_pool_t *p,
                                     const char *scope,
-                                    apr_array_header_t **apps,
-                                    at_error_t *err)
+                                    apr_array_header_t **apps, at_error_t *err)
 {
     apr_array_header_t *rows;
     apr_status_t rv;

@@ -73,14 +73,12 @@ apr_status_t at_console_app_names(at_registry_t *reg, apr_pool_t *p,
 apr_status_t at_console_secret_state(at_registry_t *reg, apr_pool_t *p,
                                      const char *client_id,
                                      long long *old_until,
-                                     long long *last_rotated,
-                                     at_error_t *err);
+                                     long long *last_rotated, at_error_t *err);
 
 /* The applications allowed SCOPE, by name: *apps gets at_app_t * with
  * client_id and name only. */
 apr_status_t at_console_scope_users(at_registry_t *reg, apr_pool_t *p,
                                     const char *scope,
-                                    apr_array_header_t **apps,
-                                    at_error_t *err);
+                                    apr_array_header_t **apps, at_error_t *err);
 
 #endif /* AT_REGISTRY_CONSOLE_H */

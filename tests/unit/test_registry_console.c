@@ -146,23 +146,23 @@ int main(void)
           "search ignores case: %d", total);
     {
         at_app_t *a = NULL;
-        CHECK(at_app_get(reg, pool, first_id, &a, &err) == APR_SUCCESS,
-              "%s", err.text);
+        CHECK(at_app_get(reg, pool, first_id, &a, &err) == APR_SUCCESS, "%s",
+              err.text);
         a->description = "Nightly INVOICES";
         CHECK(at_app_update(reg, pool, a, "even", &err) == APR_SUCCESS, "%s",
               err.text);
     }
     CHECK(at_console_app_ids(reg, pool, "invoices", 0, 25, &ids, &total,
                              &err) == APR_SUCCESS &&
-              total == 1 && !strcmp(APR_ARRAY_IDX(ids, 0, const char *),
-                                    first_id),
+              total == 1 &&
+              !strcmp(APR_ARRAY_IDX(ids, 0, const char *), first_id),
           "search in descriptions");
-    CHECK(at_console_audit_page(reg, pool, "APP-07", NULL, 0, 100, &rows,
-                                &total, &err) == APR_SUCCESS &&
-              total == 2 &&
-              !strcmp(APR_ARRAY_IDX(rows, 0, at_audit_t *)->action,
-                      "app.update"),
-          "audit by part of a name: %d", total);
+    CHECK(
+        at_console_audit_page(reg, pool, "APP-07", NULL, 0, 100, &rows, &total,
+                              &err) == APR_SUCCESS &&
+            total == 2 &&
+            !strcmp(APR_ARRAY_IDX(rows, 0, at_audit_t *)->action, "app.update"),
+        "audit by part of a name: %d", total);
     CHECK(at_console_audit_page(reg, pool, apr_pstrndup(pool, first_id + 2, 9),
                                 NULL, 0, 100, &rows, &total,
                                 &err) == APR_SUCCESS &&
@@ -197,8 +197,8 @@ int main(void)
     {
         long long until = 0, rotated = 0;
         const char *id = APR_ARRAY_IDX(ids, 0, const char *);
-        CHECK(at_console_app_ids(reg, pool, "app-08", 0, 1, &ids, NULL,
-                                 &err) == APR_SUCCESS &&
+        CHECK(at_console_app_ids(reg, pool, "app-08", 0, 1, &ids, NULL, &err) ==
+                      APR_SUCCESS &&
                   ids->nelts == 1,
               "app-08");
         id = APR_ARRAY_IDX(ids, 0, const char *);
@@ -206,16 +206,15 @@ int main(void)
                       APR_SUCCESS &&
                   until == 0 && rotated == 0,
               "never rotated");
-        CHECK(at_app_rotate_secret(reg, pool, id, 600, "odd", &secret,
-                                   &err) == APR_SUCCESS,
+        CHECK(at_app_rotate_secret(reg, pool, id, 600, "odd", &secret, &err) ==
+                  APR_SUCCESS,
               "%s", err.text);
         CHECK(at_console_secret_state(reg, pool, id, &until, &rotated, &err) ==
                       APR_SUCCESS &&
                   until > rotated + 590 && until <= rotated + 600 &&
                   rotated > 0,
               "rotated with grace: %lld %lld", until, rotated);
-        CHECK(at_app_end_old_secrets(reg, pool, id, "odd", &err) ==
-                  APR_SUCCESS,
+        CHECK(at_app_end_old_secrets(reg, pool, id, "odd", &err) == APR_SUCCESS,
               "%s", err.text);
         CHECK(at_console_secret_state(reg, pool, id, &until, &rotated, &err) ==
                       APR_SUCCESS &&
