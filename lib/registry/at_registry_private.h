@@ -118,6 +118,9 @@ apr_status_t at_validate_text(const char *field, const char *value,
 apr_status_t at_validate_app(apr_pool_t *p, const at_app_t *app,
                              at_error_t *err);
 
+/* An audit detail: J as compact JSON text in P (J is released). */
+struct json_t;
+const char *at_reg_json_detail(apr_pool_t *p, struct json_t *j);
 /* Space-joined list <-> array of const char * (empty text: empty array). */
 /* The length of the well-formed UTF-8 sequence (RFC 3629: no overlong
  * form, no surrogate, at most U+10FFFF) at S, or 0 when there is none. */
