@@ -95,8 +95,9 @@ const char *console_url(console_t *c, const char *path);
  * missing. */
 const char *console_param(console_t *c, const char *name);
 /* Writes the headers every page carries, then STATUS and the document
- * DOC serialised as HTML5 (DOC is freed). */
-int console_send_doc(console_t *c, int status, xmlDocPtr doc);
+ * DOC serialised as HTML5 (DOC is freed). Pages go through ui_send_page,
+ * which finishes them first. */
+int console_send_html(console_t *c, int status, xmlDocPtr doc);
 /* 303 See Other to PATH inside the console (Post/Redirect/Get). */
 int console_redirect(console_t *c, const char *path);
 /* A cookie value from HTTP_COOKIE, or NULL. */
@@ -188,8 +189,11 @@ const char *ui_sentence(apr_pool_t *p, const char *text);
 /* Fills DOC's #form-error banner with one link per field marked
  * aria-invalid (to the field, with its message) and gives the first wrong
  * field the focus; removes the banner when no field is wrong. Called for
- * every page by console_send_doc. */
+ * every page by ui_send_page. */
 void ui_error_summary(console_t *c, xmlDocPtr doc);
+/* Finishes a page (error summary, CSRF tokens in its forms, labelled
+ * table cells) and sends it with console_send_html (DOC is freed). */
+int ui_send_page(console_t *c, int status, xmlDocPtr doc);
 /* A confirmation page (200) before something that cannot be undone:
  * TITLE asks, TEXTS (NULL-terminated paragraphs) say what stops working;
  * its form POSTs to ACTION (a console path) the request's own fields KEEP

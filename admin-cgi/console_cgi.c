@@ -1,6 +1,6 @@
 /* console_cgi.c: the CGI boundary of the console. Every environment
  * variable the console uses is read here, in console_cgi_read, and every
- * byte of the answer leaves through console_send_doc or console_redirect,
+ * byte of the answer leaves through ui_send_page or console_redirect,
  * which add the security headers every page carries.
  */
 #include <stdio.h>
@@ -396,14 +396,11 @@ static void send_headers(console_t *c, int status, const char *type)
     printf("\r\n");
 }
 
-int console_send_doc(console_t *c, int status, xmlDocPtr doc)
+int console_send_html(console_t *c, int status, xmlDocPtr doc)
 {
     size_t len;
     const char *html;
 
-    ui_error_summary(c, doc);
-    ui_add_csrf(c, doc);
-    ui_label_tables(c, doc);
     html = html_serialize(c->pool, doc, &len);
     xmlFreeDoc(doc);
     send_headers(c, status, "text/html; charset=utf-8");

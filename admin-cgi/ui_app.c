@@ -127,7 +127,7 @@ static int app_page(console_t *c, const at_app_t *a, int status,
         xmlUnsetProp(n, BAD_CAST "class");
     if (strcmp(a->type, "confidential") != 0) {
         html_remove(html_by_id(doc, "secret-section"));
-        return console_send_doc(c, status, doc);
+        return ui_send_page(c, status, doc);
     }
     dl = html_by_id(doc, "secret-fields");
     field(dl, "Last rotated",
@@ -156,7 +156,7 @@ static int app_page(console_t *c, const at_app_t *a, int status,
         html_set_value(doc, "grace", grace);
     if (grace_error)
         html_field_error(doc, "grace", grace_error);
-    return console_send_doc(c, status, doc);
+    return ui_send_page(c, status, doc);
 }
 
 int ui_app_show(console_t *c, const char *client_id)
@@ -215,7 +215,7 @@ int ui_app_secret(console_t *c, const char *client_id)
         html_text(n, "The previous secret stopped working when this one "
                      "was made.");
     set_action(c, doc, "app-link", "href", client_id, "");
-    return console_send_doc(c, 200, doc);
+    return ui_send_page(c, 200, doc);
 }
 
 /* The result of a one-button change: redirect with a notice, or an error

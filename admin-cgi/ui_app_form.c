@@ -274,7 +274,7 @@ static int refused(console_t *c, xmlDocPtr doc, const app_form_t *f,
                    const apr_array_header_t *scopes)
 {
     fill(c, doc, f, scopes);
-    return console_send_doc(c, 422, doc);
+    return ui_send_page(c, 422, doc);
 }
 
 /* The registry refused what passed the form's checks: a name another
@@ -311,7 +311,7 @@ int ui_app_new(console_t *c)
         APR_ARRAY_PUSH(f.grants, const char *) = "client_credentials";
         f.scopes = apr_array_make(c->pool, 1, sizeof(char *));
         fill(c, doc, &f, scopes);
-        return console_send_doc(c, 200, doc);
+        return ui_send_page(c, 200, doc);
     }
     form_from_post(c, &f);
     if (validate(c, &f, doc) != 0)
@@ -355,7 +355,7 @@ int ui_app_edit(console_t *c, const char *client_id)
     if (!c->is_post) {
         form_from_app(c, app, &f);
         fill(c, doc, &f, scopes);
-        return console_send_doc(c, 200, doc);
+        return ui_send_page(c, 200, doc);
     }
     form_from_post(c, &f);
     if (validate(c, &f, doc) != 0)

@@ -73,5 +73,5 @@ int ui_apps_list(console_t *c)
         base = apr_pstrcat(c->pool, base, "?q=", console_url_encode(c->pool, q),
                            NULL);
     ui_pager(c, html_by_id(doc, "pager"), base, offset, total);
-    return console_send_doc(c, 200, doc);
+    return ui_send_page(c, 200, doc);
 }

@@ -55,5 +55,5 @@ int ui_audit(console_t *c)
                        "?app=", console_url_encode(c->pool, app),
                        "&actor=", console_url_encode(c->pool, actor), NULL);
     ui_pager(c, html_by_id(doc, "pager"), base, offset, total);
-    return console_send_doc(c, 200, doc);
+    return ui_send_page(c, 200, doc);
 }

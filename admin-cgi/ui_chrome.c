@@ -88,7 +88,7 @@ int ui_error_bare(console_t *c, int status, const char *text)
     body = html_el(html, "body", NULL);
     html_el(body, "h1", "Error");
     html_el(body, "p", text);
-    return console_send_doc(c, status, doc);
+    return ui_send_page(c, status, doc);
 }
 
 int ui_error(console_t *c, int status, const char *heading, const char *text)
@@ -103,7 +103,7 @@ int ui_error(console_t *c, int status, const char *heading, const char *text)
     html_clear(p);
     html_text(p, text);
     html_attr(html_by_id(doc, "error-home"), "href", console_url(c, "/"));
-    return console_send_doc(c, status, doc);
+    return ui_send_page(c, status, doc);
 }
 
 int ui_no_operator(console_t *c)
@@ -119,7 +119,7 @@ int ui_no_operator(console_t *c)
         html_clear(path);
         html_text(path, c->script_name);
     }
-    return console_send_doc(c, 403, doc);
+    return ui_send_page(c, 403, doc);
 }
 
 static void add_csrf(console_t *c, xmlNodePtr n)
@@ -480,4 +480,12 @@ void ui_error_summary(console_t *c, xmlDocPtr doc)
         xmlFree(msg);
         xmlFree(id);
     }
+}
+
+int ui_send_page(console_t *c, int status, xmlDocPtr doc)
+{
+    ui_error_summary(c, doc);
+    ui_add_csrf(c, doc);
+    ui_label_tables(c, doc);
+    return console_send_html(c, status, doc);
 }

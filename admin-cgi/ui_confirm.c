@@ -47,7 +47,7 @@ int ui_confirm(console_t *c, const char *title, const char *current,
     html_clear(b);
     html_text(b, button);
     html_attr(html_by_id(doc, "cancel"), "href", console_url(c, cancel));
-    return console_send_doc(c, 200, doc);
+    return ui_send_page(c, 200, doc);
 }
 
 typedef struct kept {
@@ -87,5 +87,5 @@ int ui_resubmit(console_t *c)
     html_attr(k.form, "action", ui_self_url(c, NULL));
     apr_table_do(keep_field, &k, c->form, NULL);
     html_attr(html_by_id(doc, "cancel"), "href", console_url(c, "/"));
-    return console_send_doc(c, 403, doc);
+    return ui_send_page(c, 403, doc);
 }

@@ -70,5 +70,5 @@ int ui_dashboard(console_t *c)
     } else {
         html_remove(html_by_id(doc, "recent"));
     }
-    return console_send_doc(c, 200, doc);
+    return ui_send_page(c, 200, doc);
 }

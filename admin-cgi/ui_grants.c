@@ -68,7 +68,7 @@ static int grants_page(console_t *c, const at_app_t *a, int status,
         html_remove(html_by_id(doc, "grants-empty"));
     else
         html_remove(html_by_id(doc, "grants"));
-    return console_send_doc(c, status, doc);
+    return ui_send_page(c, status, doc);
 }
 
 int ui_grants(console_t *c, const char *client_id)

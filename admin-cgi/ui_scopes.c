@@ -95,7 +95,7 @@ static int list_page(console_t *c, int status, const char *name,
     html_set_value(doc, "scope-name", name);
     html_set_value(doc, "scope-description", description);
     scope_errors(c, doc, problems);
-    return console_send_doc(c, status, doc);
+    return ui_send_page(c, status, doc);
 }
 
 int ui_scopes(console_t *c)
@@ -186,7 +186,7 @@ static int scope_page(console_t *c, int status, const at_scope_t *s,
         html_attr(in, "value", s->name);
         html_remove(html_by_id(doc, "builtin"));
     }
-    return console_send_doc(c, status, doc);
+    return ui_send_page(c, status, doc);
 }
 
 int ui_scope_edit(console_t *c, const char *name)

@@ -130,7 +130,7 @@ static const char *update_detail(apr_pool_t *p, const at_app_t *before,
     for (i = 0; i < n; i++) {
         tmp[i] = (char *)json_string_value(json_array_get(sorted, i));
     }
-    qsort(tmp, n, sizeof(char *), cmp_str);
+    qsort(tmp, n, sizeof(char *), at_reg_cmp_str);
     json_object_set_new(a, "scopes", json_array());
     for (i = 0; i < n; i++) {
         json_array_append_new(json_object_get(a, "scopes"),

@@ -132,6 +132,8 @@ int at_reg_utf8_valid(const char *s);
  * (the audit actor), so that JSON and HTML output can always carry it. */
 const char *at_reg_utf8_clean(apr_pool_t *p, const char *s);
 const char *at_reg_join(apr_pool_t *p, const apr_array_header_t *list);
+/* qsort comparison of two const char * elements. */
+int at_reg_cmp_str(const void *a, const void *b);
 apr_array_header_t *at_reg_split(apr_pool_t *p, const char *text);
 
 /* Opens a schema and migrates it (at_schema.c); called by at_registry_open

@@ -141,3 +141,8 @@ const char *at_reg_utf8_clean(apr_pool_t *p, const char *s)
     }
     return out;
 }
+
+int at_reg_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
