@@ -52,6 +52,10 @@ typedef struct at_key {
     int has_private;          /* can sign */
     const char *source;       /* file it came from, for messages */
     void *impl;               /* precomputed per-algorithm state */
+    /* Unique in the process (set by every loader): tells this key from one
+     * loaded later at the same address after a key set was replaced, so
+     * that no cached verdict outlives the key that made it. */
+    unsigned long long serial;
 } at_key_t;
 
 /* Loads a key for ALG from PATH: HS* a raw secret (one trailing newline
@@ -125,7 +129,9 @@ apr_status_t at_jws_verify(const at_jws_t *jws, const at_key_t *key,
 
 /* Picks the key from KEYS (at_key_t *): with a token kid, keys with that kid
  * or without a kid, of the token's alg; without a kid, keys of the token's
- * alg. Succeeds if one verifies; *used (may be NULL) gets the key. */
+ * alg. Succeeds if one verifies; *used (may be NULL) gets the key.
+ * APR_ENOENT when no key of KEYS could serve the token at all (unknown kid,
+ * or no key for its alg), another error when keys were tried. */
 apr_status_t at_jws_verify_keys(const at_jws_t *jws,
                                 const apr_array_header_t *keys,
                                 const at_key_t **used, at_error_t *err);
@@ -153,6 +159,14 @@ const at_key_t *at_jws_cache_get(at_jws_cache_t *cache, apr_pool_t *p,
                                  const char *token, size_t len,
                                  const apr_array_header_t *keys,
                                  at_jws_t *jws);
+
+/* The same with the caller's keys spread over NSETS arrays (any of which
+ * may be NULL): a hit counts when its verifying key, the very one (same
+ * address and serial), is in one of them. */
+const at_key_t *at_jws_cache_get_sets(at_jws_cache_t *cache, apr_pool_t *p,
+                                      const char *token, size_t len,
+                                      const apr_array_header_t *const *sets,
+                                      int nsets, at_jws_t *jws);
 
 /* Remembers TOKEN, parsed into JWS and verified by KEY (tokens over 4 KiB
  * are not kept). */

@@ -21,6 +21,7 @@
 
 #include "mod_auth_token.h"
 #include "resource.h"
+#include "jwks_remote.h"
 
 APLOG_USE_MODULE(auth_token);
 
@@ -51,8 +52,16 @@ void *at_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     at_dir_conf_t *dc = apr_palloc(p, sizeof(*dc));
 
     /* Lists replace rather than append: a section that names its own keys,
-     * issuers or audiences means exactly those. */
-    dc->keys = MERGE_PTR(keys);
+     * issuers or audiences means exactly those. Keys from files and from
+     * URLs (AuthTokenJWKS) are one list. */
+    if (add->keys || add->remote) {
+        dc->keys = add->keys;
+        dc->remote = add->remote;
+    } else {
+        dc->keys = base->keys;
+        dc->remote = base->remote;
+    }
+    dc->trusted = MERGE_PTR(trusted);
     dc->verify_local = MERGE_INT(verify_local);
     dc->issuers = MERGE_PTR(issuers);
     dc->audiences = MERGE_PTR(audiences);
@@ -245,30 +254,45 @@ const char *at_set_verify_key(cmd_parms *cmd, void *dcv, int argc,
     return NULL;
 }
 
-const char *at_set_jwks(cmd_parms *cmd, void *dcv, const char *arg)
+const char *at_conf_load_jwks(cmd_parms *cmd, const char *arg,
+                              apr_array_header_t **keys)
 {
-    at_dir_conf_t *dc = dcv;
-    apr_array_header_t *keys = NULL;
     at_error_t err = {{0}};
     const char *path, *msg;
 
+    *keys = NULL;
     if ((msg = resolve_key_file(cmd, arg, &path))) {
         return msg;
     }
-    if (at_jwks_load_file(cmd->pool, path, &keys, &err) != APR_SUCCESS) {
+    if (at_jwks_load_file(cmd->pool, path, keys, &err) != APR_SUCCESS) {
         return apr_psprintf(cmd->pool,
-                            "AuthTokenJWKS: %s: %s; each key needs kty and "
+                            "%s: %s: %s; each key needs kty and "
                             "its key members, and an \"alg\" unless its type "
                             "implies one (EC and OKP by curve, RSA as "
                             "RS256; oct keys always need alg)",
-                            path, err.text);
+                            cmd->cmd->name, path, err.text);
     }
-    if (!keys || keys->nelts == 0) {
+    if (!*keys || (*keys)->nelts == 0) {
         return apr_psprintf(cmd->pool,
-                            "AuthTokenJWKS: %s holds no key; "
+                            "%s: %s holds no key; "
                             "give a JWK Set with at least one verification "
                             "key",
-                            path);
+                            cmd->cmd->name, path);
+    }
+    return NULL;
+}
+
+const char *at_set_jwks(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    at_dir_conf_t *dc = dcv;
+    apr_array_header_t *keys;
+    const char *msg;
+
+    if (at_jwks_is_url(arg)) {
+        return at_jwks_add_url(cmd, dc, arg);
+    }
+    if ((msg = at_conf_load_jwks(cmd, arg, &keys))) {
+        return msg;
     }
     if (!dc->keys) {
         dc->keys = apr_array_make(cmd->pool, keys->nelts, sizeof(at_key_t *));
