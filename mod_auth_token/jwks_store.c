@@ -58,7 +58,8 @@ typedef struct slot {
     apr_uint32_t asked;       /* refetch tickets handed out */
     apr_uint32_t answered;    /* the last ticket a completed attempt saw */
     apr_int64_t next_at;      /* scheduled attempt (seconds) */
-    apr_int64_t refetch_after; /* no refetch on demand before this */
+    apr_int64_t refetch_after; /* no refetch on demand before this (the
+                                * scheduled ones do not count) */
     apr_int64_t claim_until;  /* an attempt runs until then; 0: none */
     int obtained;             /* a good set was ever published */
     apr_size_t len;
@@ -141,17 +142,6 @@ static int due(slot_t *sl, apr_int64_t now)
     return now >= LOAD(sl->next_at) || LOAD(sl->asked) != LOAD(sl->answered);
 }
 
-/* Raises refetch_after to AT: after any fetch, demand waits its turn. */
-static void hold_refetch(slot_t *sl, apr_int64_t at)
-{
-    apr_int64_t cur = LOAD(sl->refetch_after);
-
-    while (cur < at && !__atomic_compare_exchange_n(&sl->refetch_after, &cur,
-                                                    at, 0, __ATOMIC_ACQ_REL,
-                                                    __ATOMIC_ACQUIRE)) {
-    }
-}
-
 static void log_outcome(live_t *lv, apr_status_t rv, const char *why,
                         const at_fetch_result_t *res, int changed_text,
                         int had_set, long wait)
@@ -202,7 +192,6 @@ static void fetch_if_due(live_t *lv, apr_pool_t *tp)
     ticket = sl->asked;
     sl->claim_until = now + attempt_limit(lv->src);
     apr_global_mutex_unlock(gmutex);
-    hold_refetch(sl, now + at_jwks_min_refetch());
 
     rv = at_fetch_jwks(tp, lv->src, &stop_transfers, &res, &why);
 
@@ -514,8 +503,9 @@ static void store_child_init(apr_pool_t *pchild, server_rec *s)
     }
     stopping = kicked = waiters = 0;
     stop_transfers = 0;
-    apr_pool_cleanup_register(pchild, NULL, stop_fetcher,
-                              apr_pool_cleanup_null);
+    /* A pre-cleanup: apr_thread_create hangs the thread's pool under
+     * pchild, and sub-pools go before plain cleanups run. */
+    apr_pool_pre_cleanup_register(pchild, NULL, stop_fetcher);
     rv = apr_thread_create(&fetcher, NULL, fetcher_main, NULL, pchild);
     if (rv != APR_SUCCESS) {
         fetcher = NULL;
