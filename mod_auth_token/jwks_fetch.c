@@ -240,7 +240,12 @@ apr_status_t at_fetch_jwks(apr_pool_t *p, const at_jwks_src_t *src,
     }
     if (at_remote_jwks_parse(p, b.data, b.len, url, &keys, &err) !=
         APR_SUCCESS) {
-        *why = apr_psprintf(p, "not a usable JWK Set: %s", err.text);
+        /* "URL: key 0 ...": say what the detail is about. */
+        *why = apr_psprintf(p, "%s: not a usable JWK Set: %s", url,
+                            !strncmp(err.text, url, strlen(url)) &&
+                                    !strncmp(err.text + strlen(url), ": ", 2)
+                                ? err.text + strlen(url) + 2
+                                : err.text);
         return APR_EINVAL;
     }
     res->text = b.data;

@@ -147,7 +147,12 @@ static void log_outcome(live_t *lv, apr_status_t rv, const char *why,
                         int had_set, long wait)
 {
     const at_jwks_src_t *src = lv->src;
+    size_t n = strlen(src->name);
 
+    /* "URL: reason" -> "reason" where the name already says the URL. */
+    if (why && !strncmp(why, src->name, n) && !strncmp(why + n, ": ", 2)) {
+        why += n + 2;
+    }
     if (rv == APR_SUCCESS) {
         ap_log_error(APLOG_MARK, changed_text ? APLOG_INFO : APLOG_DEBUG, 0,
                      main_server,

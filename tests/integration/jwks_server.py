@@ -171,6 +171,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a client that stops reading (size limit, timeout) is normal
+
+
 class KeyServer:
     """Serves ROUTES on 127.0.0.1. TLS: CERT and KEY (PEM bytes); None for
     plain http. HOST is the name used in URLs (it must match the
@@ -181,8 +188,7 @@ class KeyServer:
         self.counts = {}
         self.routes = {}
         self.stopping = False
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", 0), _Handler)
         self.httpd.keyserver = self
         self.port = self.httpd.server_address[1]
         self.scheme = "http"
