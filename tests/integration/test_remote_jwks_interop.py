@@ -6,7 +6,10 @@ at /.well-known/jwks.json) and by one that trusts the issuer by discovery
 import pytest
 
 from issuer_helpers import add_app, add_scopes, make_key, token_request
+from jwks_server import Signer, jwk_set
 from remote_env import httpd  # noqa: F401
+
+OTHER = Signer("other-1")
 
 ISSUER_CONF = """
 AuthTokenRegistry {root}/var/registry.db
@@ -37,6 +40,14 @@ Alias /bydiscovery "{root}/htdocs/api"
     AuthTokenTrustIssuer http://127.0.0.1:{port} discover
     Require token-scope read
 </Location>
+Alias /mixed "{root}/htdocs/api"
+<Location /mixed>
+    AuthType Bearer
+    AuthName mixed
+    AuthTokenTrustIssuer https://other.example jwks={root}/keys/other.jwks
+    AuthTokenVerifyLocal On
+    Require token-scope read
+</Location>
 """
 
 
@@ -47,6 +58,7 @@ class OwnIssuer:
     @classmethod
     def configure(cls, env):
         make_key(env, "ES256", "es256.pem")
+        env.write_file("keys/other.jwks", jwk_set(OTHER))
         add_scopes(env, "read")
         cls.APPS["reader"] = add_app(env, "reader", scopes="read")
         return ISSUER_CONF % {"metadata": cls.METADATA}
@@ -64,6 +76,19 @@ class OwnIssuer:
         r = httpd.get(where + "/data.txt", token=tok)
         assert r.status_code == 200, (r.status_code, r.headers)
         assert r.text == "protected data\n"
+
+    def test_interop_001_03(self, httpd):
+        """Trusted issuers plus AuthTokenVerifyLocal On: this server's
+        tokens and the other issuer's are accepted, each only under its own
+        name."""
+        port = httpd.port
+        assert httpd.get("/mixed/data.txt",
+                         token=self.token(httpd)).status_code == 200
+        other = OTHER.token("https://other.example", scope="read")
+        assert httpd.get("/mixed/data.txt", token=other).status_code == 200
+        claiming_us = OTHER.token("http://127.0.0.1:%d" % port, scope="read")
+        assert httpd.get("/mixed/data.txt",
+                         token=claiming_us).status_code == 401
 
     def test_interop_001_02(self, httpd):
         """A token the issuer did not sign is refused at both."""
