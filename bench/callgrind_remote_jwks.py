@@ -19,24 +19,14 @@ import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import requests  # noqa: E402
 
 from httpd_env import RUN_USER, HttpdEnv  # noqa: E402
 from jwks_server import KeyServer, Signer, jwk_set  # noqa: E402
 
-ISS = "https://auth.example.com"
-CONF = """
-<Location /%s>
-    AuthType Bearer
-    AuthName bench
-    AuthTokenJWKS %s
-    AuthTokenIssuer %s
-    AuthTokenAudience orders-api
-    AuthzSendForbiddenOnFailure On
-    Require token-scope orders:read
-</Location>
-"""
+from wrk_remote_jwks import ISS, LOCATION as CONF  # noqa: E402
 
 
 def instructions(out, requests_made):

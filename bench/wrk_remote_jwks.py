@@ -86,8 +86,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def conf(root, port, jwks_url):
-    loc = """
+# One protected location: name, AuthTokenJWKS argument, issuer.
+LOCATION = """
 <Location /%s>
     AuthType Bearer
     AuthName bench
@@ -96,7 +96,11 @@ def conf(root, port, jwks_url):
     AuthTokenAudience orders-api
     AuthzSendForbiddenOnFailure On
     Require token-scope orders:read
-</Location>"""
+</Location>
+"""
+
+
+def conf(root, port, jwks_url):
     return """
 ServerRoot "{root}"
 ServerName 127.0.0.1
@@ -132,8 +136,8 @@ DocumentRoot "{root}/htdocs"
 </Directory>
 """.format(root=root, port=port, mods=MODS, repo=REPO, cache=CACHE,
            minrefetch=MINREFETCH) + \
-        loc % ("file", root + "/keys/set.jwks", ISS) + \
-        loc % ("remote", jwks_url, ISS)
+        LOCATION % ("file", root + "/keys/set.jwks", ISS) + \
+        LOCATION % ("remote", jwks_url, ISS)
 
 
 def apachectl(root, *args):
