@@ -64,8 +64,7 @@ static at_jwks_src_t *source_for(apr_pool_t *p, const char *url,
     src->id = sources->nelts;
     src->url = url ? apr_pstrdup(p, url) : NULL;
     src->issuer = url ? NULL : apr_pstrdup(p, issuer);
-    src->name = url ? src->url
-                    : apr_pstrcat(p, issuer, " (discovery)", NULL);
+    src->name = url ? src->url : apr_pstrcat(p, issuer, " (discovery)", NULL);
     APR_ARRAY_PUSH(sources, at_jwks_src_t *) = src;
     return src;
 }
@@ -96,12 +95,10 @@ static const char *check_url(cmd_parms *cmd, const char *url)
     if (at_remote_url_check(cmd->temp_pool, url, NULL, &err) == APR_SUCCESS) {
         return NULL;
     }
-    return apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, url,
-                        err.text);
+    return apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, url, err.text);
 }
 
-const char *at_jwks_add_url(cmd_parms *cmd, at_dir_conf_t *dc,
-                            const char *url)
+const char *at_jwks_add_url(cmd_parms *cmd, at_dir_conf_t *dc, const char *url)
 {
     const char *msg = check_url(cmd, url);
 
@@ -138,8 +135,7 @@ const char *at_set_trust_issuer(cmd_parms *cmd, void *dcv, const char *issuer,
         }
     }
     for (i = 0; dc->trusted && i < dc->trusted->nelts; i++) {
-        if (!strcmp(APR_ARRAY_IDX(dc->trusted, i, at_trust_t).issuer,
-                    issuer)) {
+        if (!strcmp(APR_ARRAY_IDX(dc->trusted, i, at_trust_t).issuer, issuer)) {
             return apr_psprintf(cmd->pool,
                                 "AuthTokenTrustIssuer: %s is already "
                                 "trusted in this section; one line per "

@@ -66,7 +66,8 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud)
     long age;
     char buf[512];
 
-    if (len > 14 && len < sizeof(buf) && !strncasecmp(line, "Cache-Control:", 14)) {
+    if (len > 14 && len < sizeof(buf) &&
+        !strncasecmp(line, "Cache-Control:", 14)) {
         memcpy(buf, line + 14, len - 14);
         buf[len - 14] = '\0';
         age = at_remote_max_age(buf);
@@ -97,8 +98,8 @@ static int on_prereq(void *ud, char *ip, char *local_ip, int remote_port,
 
 /* GET URL into *OUT (NUL terminated, from P). APR_SUCCESS on status 200;
  * else *WHY says why. */
-static apr_status_t http_get(apr_pool_t *p, const char *url,
-                             volatile int *stop, body_t *out, const char **why)
+static apr_status_t http_get(apr_pool_t *p, const char *url, volatile int *stop,
+                             body_t *out, const char **why)
 {
     char errbuf[CURL_ERROR_SIZE];
     struct curl_slist *hdrs = NULL;
@@ -216,8 +217,8 @@ static apr_status_t discover(apr_pool_t *p, const at_jwks_src_t *src,
             break;
         }
     }
-    *why = apr_psprintf(p, "no usable metadata for issuer %s: %s",
-                        src->issuer, reasons ? reasons : "no URL to try");
+    *why = apr_psprintf(p, "no usable metadata for issuer %s: %s", src->issuer,
+                        reasons ? reasons : "no URL to try");
     return APR_EINVAL;
 }
 

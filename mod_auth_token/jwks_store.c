@@ -53,15 +53,15 @@ APLOG_USE_MODULE(auth_token);
 
 typedef struct slot {
     /* Written under the global mutex; read by requests without it. */
-    apr_uint32_t gen;         /* bumps when the published text changes */
-    apr_uint32_t done;        /* attempts completed */
-    apr_uint32_t asked;       /* refetch tickets handed out */
-    apr_uint32_t answered;    /* the last ticket a completed attempt saw */
-    apr_int64_t next_at;      /* scheduled attempt (seconds) */
+    apr_uint32_t gen;          /* bumps when the published text changes */
+    apr_uint32_t done;         /* attempts completed */
+    apr_uint32_t asked;        /* refetch tickets handed out */
+    apr_uint32_t answered;     /* the last ticket a completed attempt saw */
+    apr_int64_t next_at;       /* scheduled attempt (seconds) */
     apr_int64_t refetch_after; /* no refetch on demand before this (the
                                 * scheduled ones do not count) */
-    apr_int64_t claim_until;  /* an attempt runs until then; 0: none */
-    int obtained;             /* a good set was ever published */
+    apr_int64_t claim_until;   /* an attempt runs until then; 0: none */
+    int obtained;              /* a good set was ever published */
     apr_size_t len;
     char text[AT_REMOTE_MAX_BODY + 1];
 } slot_t;
@@ -263,8 +263,8 @@ static void import_if_new(live_t *lv)
 
     if (text) {
         apr_pool_create_unmanaged_ex(&pool, NULL, NULL);
-        if (at_remote_jwks_parse(pool, text, len, lv->src->name, &keys,
-                                 &err) == APR_SUCCESS) {
+        if (at_remote_jwks_parse(pool, text, len, lv->src->name, &keys, &err) ==
+            APR_SUCCESS) {
             set = apr_pcalloc(pool, sizeof(*set));
             set->pool = pool;
             set->keys = keys;

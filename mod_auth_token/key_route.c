@@ -188,9 +188,9 @@ const at_key_t *at_keyring_cached(at_keyring_t *ring, at_jws_cache_t *cache,
 /* One pass over the groups ISS routes to. OK, or what failed: *UNKNOWN
  * the first fetched group without a key for the token, *MISSING the first
  * without a set at all; ERR keeps the most telling reason. */
-static int try_groups(at_keyring_t *ring, const at_jws_t *jws,
-                      const char *iss, const at_key_t **used, int *local,
-                      group_t **unknown, group_t **missing, at_error_t *err)
+static int try_groups(at_keyring_t *ring, const at_jws_t *jws, const char *iss,
+                      const at_key_t **used, int *local, group_t **unknown,
+                      group_t **missing, at_error_t *err)
 {
     at_error_t e;
     apr_status_t rv;
@@ -254,15 +254,15 @@ int at_keyring_verify(at_keyring_t *ring, const at_jws_t *jws,
                       unknown->src->name);
         if (at_jwks_wait(unknown->src, ticket) && hold_current(unknown)) {
             err->text[0] = '\0';
-            status = try_groups(ring, jws, iss, used, local, &unknown,
-                                &missing, err);
+            status = try_groups(ring, jws, iss, used, local, &unknown, &missing,
+                                err);
         }
     } else if (missing && at_jwks_wait(missing->src, 0) &&
                hold_current(missing)) {
         /* The first fetch was still under way. */
         err->text[0] = '\0';
-        status = try_groups(ring, jws, iss, used, local, &unknown, &missing,
-                            err);
+        status =
+            try_groups(ring, jws, iss, used, local, &unknown, &missing, err);
     }
     if (status == OK || !missing) {
         return status;
