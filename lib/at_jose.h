@@ -88,6 +88,14 @@ apr_status_t at_jwks_load_file(apr_pool_t *p, const char *path,
 apr_status_t at_jwks_load_json(apr_pool_t *p, const char *json, size_t len,
                                const char *source, apr_array_header_t **keys,
                                at_error_t *err);
+/* A JWK Set served by a key server: the same rules for each key, but a key
+ * that cannot be used (weak, unknown alg, malformed) is left out, as RFC
+ * 7517 section 5 asks, instead of failing the set; *SKIPPED counts them
+ * and ERR (on success) holds the first one's reason ("key 2 (kid ...):
+ * ..."). Fails when the text is not a JWK Set or no key is left. */
+apr_status_t at_jwks_load_set(apr_pool_t *p, const char *json, size_t len,
+                              const char *source, apr_array_header_t **keys,
+                              int *skipped, at_error_t *err);
 
 /* RFC 7638 SHA-256 thumbprint, base64url; NULL for HMAC keys. */
 const char *at_jwk_thumbprint(apr_pool_t *p, const at_key_t *key);

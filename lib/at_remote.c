@@ -217,31 +217,3 @@ apr_status_t at_remote_metadata_jwks_uri(apr_pool_t *p, const char *text,
     }
     return APR_SUCCESS;
 }
-
-apr_status_t at_remote_jwks_parse(apr_pool_t *p, const char *text, size_t len,
-                                  const char *source,
-                                  apr_array_header_t **keys, at_error_t *err)
-{
-    apr_array_header_t *k = NULL;
-    at_error_t why = {{0}};
-    json_t *doc;
-
-    /* A single JWK is fine in a file an operator wrote; a server must
-     * answer with a JWK Set (RFC 7517 section 5). */
-    doc = at_json_parse(p, text, len, &why);
-    if (doc == NULL) {
-        at_error_set(err, "%s: not valid JSON (%s)", source, why.text);
-        return APR_EINVAL;
-    }
-    if (!json_is_object(doc) || !json_is_array(json_object_get(doc, "keys"))) {
-        at_error_set(err, "%s: not a JWK Set (no \"keys\" array)", source);
-        return APR_EINVAL;
-    }
-    if (at_jwks_load_json(p, text, len, source, &k, err) != APR_SUCCESS) {
-        return APR_EINVAL;
-    }
-    if (keys != NULL) {
-        *keys = k;
-    }
-    return APR_SUCCESS;
-}

@@ -1,9 +1,10 @@
 /* Rules for key sets fetched over the network (AuthTokenJWKS URL,
  * AuthTokenTrustIssuer): which URLs may be fetched, how long a fetched set
- * is used, where an issuer's metadata lives, what a metadata document must
- * say, and what makes a fetched body a usable JWK Set. Pure functions (no
- * network, no httpd), so the module and the unit tests share them; the
- * fetching itself is the module's (mod_auth_token/jwks_fetch.c).
+ * is used, where an issuer's metadata lives and what a metadata document
+ * must say. Pure functions (no network, no httpd), so the module and the
+ * unit tests share them; the fetching itself is the module's
+ * (mod_auth_token/jwks_fetch.c), the keys of a fetched set come from
+ * at_jwks_load_set (at_jose.h).
  */
 #ifndef AT_REMOTE_H
 #define AT_REMOTE_H
@@ -53,12 +54,5 @@ apr_status_t at_remote_metadata_jwks_uri(apr_pool_t *p, const char *text,
                                          size_t len, const char *issuer,
                                          const char **jwks_uri,
                                          at_error_t *err);
-
-/* APR_SUCCESS when TEXT is a JWK Set whose keys all obey the rules of file
- * keys (at_jwks_load_json) and at least one can verify; *KEYS (may be
- * NULL) gets them, allocated from P. SOURCE names the set in messages. */
-apr_status_t at_remote_jwks_parse(apr_pool_t *p, const char *text, size_t len,
-                                  const char *source,
-                                  apr_array_header_t **keys, at_error_t *err);
 
 #endif /* AT_REMOTE_H */

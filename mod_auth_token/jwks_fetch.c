@@ -2,8 +2,9 @@
  * certificate and host-name checks (the system store, or AuthTokenFetchCA
  * alone), plain http only when the connection really went to a loopback
  * address, 5 s for the whole transfer, no redirects, no proxy from the
- * environment, at most 512 KiB of body, status 200 and a JWK Set whose
- * keys all load, or it is a failure with a reason.
+ * environment, at most 512 KiB of body, status 200 and a JWK Set with a
+ * usable key (the unusable ones left out, as RFC 7517 section 5 asks), or
+ * it is a failure with a reason.
  *
  * For an issuer trusted by discovery, its metadata comes first
  * (ISSUER/.well-known/openid-configuration, then the RFC 8414 places),
@@ -239,8 +240,8 @@ apr_status_t at_fetch_jwks(apr_pool_t *p, const at_jwks_src_t *src,
     if ((rv = http_get(p, url, stop, &b, why)) != APR_SUCCESS) {
         return rv;
     }
-    if (at_remote_jwks_parse(p, b.data, b.len, url, &keys, &err) !=
-        APR_SUCCESS) {
+    if (at_jwks_load_set(p, b.data, b.len, url, &keys, &res->skipped,
+                         &err) != APR_SUCCESS) {
         /* "URL: key 0 ...": say what the detail is about. */
         *why = apr_psprintf(p, "%s: not a usable JWK Set: %s", url,
                             !strncmp(err.text, url, strlen(url)) &&
@@ -248,6 +249,9 @@ apr_status_t at_fetch_jwks(apr_pool_t *p, const at_jwks_src_t *src,
                                 ? err.text + strlen(url) + 2
                                 : err.text);
         return APR_EINVAL;
+    }
+    if (res->skipped) {
+        res->skip_why = apr_pstrdup(p, err.text);
     }
     res->text = b.data;
     res->len = b.len;

@@ -85,10 +85,12 @@ typedef struct at_fetch_result {
     long max_age;         /* Cache-Control max-age, or -1 */
     const char *jwks_uri; /* the URL the set came from */
     int nkeys;            /* verification keys in it */
+    int skipped;          /* keys left out as unusable ... */
+    const char *skip_why; /* ... and the first one's reason */
 } at_fetch_result_t;
 
 /* Fetches SRC's JWK Set (through the issuer's metadata for discovery) and
- * checks it is one whose keys all load. APR_SUCCESS with *RES filled from
+ * checks it is a JWK Set with at least one usable key (at_jwks_load_set). APR_SUCCESS with *RES filled from
  * P; otherwise *WHY says what went wrong (URL and reason, no secrets).
  * STOP, when it becomes non-zero, aborts a transfer (child exit). */
 apr_status_t at_fetch_jwks(apr_pool_t *p, const at_jwks_src_t *src,

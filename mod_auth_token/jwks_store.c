@@ -153,6 +153,13 @@ static void log_outcome(live_t *lv, apr_status_t rv, const char *why,
     if (why && !strncmp(why, src->name, n) && !strncmp(why + n, ": ", 2)) {
         why += n + 2;
     }
+    if (rv == APR_SUCCESS && changed_text && res->skipped) {
+        /* Once per published version, not at every refresh. */
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_server,
+                     "AT01160: key set of %s: %d key(s) left out as "
+                     "unusable, e.g. %s",
+                     src->name, res->skipped, res->skip_why);
+    }
     if (rv == APR_SUCCESS) {
         ap_log_error(APLOG_MARK, changed_text ? APLOG_INFO : APLOG_DEBUG, 0,
                      main_server,
@@ -241,6 +248,7 @@ static void import_if_new(live_t *lv)
     at_error_t err = {{0}};
     apr_pool_t *pool;
     char *text = NULL;
+    int skipped;
     apr_size_t len = 0;
 
     if (LOAD(sl->done) == lv->seen_done) {
@@ -263,8 +271,8 @@ static void import_if_new(live_t *lv)
 
     if (text) {
         apr_pool_create_unmanaged_ex(&pool, NULL, NULL);
-        if (at_remote_jwks_parse(pool, text, len, lv->src->name, &keys, &err) ==
-            APR_SUCCESS) {
+        if (at_jwks_load_set(pool, text, len, lv->src->name, &keys, &skipped,
+                             &err) == APR_SUCCESS) {
             set = apr_pcalloc(pool, sizeof(*set));
             set->pool = pool;
             set->keys = keys;

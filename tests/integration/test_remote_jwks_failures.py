@@ -181,3 +181,31 @@ class TestPlainHttpLoopback:
         for p in ("/p", "/l"):
             r = httpd.get(p + "/data.txt", token=K1.token(ISSUER))
             assert r.status_code == 200, (p, r.status_code)
+
+
+class TestUnusableKeysLeftOut:
+    """A set holding a weak RSA key and a key of an unknown algorithm
+    beside a good one is used without them (RFC 7517 section 5), with one
+    warning per published version."""
+    ALLOWED_LOG_IDS = ("AT01160",)
+
+    @classmethod
+    def configure(cls, env):
+        ks = cls.ks = cls.key_server()
+        doc = {"keys": [WEAK.public_jwk(),
+                        {"kty": "AKP", "alg": "ML-DSA-65", "kid": "pq",
+                         "pub": "AAAA"},
+                        K1.public_jwk()]}
+        ks.serve("/jwks", doc)
+        return ("AuthTokenFetchCA {root}/keys/fetch-ca.pem\n"
+                "AuthTokenJWKSRefresh 1\n" + loc("m", ks.url("/jwks")))
+
+    def test_failure_005_01(self, httpd):
+        assert httpd.get("/m/data.txt",
+                         token=K1.token(ISSUER)).status_code == 200
+        assert httpd.get("/m/data.txt",
+                         token=WEAK.token(ISSUER)).status_code == 401
+        self.ks.wait_count("/jwks", 3)
+        lines = httpd.log_lines("AT01160")
+        assert len(lines) == 1, lines  # refreshes of the same text: quiet
+        assert "2 key(s) left out" in lines[0] and "1024 bits" in lines[0]

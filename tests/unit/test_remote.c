@@ -1,7 +1,7 @@
 /* Unit tests of the pure parts of remote key sets (lib/at_remote.c): which
  * URLs may be fetched (decided on the parsed host), Cache-Control max-age
- * and its bounds, the discovery URLs, the metadata rules, what makes a
- * fetched body a usable JWK Set; and the library changes they rely on:
+ * and its bounds, the discovery URLs, the metadata rules; and the library
+ * parts they rely on: what makes a fetched body a usable JWK Set,
  * "no key at all" told apart from "signature does not verify", cache
  * look-ups over several key arrays, and a cached verdict that stops
  * counting once its key is replaced (same address, new serial). */
@@ -170,13 +170,15 @@ static const char *number(size_t len, unsigned char first)
     return at_b64url_encode(pool, b, len);
 }
 
+static int skipped;
+
 static apr_status_t parse_set(const char *text, apr_array_header_t **keys,
                               at_error_t *err)
 {
     err->text[0] = '\0';
     *keys = NULL;
-    return at_remote_jwks_parse(pool, text, strlen(text), "https://k/jwks",
-                                keys, err);
+    return at_jwks_load_set(pool, text, strlen(text), "https://k/jwks", keys,
+                            &skipped, err);
 }
 
 static void test_jwks_parse(void)
@@ -205,8 +207,22 @@ static void test_jwks_parse(void)
                         "\"n\":\"%s\",\"e\":\"AQAB\"}]}",
                         n1024);
     CHECK(parse_set(text, &keys, &err) != APR_SUCCESS
+              && strstr(err.text, "no usable signature key")
               && strstr(err.text, "1024 bits"),
           "RSA under 2048 bits is refused as from a file: %s", err.text);
+    text = apr_psprintf(
+        pool,
+        "{\"keys\":[{\"kid\":\"w\",\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\"},"
+        "{\"kid\":\"pq\",\"kty\":\"AKP\",\"alg\":\"ML-DSA-65\",\"pub\":\"AA\"},"
+        "{\"kid\":\"ok\",\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\"}]}",
+        n1024, n2048);
+    CHECK(parse_set(text, &keys, &err) == APR_SUCCESS && keys->nelts == 1
+              && !strcmp(APR_ARRAY_IDX(keys, 0, at_key_t *)->kid, "ok")
+              && skipped == 2 && strstr(err.text, "kid \"w\"")
+              && strstr(err.text, "1024 bits"),
+          "unusable keys are left out (RFC 7517 section 5), the first "
+          "reason kept: %d, %s",
+          skipped, err.text);
     text = apr_psprintf(pool,
                         "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\"}",
                         n2048);
