@@ -104,6 +104,7 @@ void at_fetch_global_init(void);
 typedef struct at_jwks_set {
     const apr_array_header_t *keys; /* at_key_t * */
     apr_pool_t *pool;
+    unsigned gen;                   /* its version (never 0) */
     int refs;                       /* under the process lock */
 } at_jwks_set_t;
 

@@ -25,6 +25,7 @@
  * outcome, bounded by the fetch's time limit.
  */
 #include <string.h>
+#include <time.h>
 
 #include "httpd.h"
 #include "http_config.h"
@@ -57,7 +58,7 @@ typedef struct slot {
     apr_uint32_t done;         /* attempts completed */
     apr_uint32_t asked;        /* refetch tickets handed out */
     apr_uint32_t answered;     /* the last ticket a completed attempt saw */
-    apr_int64_t next_at;       /* scheduled attempt (seconds) */
+    apr_int64_t next_at;       /* scheduled attempt (now_sec) */
     apr_int64_t refetch_after; /* no refetch on demand before this (the
                                 * scheduled ones do not count) */
     apr_int64_t claim_until;   /* an attempt runs until then; 0: none */
@@ -90,9 +91,14 @@ static volatile int stop_transfers;
 #define LOAD(x)     __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
 
+/* Seconds on the monotonic clock, which every process of the machine
+ * shares: a wall-clock step cannot stall or rush the schedule. */
 static apr_int64_t now_sec(void)
 {
-    return (apr_int64_t)apr_time_sec(apr_time_now());
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (apr_int64_t)ts.tv_sec;
 }
 
 /* Seconds one attempt may take: discovery reads up to three metadata
@@ -276,6 +282,7 @@ static void import_if_new(live_t *lv)
             set = apr_pcalloc(pool, sizeof(*set));
             set->pool = pool;
             set->keys = keys;
+            set->gen = gen;
             set->refs = 1; /* held as the current set */
         } else {
             /* The fetcher checked this very text: only memory can fail

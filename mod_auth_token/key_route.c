@@ -58,15 +58,16 @@ static apr_status_t ring_release(void *data)
 }
 
 /* Holds G's current fetched set (after letting go of an older one);
- * 1 when that changed which set G has. */
+ * 1 when G now has a newer one than before. */
 static int hold_current(group_t *g)
 {
     at_jwks_set_t *old = g->set;
+    unsigned old_gen = old ? old->gen : 0;
 
     g->set = at_jwks_acquire(g->src);
     g->keys = g->set ? g->set->keys : NULL;
     at_jwks_release(old);
-    return g->set != old;
+    return g->set && g->set->gen != old_gen;
 }
 
 at_keyring_t *at_keyring_get(request_rec *r, const at_dir_conf_t *dc,
@@ -91,10 +92,11 @@ at_keyring_t *at_keyring_get(request_rec *r, const at_dir_conf_t *dc,
     if (n == 0) {
         return NULL;
     }
-    ring = apr_palloc(r->pool, sizeof(*ring));
+    /* One allocation for the ring and its groups. */
+    ring = apr_pcalloc(r->pool, sizeof(*ring) + n * sizeof(*g));
     ring->r = r;
     ring->routed = trusted != NULL;
-    ring->groups = g = apr_pcalloc(r->pool, n * sizeof(*g));
+    ring->groups = g = (group_t *)(ring + 1);
     ring->ngroups = n;
     if (trusted) {
         for (i = 0; i < trusted->nelts; i++, g++) {
@@ -160,9 +162,13 @@ const at_key_t *at_keyring_cached(at_keyring_t *ring, at_jws_cache_t *cache,
     if (!cache) {
         return NULL;
     }
-    sets = apr_palloc(ring->r->pool, ring->ngroups * sizeof(*sets));
-    for (i = 0; i < ring->ngroups; i++) {
-        sets[i] = ring->groups[i].keys;
+    if (ring->ngroups == 1) {
+        sets = &ring->groups[0].keys; /* the common case: no copy */
+    } else {
+        sets = apr_palloc(ring->r->pool, ring->ngroups * sizeof(*sets));
+        for (i = 0; i < ring->ngroups; i++) {
+            sets[i] = ring->groups[i].keys;
+        }
     }
     key = at_jws_cache_get_sets(cache, ring->r->pool, token, len, sets,
                                 ring->ngroups, jws);
@@ -173,7 +179,7 @@ const at_key_t *at_keyring_cached(at_keyring_t *ring, at_jws_cache_t *cache,
         g = &ring->groups[i];
         for (j = 0; g->keys && j < g->keys->nelts; j++) {
             if (APR_ARRAY_IDX(g->keys, j, const at_key_t *) == key &&
-                routes_to(ring, g, token_iss(jws))) {
+                (!ring->routed || routes_to(ring, g, token_iss(jws)))) {
                 *local = g->local;
                 return key;
             }
