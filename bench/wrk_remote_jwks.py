@@ -15,7 +15,8 @@ steady runs (must be 0); good-token rate with flood / without; fetches
 during the floods against the bound (one per AuthTokenJWKSMinRefetch per
 flood); the children's RSS before and after (flat: one copy of the set).
 
-    bench/wrk_remote_jwks.py [--no-cache]     (DURATION=10 REPS=3 MINREFETCH=5)
+    bench/wrk_remote_jwks.py [--no-cache]
+        (DURATION=10 REPS=3 MINREFETCH=5 FLOOD_RATE=1000)
 
 --no-cache sets AuthTokenVerifyCache Off, so every request verifies its
 signature with the key set. Needs the build, wrk and two CPUs. Bounded:
@@ -39,14 +40,16 @@ from jwks_server import KeyServer, Signer, jwk_set  # noqa: E402
 DURATION = int(os.environ.get("DURATION", "10"))
 REPS = int(os.environ.get("REPS", "3"))
 MINREFETCH = int(os.environ.get("MINREFETCH", "5"))
+FLOOD_RATE = int(os.environ.get("FLOOD_RATE", "1000"))
+FLOOD_CONNS = 20
 CACHE = "Off" if "--no-cache" in sys.argv else "1024"
 MODS = "/usr/lib/apache2/modules"
 ISS = "https://auth.example.com"
 
 FLOOD_LUA = r"""
 -- Tokens whose kid no key has: header {"alg":"RS256","kid":"<random>"},
--- a fixed payload, a junk signature. Paced by delay(): ~1000/s over 10
--- connections.
+-- a fixed payload, a junk signature. Paced by delay(): 20 connections
+-- each waiting @DELAY@ ms between requests, about FLOOD_RATE per second.
 local b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 local function enc(s)
   local out, bits, n = {}, 0, 0
@@ -75,7 +78,7 @@ function request()
                     {["Authorization"] = "Bearer " .. tok})
 end
 function delay()
-  return 10
+  return @DELAY@
 end
 """.replace("@ISS@", ISS)
 
@@ -240,7 +243,9 @@ def main():
 
         lua = root + "/flood.lua"
         with open(lua, "w") as f:
-            f.write(FLOOD_LUA)
+            # each connection: DELAY ms pause plus about 1 ms of latency
+            f.write(FLOOD_LUA.replace("@DELAY@", str(max(
+                1, FLOOD_CONNS * 1000 // FLOOD_RATE - 1))))
         quiet, flooded, flood_rates, flood_fetches = [], [], [], []
         for _ in range(REPS):
             rate, total, _ = wrk(base + "/remote/file.txt", token)
@@ -248,7 +253,7 @@ def main():
             requests += total
             n0 = ks.count("/jwks")
             flood = subprocess.Popen(
-                ["taskset", "-c", "1", "wrk", "-t1", "-c10",
+                ["taskset", "-c", "1", "wrk", "-t1", "-c%d" % FLOOD_CONNS,
                  "-d%ds" % (DURATION + 1), "-s", lua, base + "/"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             time.sleep(0.5)

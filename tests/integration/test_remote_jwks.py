@@ -3,7 +3,9 @@ is picked up on refresh and on an unknown kid, a flood of unknown kids
 costs at most one fetch per AuthTokenJWKSMinRefetch, Cache-Control max-age
 counts only within 60..86400 s, and cached verdicts of a key that left the
 set stop counting."""
+import base64
 import concurrent.futures
+import json
 import time
 import uuid
 
@@ -101,6 +103,34 @@ Alias /t "{root}/htdocs/api"
         assert self.ks.count("/jwks") == before + 1
 
 
+def flood(httpd, path, good, seconds):
+    """Three clients send tokens with random kids to PATH for SECONDS while
+    a fourth sends GOOD; (flood status codes, good status codes)."""
+    _, payload, sig = good.split(".")
+    t0 = time.time()
+    codes, goods = [], []
+
+    def one(_):
+        # A kid no key has; the signature does not matter (no key is found
+        # to check it with).
+        s = requests.Session()
+        while time.time() - t0 < seconds:
+            head = base64.urlsafe_b64encode(json.dumps(
+                {"alg": "RS256", "kid": "rnd-" + uuid.uuid4().hex}
+            ).encode()).rstrip(b"=").decode()
+            r = s.get(httpd.url + path, timeout=10, headers={
+                "Authorization": "Bearer %s.%s.%s" % (head, payload, sig)})
+            codes.append(r.status_code)
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        futs = [pool.submit(one, i) for i in range(3)]
+        while time.time() - t0 < seconds:
+            goods.append(httpd.get(path, token=good).status_code)
+            time.sleep(0.05)
+        for f in futs:
+            f.result()
+    return codes, goods
+
+
 class TestRotation:
     """Refresh after AuthTokenJWKSRefresh; an unknown kid refetches at
     once (the request waits for it), at most once per MinRefetch."""
@@ -147,27 +177,12 @@ class TestRotation:
         """A flood of random kids for 5 s: at most one fetch per MinRefetch
         (3 s) beyond the scheduled refreshes (every 2 s); a good token
         keeps working meanwhile."""
-        good = K1.token(ISSUER)
         start_n = self.ks.count("/jwks")
         t0 = time.time()
-        codes = []
-
-        def flood(_):
-            while time.time() - t0 < 5:
-                t = K1.token(ISSUER, kid="rnd-" + uuid.uuid4().hex)
-                codes.append(httpd.get("/r/data.txt", token=t).status_code)
-        with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            futs = [pool.submit(flood, i) for i in range(3)]
-            goods = []
-            while time.time() - t0 < 5:
-                goods.append(httpd.get("/r/data.txt",
-                                       token=good).status_code)
-                time.sleep(0.05)
-            for f in futs:
-                f.result()
+        codes, goods = flood(httpd, "/r/data.txt", K1.token(ISSUER), 5)
         fetches = self.ks.count("/jwks") - start_n
         elapsed = time.time() - t0
-        assert len(codes) > 50
+        assert len(codes) > 20
         assert set(codes) == {401}
         assert set(goods) == {200}
         # Refresh every 2 s, plus demand every 3 s at most.
@@ -184,3 +199,29 @@ class TestRotation:
         time.sleep(4.5)
         assert self.ks.count("/cc") == a == 1
         assert self.ks.count("/cc-low") >= b + 1
+
+
+class TestFloodRateLimit:
+    """No scheduled refresh in sight (3600 s): a 7 s flood of unknown kids
+    costs one fetch per AuthTokenJWKSMinRefetch (2 s) at most, and at least
+    one (unknown kids do refetch)."""
+
+    @classmethod
+    def configure(cls, env):
+        cls.ks = cls.key_server()
+        cls.ks.serve("/jwks", jwk_set(K1))
+        return ("AuthTokenFetchCA {root}/keys/fetch-ca.pem\n"
+                "AuthTokenJWKSMinRefetch 2\n"
+                + location("/f", cls.ks.url("/jwks")))
+
+    def test_remote_003_01(self, httpd):
+        assert httpd.get("/f/data.txt",
+                         token=K1.token(ISSUER)).status_code == 200
+        start_n = self.ks.count("/jwks")
+        t0 = time.time()
+        codes, goods = flood(httpd, "/f/data.txt", K1.token(ISSUER), 7)
+        elapsed = time.time() - t0
+        fetches = self.ks.count("/jwks") - start_n
+        assert len(codes) > 20 and set(codes) == {401}
+        assert set(goods) == {200}
+        assert 1 <= fetches <= int(elapsed / 2) + 1, (fetches, len(codes))
