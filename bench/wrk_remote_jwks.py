@@ -10,7 +10,9 @@ Lua pacer) runs against /remote while the first wrk measures the good
 token's rate there, interleaved with the same measurement without the
 flood.
 
-Reported: requests/s of each, remote/file; key-server fetches during the
+Reported: requests/s of each, remote/file, and the httpd CPU time per
+request of each (utime+stime from /proc, steadier than rates on a busy
+machine); key-server fetches during the
 steady runs (must be 0); good-token rate with flood / without; fetches
 during the floods against the bound (one per AuthTokenJWKSMinRefetch per
 flood); the children's RSS before and after (flat: one copy of the set).
@@ -164,6 +166,24 @@ def wrk(url, token=None, script=None, duration=DURATION, conns=32):
     return rate, total, int(non2xx.group(1)) if non2xx else 0
 
 
+def httpd_cpu(root):
+    """utime+stime (clock ticks) of the httpd parent and its children."""
+    with open(root + "/logs/httpd.pid") as f:
+        parent = f.read().strip()
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                st = f.read().rsplit(")", 1)[1].split()
+            if pid == parent or st[1] == parent:
+                total += int(st[11]) + int(st[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
 def children_rss(root):
     """Summed RSS (KiB) of the httpd children (not the parent)."""
     with open(root + "/logs/httpd.pid") as f:
@@ -232,10 +252,15 @@ def main():
 
         fetches0 = ks.count("/jwks")
         rates = {"file": [], "remote": []}
+        cpu = {"file": [], "remote": []}
+        tick = os.sysconf("SC_CLK_TCK")
         requests = 0
         for _ in range(REPS):
             for name in ("file", "remote"):
+                c0 = httpd_cpu(root)
                 rate, total, bad = wrk(base + "/%s/file.txt" % name, token)
+                cpu[name].append((httpd_cpu(root) - c0) / tick / total
+                                 * 1e6)
                 assert bad == 0, "%s: %d non-2xx answers" % (name, bad)
                 rates[name].append(rate)
                 requests += total
@@ -281,6 +306,10 @@ def main():
     print("remote %9.0f req/s  (%s)" % (med["remote"], ", ".join(
         "%.0f" % r for r in rates["remote"])))
     print("remote/file %.3f" % (med["remote"] / med["file"]))
+    mcpu = {k: statistics.median(v) for k, v in cpu.items()}
+    print("httpd CPU per request: file %.1f us, remote %.1f us, "
+          "remote/file %.3f" % (mcpu["file"], mcpu["remote"],
+                                mcpu["remote"] / mcpu["file"]))
     print("fetches during %d steady runs: %d" % (2 * REPS, steady_fetches))
     print("good token on /remote: %.0f req/s quiet, %.0f during a flood of "
           "%.0f unknown kids/s: ratio %.3f" % (
@@ -294,6 +323,8 @@ def main():
     ok = steady_fetches == 0 and all(f <= bound for f in flood_fetches)
     print(json.dumps({"remote_over_file": round(med["remote"] / med["file"],
                                                 3),
+                      "cpu_remote_over_file": round(
+                          mcpu["remote"] / mcpu["file"], 3),
                       "steady_fetches": steady_fetches,
                       "flood_ratio": round(statistics.median(flooded)
                                            / statistics.median(quiet), 3),
