@@ -199,10 +199,11 @@ static void fetch_if_due(live_t *lv, apr_pool_t *tp)
     long wait;
     int changed_text = 0, had_set;
 
-    if (!due(sl, now)) {
+    /* The lock fails only when a restart removed it under a child that is
+     * finishing: such a child fetches and publishes nothing more. */
+    if (!due(sl, now) || apr_global_mutex_lock(gmutex) != APR_SUCCESS) {
         return;
     }
-    apr_global_mutex_lock(gmutex);
     if (sl->claim_until > now || !due(sl, now)) {
         apr_global_mutex_unlock(gmutex);
         return;
@@ -213,7 +214,9 @@ static void fetch_if_due(live_t *lv, apr_pool_t *tp)
 
     rv = at_fetch_jwks(tp, lv->src, &stop_transfers, &res, &why);
 
-    apr_global_mutex_lock(gmutex);
+    if (apr_global_mutex_lock(gmutex) != APR_SUCCESS) {
+        return; /* the claim expires */
+    }
     if (stop_transfers) {
         /* Cut short by this child's exit: not the server's failure. */
         sl->claim_until = 0;
@@ -257,10 +260,10 @@ static void import_if_new(live_t *lv)
     int skipped;
     apr_size_t len = 0;
 
-    if (LOAD(sl->done) == lv->seen_done) {
+    if (LOAD(sl->done) == lv->seen_done ||
+        apr_global_mutex_lock(gmutex) != APR_SUCCESS) {
         return;
     }
-    apr_global_mutex_lock(gmutex);
     gen = sl->gen;
     done = sl->done;
     answered = sl->answered;
