@@ -225,3 +225,25 @@ class TestFloodRateLimit:
         assert len(codes) > 20 and set(codes) == {401}
         assert set(goods) == {200}
         assert 1 <= fetches <= int(elapsed / 2) + 1, (fetches, len(codes))
+
+    def test_remote_003_02(self, httpd):
+        """Graceful and full restarts of the event MPM (children exiting
+        with their fetcher threads, some perhaps mid-wait) leave no crash,
+        and the new children fetch and serve."""
+        for how in ("graceful", "restart"):
+            n = self.ks.count("/jwks")
+            r = httpd.apachectl("-k", how)
+            assert r.returncode == 0, r.stderr
+            deadline = time.time() + 20
+            code = None
+            while time.time() < deadline:
+                try:
+                    code = httpd.get("/f/data.txt",
+                                     token=K1.token(ISSUER)).status_code
+                    if code == 200 and self.ks.count("/jwks") > n:
+                        break
+                except requests.RequestException:
+                    pass
+                time.sleep(0.2)
+            assert code == 200 and self.ks.count("/jwks") > n, (how, code)
+        time.sleep(1)
