@@ -254,7 +254,7 @@ int at_keyring_verify(at_keyring_t *ring, const at_jws_t *jws,
     }
     if (unknown && (ticket = at_jwks_request_refetch(unknown->src)) != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                      "AT01158: no key for kid %s (alg %s) in the key set "
+                      "AT01158: no key for kid %.64s (alg %s) in the key set "
                       "of %s; refetching it",
                       jws->kid ? jws->kid : "(none)", at_alg_name(jws->alg),
                       unknown->src->name);
