@@ -22,7 +22,9 @@
  *   AT00600-AT00699 registry access and revocation cache
  *   AT00800-AT00899 token-admin console (stderr, lands in the error log)
  *   AT01000-AT01049 forced authentication, export-name collisions, the
- *                   registry and AuthType checks of configtest */
+ *                   registry and AuthType checks of configtest
+ *   AT01150-AT01199 remote key sets and trusted issuers (jwks_*.c,
+ *                   key_route.c) */
 #define AT_LOG_TAG "mod_auth_token: "
 
 /* log_item.c: S as it may appear in a log line when a client chose it:
@@ -37,6 +39,8 @@ extern module AP_MODULE_DECLARE_DATA auth_token_module;
  * tell it from an explicit value; typed getters apply the defaults. */
 typedef struct at_dir_conf {
     apr_array_header_t *keys;       /* at_key_t *: VerifyKey + JWKS */
+    apr_array_header_t *remote;     /* at_jwks_src_t *: JWKS URL */
+    apr_array_header_t *trusted;    /* at_trust_t: TrustIssuer */
     int verify_local;               /* -1 unset */
     apr_array_header_t *issuers;    /* const char * */
     apr_array_header_t *audiences;  /* const char * */

@@ -4,7 +4,8 @@
 set -e
 PKGS="build-essential autoconf pkg-config apache2 apache2-dev
       libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libssl-dev
-      libjansson-dev libxml2-dev libsqlite3-dev sqlite3 openssl curl"
+      libjansson-dev libxml2-dev libsqlite3-dev sqlite3 openssl curl
+      libcurl4-openssl-dev"
 if [ "$1" = "--tests" ]; then
     # The browser tests: Debian's Chromium driven by python3-selenium
     # through chromedriver (no npm).
