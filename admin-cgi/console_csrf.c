@@ -162,8 +162,10 @@ int console_csrf_check(console_t *c, const char *token)
     issued = strtoll(token, &end, 10);
     if (end == token || *end != '.')
         return 0;
-    /* A minute of clock slack for a page served by another host. */
-    if (issued > now + 60 || now - issued > CONSOLE_CSRF_TTL)
+    /* A minute of clock slack for a page served by another host. Compared
+     * as issued < now - TTL: now - issued overflows for a very negative
+     * issued (found by tests/fuzz/fuzz_console_cookie). */
+    if (issued > now + 60 || issued < now - CONSOLE_CSRF_TTL)
         return 0;
     expect = token_for(c, issued);
     return at_consttime_eq(expect, strlen(expect), token, strlen(token));
