@@ -174,14 +174,16 @@ int console_csrf_check(console_t *c, const char *token)
 {
     long long issued = 0, now = (long long)time(NULL);
 
-    /* A minute of clock slack for a page served by another host. */
+    /* A minute of clock slack for a page served by another host. Compared
+     * as issued >= now - TTL: now - issued overflows for a very negative
+     * issued (found by tests/fuzz/fuzz_console_cookie). */
     return genuine(c, token, &issued) && issued <= now + 60 &&
-           now - issued <= CONSOLE_CSRF_TTL;
+           issued >= now - CONSOLE_CSRF_TTL;
 }
 
 int console_csrf_expired(console_t *c, const char *token)
 {
     long long issued = 0, now = (long long)time(NULL);
 
-    return genuine(c, token, &issued) && now - issued > CONSOLE_CSRF_TTL;
+    return genuine(c, token, &issued) && issued < now - CONSOLE_CSRF_TTL;
 }

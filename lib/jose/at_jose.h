@@ -189,10 +189,14 @@ apr_status_t at_jws_sign(apr_pool_t *p, const at_key_t *key, json_t *header,
                          json_t *claims, char **token, at_error_t *err);
 
 /* Base64url without padding; strict decoding (no '=', no other alphabet,
- * no impossible trailing bits). */
+ * no impossible trailing bits). The decoded bytes are NUL-terminated. */
 char *at_b64url_encode(apr_pool_t *p, const unsigned char *in, size_t len);
 apr_status_t at_b64url_decode(apr_pool_t *p, const char *in, size_t len,
                               unsigned char **out, size_t *outlen);
+/* Base64 with padding (RFC 4648 section 4), as strictly: only "+/" beside
+ * letters and digits, exactly the '=' needed, no impossible trailing bits. */
+apr_status_t at_b64_decode(apr_pool_t *p, const char *in, size_t len,
+                           unsigned char **out, size_t *outlen);
 
 /* Strict JSON text -> value: duplicate members rejected, depth bounded,
  * no NUL (not even as "\u0000" in a string). The value is released with
