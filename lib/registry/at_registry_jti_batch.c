@@ -12,16 +12,21 @@ apr_status_t at_jti_record_many(at_registry_t *reg, apr_pool_t *p,
     int i;
 
     if (n == 1) {
-        return at_jti_record(reg, p, recs[0].jti, recs[0].client_id,
-                             recs[0].exp, err);
+        /* One statement is its own transaction. */
+        rv = at_reg_jti_insert(reg, p, &recs[0], err);
     }
-    rv = at_reg_begin(reg, p, err);
-    if (rv != APR_SUCCESS) {
-        return rv;
+    else {
+        rv = at_reg_begin(reg, p, err);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        for (i = 0; i < n && rv == APR_SUCCESS; i++) {
+            rv = at_reg_jti_insert(reg, p, &recs[i], err);
+        }
+        rv = at_reg_end(reg, rv, 0, err);
     }
-    for (i = 0; i < n && rv == APR_SUCCESS; i++) {
-        rv = at_jti_record(reg, p, recs[i].jti, recs[i].client_id,
-                           recs[i].exp, err);
+    if (rv == APR_SUCCESS && (reg->writes += n) % 256 < (unsigned)n) {
+        at_reg_purge_expired(reg, p);
     }
-    return at_reg_end(reg, rv, 0, err);
+    return rv;
 }

@@ -17,24 +17,29 @@
  * exactly as long. */
 #define JTI_KEEP 3600
 
+apr_status_t at_reg_jti_insert(at_registry_t *reg, apr_pool_t *p,
+                               const at_jti_rec_t *rec, at_error_t *err)
+{
+    if (rec->jti == NULL || *rec->jti == '\0' || rec->client_id == NULL) {
+        at_error_set(err, "jti and client_id are required");
+        return APR_EINVAL;
+    }
+    return at_reg_exec(reg, p, err, NULL,
+                       "INSERT INTO issued_jtis (jti, client_id, exp,"
+                       " recorded, subject, grant_id)"
+                       " VALUES (%s, %s, %s, %s, %s, %s)", rec->jti,
+                       rec->client_id, at_reg_i64(p, rec->exp),
+                       at_reg_i64(p, at_reg_now()), rec->subject,
+                       rec->grant_id);
+}
+
 apr_status_t at_jti_record(at_registry_t *reg, apr_pool_t *p,
                            const char *jti, const char *client_id,
                            long long exp, at_error_t *err)
 {
-    apr_status_t rv;
+    at_jti_rec_t rec = {jti, client_id, exp, NULL, NULL};
 
-    if (jti == NULL || *jti == '\0' || client_id == NULL) {
-        at_error_set(err, "jti and client_id are required");
-        return APR_EINVAL;
-    }
-    rv = at_reg_exec(reg, p, err, NULL,
-                     "INSERT INTO issued_jtis (jti, client_id, exp, recorded)"
-                     " VALUES (%s, %s, %s, %s)", jti, client_id,
-                     at_reg_i64(p, exp), at_reg_i64(p, at_reg_now()));
-    if (rv == APR_SUCCESS && ++reg->writes % 256 == 0) {
-        at_reg_purge_expired(reg, p);
-    }
-    return rv;
+    return at_jti_record_many(reg, p, &rec, 1, err);
 }
 
 apr_status_t at_jti_revoke(at_registry_t *reg, apr_pool_t *p,
