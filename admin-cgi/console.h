@@ -3,7 +3,7 @@
  * dispatch); console_cgi.c reads the CGI environment and writes the answer;
  * console_csrf.c makes and checks CSRF tokens; console_secret_cookie.c
  * carries a new client secret across the Post/Redirect/Get; html.c wraps
- * libxml2; ui_*.c hold one group of pages each.
+ * libxml2 (lib/html/html.c); ui_*.c hold one group of pages each.
  *
  * What the console writes to stderr lands in httpd's error log: one line
  * per call site, "token-admin: AT008nn: ...", never a secret or token.

@@ -21,7 +21,7 @@
 #define MERGE_INT(f)    (add->f != -1 ? add->f : base->f)
 
 static const char *const endpoint_names[] = {
-    "token", "authorize", "revoke", "introspect", "jwks", NULL};
+    "token", "authorize", "revoke", "introspect", "jwks", "userinfo", NULL};
 
 /* ---- create / merge ---------------------------------------------------- */
 
@@ -31,6 +31,7 @@ void *at_create_srv_conf(apr_pool_t *p, server_rec *s)
 
     sc->access_lifetime = -1;
     sc->refresh_lifetime = -1;
+    sc->code_lifetime = -1;
     return sc;
 }
 
@@ -57,6 +58,8 @@ void *at_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     }
     sc->access_lifetime = MERGE_INT(access_lifetime);
     sc->refresh_lifetime = MERGE_INT(refresh_lifetime);
+    sc->code_lifetime = MERGE_INT(code_lifetime);
+    sc->identity_names = MERGE_PTR(identity_names);
     return sc;
 }
 
@@ -178,8 +181,8 @@ const char *at_set_endpoint_url(cmd_parms *cmd, void *dummy, const char *name,
     if (!endpoint_names[i]) {
         return apr_psprintf(cmd->pool,
                             "AuthTokenEndpointURL: unknown endpoint '%s'; "
-                            "use token, authorize, revoke, introspect or "
-                            "jwks",
+                            "use token, authorize, revoke, introspect, "
+                            "jwks or userinfo",
                             name);
     }
     if ((msg = check_url(cmd, "AuthTokenEndpointURL", url))) {
@@ -284,4 +287,10 @@ long at_srv_refresh_lifetime(const at_srv_conf_t *sc)
 {
     return sc->refresh_lifetime > 0 ? sc->refresh_lifetime
                                     : AT_DEFAULT_REFRESH_LIFETIME;
+}
+
+long at_srv_code_lifetime(const at_srv_conf_t *sc)
+{
+    return sc->code_lifetime > 0 ? sc->code_lifetime
+                                 : AT_DEFAULT_CODE_LIFETIME;
 }

@@ -5,6 +5,7 @@
 #define AT_ISSUER_H
 
 #include "httpd.h"
+#include "http_config.h"
 #include "apr_pools.h"
 
 /* Registers the issuer's hooks (registry creation in post_config, the
@@ -19,5 +20,13 @@ void at_issuer_register_hooks(apr_pool_t *p);
  * (the caller fails closed with 500 and the reason already logged). */
 int at_revocation_is_revoked(request_rec *r, const char *jti,
                              const char *client_id, long long iat);
+
+/* Directives of delegated authorization (issuer_authz_config.c):
+ * AuthTokenCodeLifetime SECONDS (server) and AuthTokenIdentityClaim NAME
+ * VARIABLE (server or directory). */
+const char *at_set_code_lifetime(cmd_parms *cmd, void *dummy,
+                                 const char *secs);
+const char *at_set_identity_claim(cmd_parms *cmd, void *dc,
+                                  const char *name, const char *variable);
 
 #endif /* AT_ISSUER_H */

@@ -42,10 +42,10 @@ static json_t *audience(const at_app_t *app, const char *issuer)
     return arr;
 }
 
-apr_status_t at_access_mint(request_rec *r, at_conn_t *conn,
-                            const at_app_t *app, const char *subject,
-                            const char *scope, long lifetime,
-                            const char **token, int *db_failed)
+apr_status_t at_access_sign(request_rec *r, const at_app_t *app,
+                            const char *subject, const char *scope,
+                            long lifetime, const char **token,
+                            at_jti_rec_t *rec)
 {
     at_srv_conf_t *sc = at_srv_conf(r->server);
     const at_key_t *key = at_srv_signing_key(sc);
@@ -94,17 +94,40 @@ apr_status_t at_access_mint(request_rec *r, at_conn_t *conn,
                       "AT00432: cannot sign an access token: %s", err.text);
         return rv;
     }
+    memset(rec, 0, sizeof(*rec));
+    rec->jti = jti;
+    rec->client_id = app->client_id;
+    rec->exp = now + lifetime;
+    *token = signed_token;
+    return APR_SUCCESS;
+}
+
+apr_status_t at_access_mint(request_rec *r, at_conn_t *conn,
+                            const at_app_t *app, const char *subject,
+                            const char *person, const char *grant_id,
+                            const char *scope, long lifetime,
+                            const char **token, int *db_failed)
+{
+    at_jti_rec_t rec;
+    at_error_t err;
+    apr_status_t rv;
+
+    rv = at_access_sign(r, app, subject, scope, lifetime, token, &rec);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rec.subject = person;
+    rec.grant_id = grant_id;
     /* Recorded so that revocation can tell our jtis from made-up ones and
-     * revoke-by-client can name them. */
-    rv = at_jti_record_grouped(r, conn, jti, app->client_id, now + lifetime,
-                               &err, db_failed);
+     * revoke-by-client (or by person) can name them. */
+    err.text[0] = '\0';
+    rv = at_jti_record_grouped(r, conn, &rec, &err, db_failed);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                       "AT00433: cannot record an issued jti: %s", err.text);
-        return rv;
+        *token = NULL;
     }
-    *token = signed_token;
-    return APR_SUCCESS;
+    return rv;
 }
 
 static const char *string_claim(json_t *claims, const char *name)

@@ -104,8 +104,7 @@ static int write_batch(request_rec *r, at_jtiq_t *q, at_conn_t *conn)
 }
 
 apr_status_t at_jti_record_grouped(request_rec *r, at_conn_t *conn,
-                                   const char *jti, const char *client_id,
-                                   long long exp, at_error_t *err,
+                                   const at_jti_rec_t *rec, at_error_t *err,
                                    int *db_failed)
 {
     at_jtiq_t *q = at_issuer_jtiq(r);
@@ -115,15 +114,13 @@ apr_status_t at_jti_record_grouped(request_rec *r, at_conn_t *conn,
         apr_status_t rv;
 
         at_issuer_write_begin(conn);
-        rv = at_jti_record(at_conn_registry(conn), r->pool, jti, client_id,
-                           exp, err);
+        rv = at_jti_record_many(at_conn_registry(conn), r->pool, rec, 1,
+                                err);
         at_issuer_write_end(conn);
         *db_failed = at_registry_failed(rv);
         return rv;
     }
-    req.rec.jti = jti;
-    req.rec.client_id = client_id;
-    req.rec.exp = exp;
+    req.rec = *rec;
     req.next = NULL;
     req.done = 0;
 
