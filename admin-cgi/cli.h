@@ -100,5 +100,6 @@ int cli_app(cli_t *cli, int argc, const char *const *argv);
 int cli_scope(cli_t *cli, int argc, const char *const *argv);
 int cli_token(cli_t *cli, int argc, const char *const *argv);
 int cli_audit(cli_t *cli, int argc, const char *const *argv);
+int cli_consent(cli_t *cli, int argc, const char *const *argv);
 
 #endif /* CLI_H */

@@ -31,6 +31,8 @@ static const cli_opt_t app_opts[] = {
     {"refresh-lifetime", 1, 0},
     {"offline-client-credentials", 0, 0},
     {"no-offline-client-credentials", 0, 0},
+    {"skip-consent", 0, 0},
+    {"no-skip-consent", 0, 0},
     {NULL, 0, 0}
 };
 
@@ -115,6 +117,13 @@ static int apply_options(cli_t *cli, const cli_args_t *args, at_app_t *app)
     }
     if (cli_opt(args, "no-offline-client-credentials")) {
         app->offline_client_credentials = 0;
+    }
+    if (cli_opt(args, "skip-consent") && cli_opt(args, "no-skip-consent")) {
+        return cli_fail(cli, CLI_USAGE, "--skip-consent and "
+                        "--no-skip-consent contradict");
+    }
+    if (cli_opt(args, "skip-consent") || cli_opt(args, "no-skip-consent")) {
+        app->skip_consent = cli_opt(args, "skip-consent") != NULL;
     }
     return CLI_OK;
 }

@@ -22,10 +22,12 @@ static const char usage_text[] =
     "          [--grant G[,G...]] [--scope S[,S...]] [--audience A[,A...]]\n"
     "          [--redirect-uri URI]... [--access-lifetime SECONDS]\n"
     "          [--refresh-lifetime SECONDS] [--offline-client-credentials]\n"
+    "          [--skip-consent]\n"
     "  app list\n"
     "  app show CLIENT_ID\n"
     "  app update CLIENT_ID [options of add] "
     "[--no-offline-client-credentials]\n"
+    "             [--no-skip-consent]\n"
     "  app rotate-secret CLIENT_ID [--grace SECONDS]\n"
     "  app disable|enable|delete CLIENT_ID\n"
     "  scope add NAME [--description TEXT]\n"
@@ -34,6 +36,8 @@ static const char usage_text[] =
     "  token revoke --jti JTI\n"
     "  token revoke --client CLIENT_ID\n"
     "  audit [--target ID] [--by ACTOR] [--limit N]\n"
+    "  consent list [--user NAME] [--client CLIENT_ID]\n"
+    "  consent revoke --user NAME --client CLIENT_ID\n"
     "\n"
     "The registry is PATH, or $AUTH_TOKEN_REGISTRY; it is created if missing.\n"
     "Exit status: 0 done, 1 refused or not found, 2 usage, 3 registry error.\n"
@@ -137,6 +141,7 @@ static const command_t commands[] = {
     {"scope", cli_scope},
     {"token", cli_token},
     {"audit", cli_audit},
+    {"consent", cli_consent},
     {NULL, NULL}
 };
 
