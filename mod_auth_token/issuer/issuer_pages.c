@@ -19,6 +19,7 @@
 #include "http_config.h"
 #include "http_log.h"
 #include "http_protocol.h"
+#include "http_request.h"
 #include "apr_file_io.h"
 #include "apr_strings.h"
 
@@ -203,7 +204,8 @@ int at_page_send(request_rec *r, int status, xmlDocPtr doc)
 int at_page_begin(request_rec *r, at_conn_t **conn)
 {
     if (r->method_number != M_GET && r->method_number != M_POST) {
-        apr_table_setn(r->err_headers_out, "Allow", "GET, POST");
+        /* httpd's 405 names these in Allow. */
+        ap_allow_methods(r, REPLACE_ALLOW, "GET", "POST", NULL);
         return HTTP_METHOD_NOT_ALLOWED;
     }
     if (!r->user || !*r->user) {

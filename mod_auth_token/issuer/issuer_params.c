@@ -13,12 +13,16 @@
 
 #include "issuer_delegated.h"
 
-/* Decodes S in place; 0, or -1 for a bad escape or an encoded NUL. */
+/* Decodes S in place; 0, or -1 for a bad escape or an encoded NUL (which
+ * would cut the value short where a C string ends; APR lets it through). */
 static int decode(char *s)
 {
-    apr_status_t rv = apr_unescape_url(s, s, APR_ESCAPE_STRING, NULL, NULL,
-                                       1, NULL);
+    apr_status_t rv;
 
+    if (strstr(s, "%00")) {
+        return -1;
+    }
+    rv = apr_unescape_url(s, s, APR_ESCAPE_STRING, NULL, NULL, 1, NULL);
     return rv == APR_SUCCESS || rv == APR_NOTFOUND ? 0 : -1;
 }
 

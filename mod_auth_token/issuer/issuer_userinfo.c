@@ -14,6 +14,7 @@
 #include "httpd.h"
 #include "http_log.h"
 #include "http_protocol.h"
+#include "http_request.h"
 #include "apr_strings.h"
 #include "apr_time.h"
 
@@ -147,7 +148,8 @@ int at_handle_userinfo(request_rec *r)
     int rv, db_failed = 0;
 
     if (r->method_number != M_GET && r->method_number != M_POST) {
-        apr_table_setn(r->err_headers_out, "Allow", "GET, POST");
+        /* httpd's 405 names these in Allow. */
+        ap_allow_methods(r, REPLACE_ALLOW, "GET", "POST", NULL);
         return HTTP_METHOD_NOT_ALLOWED;
     }
     token = bearer(r);

@@ -12,9 +12,11 @@ import urllib.parse
 import lxml.html
 import requests
 
-from issuer_helpers import ISSUER_BASE, ISSUER_LOCATIONS
+from issuer_helpers import ISSUER_BASE, ISSUER_LOCATIONS, token_admin
 
-PEOPLE = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
+CB = "http://127.0.0.1:9/cb"
+PEOPLE = {"alice": "alice-pw-1", "bob": "bob-pw-2", "carol": "carol-pw-3",
+          "dave": "dave-pw-4", "erin": "erin-pw-5"}
 
 # The person is REMOTE_USER of Basic; their identity claims come from
 # variables set after authentication (mod_rewrite's per-directory rules run
@@ -171,3 +173,14 @@ def exchange(env, client_id, code, redirect_uri, verifier=None, secret=None,
     data.update(extra)
     return requests.post(env.url + "/oauth/token", data=data, auth=auth,
                          timeout=10)
+
+
+def register(env, name, *extra, type_="public", scopes="read,email,profile",
+             grants="authorization_code,refresh_token", uris=(CB,)):
+    """Registers an application; (client_id, secret or None)."""
+    args = ["app", "add", "--name", name, "--type", type_, "--grant", grants,
+            "--scope", scopes]
+    for u in uris:
+        args += ["--redirect-uri", u]
+    doc = token_admin(env, *(args + list(extra)))
+    return doc["client_id"], doc.get("client_secret")

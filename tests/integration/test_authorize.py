@@ -15,23 +15,12 @@ import lxml.html
 import requests
 from jwcrypto import jws
 
-from authz_helpers import (Person, authz_conf, code_params, exchange,
-                           make_people, pkce_pair, query_of)
+from authz_helpers import (CB, Person, authz_conf, code_params, exchange,
+                           make_people, pkce_pair, query_of, register)
 from issuer_helpers import (add_scopes, jwks, make_key, token_admin,
                             unverified_claims, verify_access_token)
 
-CB = "http://127.0.0.1:9/cb"
 CB_QUERY = "http://127.0.0.1:9/cb2?tenant=a%20b&x=1"
-
-
-def register(env, name, *extra, type_="public", scopes="read,email,profile",
-             grants="authorization_code,refresh_token", uris=(CB,)):
-    args = ["app", "add", "--name", name, "--type", type_, "--grant", grants,
-            "--scope", scopes]
-    for u in uris:
-        args += ["--redirect-uri", u]
-    doc = token_admin(env, *(args + list(extra)))
-    return doc["client_id"], doc.get("client_secret")
 
 
 def verify_id_token(env, token, client_id):
