@@ -190,6 +190,8 @@ int ui_grants(console_t *c, const char *client_id);
 int ui_grant_revoke(console_t *c, const char *client_id);
 int ui_jti_revoke(console_t *c, const char *client_id);
 int ui_revoke_all(console_t *c, const char *client_id);
+int ui_consents(console_t *c, const char *client_id);
+int ui_consent_revoke(console_t *c, const char *client_id);
 int ui_scopes(console_t *c);
 /* The scope is named by ?name= (edit) or the form's name (delete): scope
  * names may hold '/'. The argument is unused. */

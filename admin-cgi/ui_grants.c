@@ -42,7 +42,12 @@ static int grants_page(console_t *c, const at_app_t *a, int status,
         const at_refresh_t *f = APR_ARRAY_IDX(fams, i, const at_refresh_t *);
         tr = html_el(tbody, "tr", NULL);
         html_attr(html_el(tr, "td", f->family_id), "class", "mono");
-        html_el(tr, "td", f->subject ? f->subject : "");
+        /* A family of client credentials has the client as its subject;
+         * one of an authorization code, the person who allowed it. */
+        html_el(tr, "td",
+                !f->subject || strcmp(f->subject, client_id) == 0
+                    ? "(the application itself)"
+                    : f->subject);
         html_el(tr, "td", f->scope ? f->scope : "");
         html_el(tr, "td", ui_time(c->pool, f->issued));
         html_el(tr, "td", ui_time(c->pool, f->expires));

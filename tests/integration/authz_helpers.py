@@ -12,6 +12,7 @@ import urllib.parse
 import lxml.html
 import requests
 
+from httpd_env import REPO
 from issuer_helpers import ISSUER_BASE, ISSUER_LOCATIONS, token_admin
 
 CB = "http://127.0.0.1:9/cb"
@@ -63,6 +64,18 @@ AUTHZ_LOCATIONS = """
     Require valid-user
 </Location>
 """ % {"auth": PERSON_AUTH}
+
+
+# The operators' console on the same server, for the console's view of
+# consents and grants (any person of the file may operate it here).
+CONSOLE = """
+ScriptAlias /admin "%(repo)s/admin-cgi/token-admin"
+<Location /admin>
+%(auth)s
+    SetEnv AUTH_TOKEN_REGISTRY {root}/var/registry.db
+    SetEnv AUTH_TOKEN_CONSOLE_HTDOCS %(repo)s/htdocs
+</Location>
+""" % {"auth": PERSON_AUTH, "repo": REPO}
 
 
 def authz_conf(signing_keys=("ES256 keys/es256.pem",), extra=""):

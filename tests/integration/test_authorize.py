@@ -15,8 +15,9 @@ import lxml.html
 import requests
 from jwcrypto import jws
 
-from authz_helpers import (CB, Person, authz_conf, code_params, exchange,
-                           make_people, pkce_pair, query_of, register)
+from authz_helpers import (CB, CONSOLE, Person, authz_conf, code_params,
+                           exchange, make_people, pkce_pair, query_of,
+                           register)
 from issuer_helpers import (add_scopes, jwks, make_key, token_admin,
                             unverified_claims, verify_access_token)
 
@@ -44,7 +45,7 @@ class TestAuthorize:
     def setup_env(cls, env):
         make_key(env, "ES256", "es256.pem")
         make_people(env)
-        cls.CONF = authz_conf()
+        cls.CONF = authz_conf(extra=CONSOLE)
         token_admin(env, "scope", "add", "read", "--description",
                     "Read your orders")
         token_admin(env, "scope", "add", "write", "--description",
@@ -424,6 +425,68 @@ class TestAuthorize:
         assert r.returncode == 1
         _, params = self.spa("read email")
         assert Person(httpd, "bob").authorize(params).status_code == 200
+
+    def test_authorize_004_02_console_consents(self, httpd):
+        """The console: who allowed an application and for what, revoking
+        one person's access, the person behind each refresh family, the
+        first-party flag in the application's form."""
+        cid = self.APPS["spa"][0]
+        toks = {}
+        for who in ("alice", "erin"):
+            verifier, params = self.spa("read offline_access",
+                                        prompt="consent")
+            q = Person(httpd, who).code_for(params)
+            toks[who] = exchange(httpd, cid, q["code"], CB, verifier).json()
+        op = Person(httpd, "dave")            # an operator
+        r = op.http.get(httpd.url + "/admin/apps/%s/consents" % cid,
+                        timeout=10)
+        assert r.status_code == 200, r.text[:300]
+        doc = lxml.html.fromstring(r.text)
+        rows = {tr.xpath("td")[0].text_content(): tr
+                for tr in doc.xpath("//tbody[@id='consent-rows']/tr")}
+        assert {"alice", "erin"} <= set(rows)
+        assert "offline_access" in rows["erin"].xpath("td")[1].text_content()
+        form = rows["erin"].xpath(".//form")[0]
+        assert form.xpath(".//button")[0].text_content() == "Revoke access"
+        fields = {i.get("name"): i.get("value")
+                  for i in form.xpath(".//input")}
+        assert fields["csrf"] and fields["user"] == "erin"
+        r = op.http.post(urllib.parse.urljoin(httpd.url, form.get("action")),
+                         data=fields, allow_redirects=False, timeout=10)
+        assert r.status_code == 303, r.text[:300]
+        r = op.http.get(urllib.parse.urljoin(httpd.url,
+                                             r.headers["Location"]),
+                        timeout=10)
+        assert "access was revoked" in r.text
+        people = [td.text_content() for td in lxml.html.fromstring(
+            r.text).xpath("//tbody[@id='consent-rows']/tr/td[1]")]
+        assert "erin" not in people and "alice" in people
+        r = requests.post(httpd.url + "/oauth/token", timeout=10, data={
+            "grant_type": "refresh_token", "client_id": cid,
+            "refresh_token": toks["erin"]["refresh_token"]})
+        assert r.json()["error"] == "invalid_grant"
+        # A revocation without the console's CSRF token changes nothing.
+        r = op.http.post(urllib.parse.urljoin(httpd.url, form.get("action")),
+                         data={"user": "alice"}, allow_redirects=False,
+                         timeout=10)
+        assert r.status_code == 403
+        # The grants page names the person of each family.
+        r = op.http.get(httpd.url + "/admin/apps/%s/grants" % cid,
+                        timeout=10)
+        doc = lxml.html.fromstring(r.text)
+        heads = [th.text_content() for th in doc.xpath("//thead//th")]
+        col = heads.index("Person")
+        persons = {tr.xpath("td")[col].text_content()
+                   for tr in doc.xpath("//tbody[@id='grant-rows']/tr")}
+        assert "alice" in persons and "erin" not in persons
+        # The first-party flag, shown and kept by the form.
+        first = self.APPS["first"][0]
+        r = op.http.get(httpd.url + "/admin/apps/%s" % first, timeout=10)
+        assert "never shown" in r.text
+        r = op.http.get(httpd.url + "/admin/apps/%s/edit" % first,
+                        timeout=10)
+        box = lxml.html.fromstring(r.text).get_element_by_id("skip_consent")
+        assert box.get("checked") is not None
 
 
 class TestAuthorizeConfig:
