@@ -7,7 +7,8 @@ PKGS="build-essential autoconf pkg-config apache2 apache2-dev
       libjansson-dev libxml2-dev libsqlite3-dev sqlite3 openssl curl"
 if [ "$1" = "--tests" ]; then
     PKGS="$PKGS python3-pytest python3-requests python3-jwt python3-jwcrypto
-          python3-authlib python3-lxml wrk valgrind chromium"
+          python3-authlib python3-lxml wrk valgrind chromium
+          libapache2-mod-auth-openidc python3-selenium chromium-driver"
     # The machine image may ship its own Node.js with npm (which conflicts
     # with Debian's npm package): take Debian's only when there is none.
     command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
