@@ -138,6 +138,10 @@ fi
 CLIENT_ID=$(sed -n 1p "$CLIENT_FILE")
 CLIENT_SECRET=$(sed -n 2p "$CLIENT_FILE")
 
+# A person, a web application and its callback (demo/delegated.sh).
+. "$REPO/demo/delegated.sh"
+delegated_setup
+
 sed -e "s|@RUN@|$RUN|g" -e "s|@STATE@|$STATE|g" -e "s|@REPO@|$REPO|g" \
     -e "s|@PORT@|$PORT|g" -e "s|@MODDIR@|$MODDIR|g" \
     demo/httpd.conf.in > "$RUN/conf/httpd.conf"
@@ -175,3 +179,4 @@ Also: a refresh token with -d 'scope=orders:read offline_access';
 Operators' console: $URL/admin/  (user: operator, password: $OPERATOR_PASSWORD)
 Stop:             scripts/demo.sh stop
 EOF
+delegated_banner
