@@ -47,17 +47,47 @@ apr_status_t at_code_lookup(at_registry_t *reg, apr_pool_t *p,
                             const char *value, at_code_t **code,
                             at_error_t *err);
 
-/* The exchange of VALUE, all in one transaction: the code is consumed;
- * the access token's JTI is recorded (its grant_id set to the code's); and
- * when REFRESH_LIFETIME > 0 the refresh family grant_id starts with
- * REFRESH_SCOPE, its first token returned once in *refresh. When the code
- * was consumed meanwhile (a concurrent or second redemption) nothing is
- * issued, everything issued from the code is revoked (committed) and the
- * result is APR_EACCES. An expired code is APR_NOTFOUND. */
+/* One exchange of a code, for at_code_redeem_many. */
+typedef struct at_redeem {
+    const char *value;          /* the code */
+    const char *client_id;      /* who presents it */
+    /* What else is checked before the code is consumed (redirect URI,
+     * PKCE): NULL when it may be, else what is wrong. May be NULL. */
+    const char *(*check)(const at_code_t *code, void *ctx);
+    void *ctx;
+    apr_pool_t *pool;           /* for *code */
+    at_jti_rec_t jti;           /* the access token: jti and exp made by
+                                   the caller; subject and grant_id come
+                                   from the code */
+    long refresh_lifetime;      /* > 0: a refresh token when the code's
+                                   scope holds offline_access */
+    const char *refresh;        /* made by the caller; NULL afterwards when
+                                   none was issued */
+    /* results */
+    apr_status_t status;        /* APR_SUCCESS; APR_NOTFOUND unknown,
+                                   expired or another client's; APR_EINVAL
+                                   refused by check (*problem), the code
+                                   left as it is; APR_EACCES used before:
+                                   what it issued is now revoked */
+    const char *problem;
+    at_code_t *code;            /* the code, when it was found */
+} at_redeem_t;
+
+/* Exchanges of codes (and the jti records RECS) in one transaction, each
+ * exchange all or nothing on its own: the code is consumed, the access
+ * token recorded with the code's grant_id, and the refresh family grant_id
+ * started. Of two redemptions of one code, concurrent or not, exactly one
+ * gets APR_SUCCESS; the other revokes what the first issued. Returns a
+ * database failure (everything rolled back, every status set to it) or
+ * APR_SUCCESS. */
+apr_status_t at_code_redeem_many(at_registry_t *reg, apr_pool_t *p,
+                                 at_redeem_t **items, int n,
+                                 const at_jti_rec_t *recs, int nrecs,
+                                 at_error_t *err);
+/* One exchange (at_code_redeem_many of ITEM alone); ITEM's status, or the
+ * database failure. */
 apr_status_t at_code_redeem(at_registry_t *reg, apr_pool_t *p,
-                            const char *value, const at_jti_rec_t *jti,
-                            const char *refresh_scope, long refresh_lifetime,
-                            const char **refresh, at_error_t *err);
+                            at_redeem_t *item, at_error_t *err);
 
 /* Revokes everything issued from the code VALUE (its refresh family and
  * the access tokens recorded with its grant_id), for a code presented

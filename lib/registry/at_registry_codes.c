@@ -182,63 +182,144 @@ static apr_status_t revoke_grant(at_registry_t *reg, apr_pool_t *p,
     return rv;
 }
 
-apr_status_t at_code_redeem(at_registry_t *reg, apr_pool_t *p,
-                            const char *value, const at_jti_rec_t *jti,
-                            const char *refresh_scope, long refresh_lifetime,
-                            const char **refresh, at_error_t *err)
+/* A copy of CODE in P (the caller's pool, not the transaction's). */
+static at_code_t *code_copy(apr_pool_t *p, const at_code_t *c)
+{
+    at_code_t *k = apr_pmemdup(p, c, sizeof(*c));
+
+    k->client_id = apr_pstrdup(p, c->client_id);
+    k->subject = apr_pstrdup(p, c->subject);
+    k->redirect_uri = apr_pstrdup(p, c->redirect_uri);
+    k->scope = apr_pstrdup(p, c->scope);
+    k->challenge = c->challenge ? apr_pstrdup(p, c->challenge) : NULL;
+    k->nonce = c->nonce ? apr_pstrdup(p, c->nonce) : NULL;
+    k->claims = c->claims ? apr_pstrdup(p, c->claims) : NULL;
+    k->grant_id = apr_pstrdup(p, c->grant_id);
+    return k;
+}
+
+static int has_scope(apr_pool_t *p, const char *scopes, const char *name)
+{
+    apr_array_header_t *list = at_reg_split(p, scopes);
+    int i;
+
+    for (i = 0; i < list->nelts; i++) {
+        if (strcmp(APR_ARRAY_IDX(list, i, const char *), name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Inside a transaction: the exchange ITEM. Its own outcome goes to
+ * item->status; the return is a database failure (or APR_SUCCESS). */
+static apr_status_t redeem_one(at_registry_t *reg, apr_pool_t *p,
+                               at_redeem_t *item, at_error_t *err)
 {
     long long now = at_reg_now();
-    at_jti_rec_t rec = *jti;
+    const char *hash, *refresh = item->refresh;
     at_code_t *code = NULL;
-    const char *hash;
     apr_status_t rv;
-    int nrows = 0, keep = 0;
+    int nrows = 0;
 
-    if (refresh) {
-        *refresh = NULL;
+    /* Set again only when a refresh token is issued. */
+    item->refresh = NULL;
+    item->status = APR_NOTFOUND;
+    item->problem = "authorization code invalid or expired";
+    if ((hash = code_hash(p, item->value, err)) == NULL) {
+        return APR_SUCCESS;
     }
-    if ((hash = code_hash(p, value, err)) == NULL) {
-        return APR_NOTFOUND;
+    rv = find_code(reg, p, hash, &code, err);
+    /* Another client's code is unknown to this one, and left alone. */
+    if (rv == APR_NOTFOUND
+        || (rv == APR_SUCCESS
+            && strcmp(code->client_id, item->client_id) != 0)) {
+        return APR_SUCCESS;
     }
-    rv = at_reg_begin(reg, p, err);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    rv = find_code(reg, p, hash, &code, err);
-    if (rv == APR_SUCCESS && code->used_at == 0 && code->expires <= now) {
-        at_error_set(err, "authorization code expired");
-        rv = APR_NOTFOUND;
-    }
-    if (rv == APR_SUCCESS) {
-        rv = at_reg_exec(reg, p, err, &nrows,
-                         "UPDATE auth_codes SET used_at = %s"
-                         " WHERE hash = %s AND used_at IS NULL",
-                         at_reg_i64(p, now), hash);
-    }
-    if (rv == APR_SUCCESS && nrows != 1) {
+    item->code = code_copy(item->pool ? item->pool : p, code);
+    if (code->used_at) {
         /* Used before: whatever it issued goes, and that stays done. */
         rv = revoke_grant(reg, p, code, "issuer", err);
-        if (rv == APR_SUCCESS) {
-            at_error_set(err, "authorization code used twice: what it "
-                         "issued is revoked");
-            rv = APR_EACCES;
-            keep = 1;
-        }
+        item->status = APR_EACCES;
+        item->problem = "authorization code already used";
+        return rv;
+    }
+    if (code->expires <= now) {
+        item->problem = "authorization code expired";
+        return APR_SUCCESS;
+    }
+    if (item->check && (item->problem = item->check(item->code, item->ctx))) {
+        item->status = APR_EINVAL;
+        return APR_SUCCESS;
+    }
+    rv = at_reg_exec(reg, p, err, &nrows,
+                     "UPDATE auth_codes SET used_at = %s"
+                     " WHERE hash = %s AND used_at IS NULL",
+                     at_reg_i64(p, now), hash);
+    if (rv == APR_SUCCESS && nrows != 1) {
+        /* Consumed by a connection that committed after our read. */
+        rv = revoke_grant(reg, p, code, "issuer", err);
+        item->status = APR_EACCES;
+        item->problem = "authorization code already used";
+        return rv;
     }
     if (rv == APR_SUCCESS) {
-        rec.grant_id = code->grant_id;
-        rv = at_reg_jti_insert(reg, p, &rec, err);
+        item->jti.subject = item->code->subject;
+        item->jti.grant_id = item->code->grant_id;
+        rv = at_reg_jti_insert(reg, p, &item->jti, err);
     }
-    if (rv == APR_SUCCESS && refresh && refresh_lifetime > 0) {
+    if (rv == APR_SUCCESS && item->refresh_lifetime > 0
+        && has_scope(p, code->scope, "offline_access")) {
         rv = at_reg_family_start(reg, p, code->grant_id, code->client_id,
-                                 code->subject, refresh_scope,
-                                 refresh_lifetime, refresh, err);
+                                 code->subject, code->scope,
+                                 item->refresh_lifetime, &refresh, err);
+        item->refresh = refresh;
     }
-    rv = at_reg_end(reg, rv, keep, err);
-    if (rv != APR_SUCCESS && refresh) {
-        *refresh = NULL;
+    if (rv == APR_SUCCESS) {
+        item->status = APR_SUCCESS;
+        item->problem = NULL;
     }
     return rv;
+}
+
+apr_status_t at_code_redeem_many(at_registry_t *reg, apr_pool_t *p,
+                                 at_redeem_t **items, int n,
+                                 const at_jti_rec_t *recs, int nrecs,
+                                 at_error_t *err)
+{
+    apr_status_t rv;
+    int i;
+
+    rv = at_reg_begin(reg, p, err);
+    for (i = 0; rv == APR_SUCCESS && i < nrecs; i++) {
+        rv = at_reg_jti_insert(reg, p, &recs[i], err);
+    }
+    for (i = 0; rv == APR_SUCCESS && i < n; i++) {
+        rv = redeem_one(reg, p, items[i], err);
+    }
+    if (rv == APR_SUCCESS || reg->trans) {
+        rv = at_reg_end(reg, rv, 0, err);
+    }
+    for (i = 0; rv != APR_SUCCESS && i < n; i++) {
+        items[i]->status = rv;
+        items[i]->refresh = NULL;
+    }
+    if (rv == APR_SUCCESS && (reg->writes += n + nrecs) % 256
+                                 < (unsigned)(n + nrecs)) {
+        at_reg_purge_expired(reg, p);
+    }
+    return rv;
+}
+
+apr_status_t at_code_redeem(at_registry_t *reg, apr_pool_t *p,
+                            at_redeem_t *item, at_error_t *err)
+{
+    apr_status_t rv = at_code_redeem_many(reg, p, &item, 1, NULL, 0, err);
+
+    return rv == APR_SUCCESS ? item->status : rv;
 }
 
 apr_status_t at_code_revoke_grant(at_registry_t *reg, apr_pool_t *p,

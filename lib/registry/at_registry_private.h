@@ -106,8 +106,9 @@ apr_status_t at_reg_jti_insert(at_registry_t *reg, apr_pool_t *p,
                                const at_jti_rec_t *rec, at_error_t *err);
 
 /* Inside a transaction: starts the refresh-token family FAMILY of
- * CLIENT_ID for SUBJECT with SCOPE and returns its first token once in
- * *token. (at_registry_refresh.c) */
+ * CLIENT_ID for SUBJECT with SCOPE with its first token: *token when the
+ * caller made one, else a new one returned once in *token.
+ * (at_registry_refresh.c) */
 apr_status_t at_reg_family_start(at_registry_t *reg, apr_pool_t *p,
                                  const char *family, const char *client_id,
                                  const char *subject, const char *scope,

@@ -62,7 +62,8 @@ static at_refresh_t *info_from_row(apr_pool_t *p, const char **v)
 }
 
 /* Inside a transaction: a new token of FAMILY (child of PARENT, may be
- * NULL), returned once in *token. */
+ * NULL), returned once in *token; a value already in *token (made by the
+ * caller) is used as it is. */
 static apr_status_t insert_token(at_registry_t *reg, apr_pool_t *p,
                                  const char *family, const char *parent,
                                  long long expires, const char **token,
@@ -70,7 +71,7 @@ static apr_status_t insert_token(at_registry_t *reg, apr_pool_t *p,
 {
     const char *hash;
 
-    if (at_secret_generate(p, token) != APR_SUCCESS
+    if ((!*token && at_secret_generate(p, token) != APR_SUCCESS)
         || (hash = at_token_hash(p, *token)) == NULL) {
         at_error_set(err, "no random bytes for a refresh token");
         return APR_EGENERAL;

@@ -97,16 +97,19 @@ static int s256_matches(apr_pool_t *p, const char *verifier,
     return at_consttime_eq(b64, strlen(b64), challenge, strlen(challenge));
 }
 
-/* What is wrong with presenting CODE with FORM, or NULL. */
-static const char *code_mismatch(request_rec *r, const at_code_t *code,
-                                 at_form_t *form)
-{
-    const char *redirect = apr_table_get(form->params, "redirect_uri");
-    const char *verifier = apr_table_get(form->params, "code_verifier");
+/* What is wrong with presenting CODE with FORM, or NULL: the registry
+ * asks this inside the exchange, before it consumes the code. */
+typedef struct presented {
+    request_rec *r;
+    at_form_t *form;
+} presented_t;
 
-    if (code->expires <= (long long)apr_time_sec(apr_time_now())) {
-        return "authorization code expired";
-    }
+static const char *code_mismatch(const at_code_t *code, void *ctx)
+{
+    presented_t *pr = ctx;
+    const char *redirect = apr_table_get(pr->form->params, "redirect_uri");
+    const char *verifier = apr_table_get(pr->form->params, "code_verifier");
+
     if (code->redirect_sent ? !redirect
                                   || strcmp(redirect, code->redirect_uri)
                             : redirect
@@ -124,36 +127,10 @@ static const char *code_mismatch(request_rec *r, const at_code_t *code,
         return "code_verifier missing";
     }
     if (!verifier_ok(verifier)
-        || !s256_matches(r->pool, verifier, code->challenge)) {
+        || !s256_matches(pr->r->pool, verifier, code->challenge)) {
         return "code_verifier does not match the code_challenge";
     }
     return NULL;
-}
-
-/* Everything issued from VALUE goes: it was presented a second time. */
-static int reused(request_rec *r, at_conn_t *conn, const at_app_t *app,
-                  const char *value, int *db_failed)
-{
-    at_error_t err;
-    apr_status_t rv;
-
-    err.text[0] = '\0';
-    at_issuer_write_begin(conn);
-    rv = at_code_revoke_grant(at_conn_registry(conn), r->pool, value,
-                              "issuer", &err);
-    at_issuer_write_end(conn);
-    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                      "AT01272: cannot revoke what a reused code issued: %s",
-                      err.text);
-        *db_failed = at_registry_failed(rv);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                  "AT01273: authorization code of %s used twice: every "
-                  "token it issued is revoked", app->client_id);
-    return at_issuer_oauth_error(r, HTTP_BAD_REQUEST, "invalid_grant",
-                                 "authorization code already used");
 }
 
 int at_grant_authorization_code(request_rec *r, at_conn_t *conn,
@@ -161,11 +138,11 @@ int at_grant_authorization_code(request_rec *r, at_conn_t *conn,
                                 int *db_failed)
 {
     const char *value = apr_table_get(form->params, "code");
-    const char *problem, *access, *id_token = NULL, *refresh = NULL;
-    long lifetime = at_token_access_lifetime(r, app), refresh_life = 0;
+    long lifetime = at_token_access_lifetime(r, app);
+    const char *access, *id_token = NULL;
+    presented_t pr = {r, form};
     apr_array_header_t *scopes;
-    at_code_t *code = NULL;
-    at_jti_rec_t rec;
+    at_redeem_t item;
     at_error_t err;
     apr_status_t rv;
 
@@ -179,76 +156,59 @@ int at_grant_authorization_code(request_rec *r, at_conn_t *conn,
                                      "authorization_code not allowed for "
                                      "this client");
     }
-    err.text[0] = '\0';
-    rv = at_code_lookup(at_conn_registry(conn), r->pool, value, &code, &err);
-    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                      "AT01274: cannot look an authorization code up: %s",
-                      err.text);
-        *db_failed = at_registry_failed(rv);
+    memset(&item, 0, sizeof(item));
+    item.value = value;
+    item.client_id = app->client_id;
+    item.check = code_mismatch;
+    item.ctx = &pr;
+    item.pool = r->pool;
+    if (at_access_new(r, app, lifetime, &item.jti) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (rv == APR_NOTFOUND || strcmp(code->client_id, app->client_id) != 0) {
-        if (rv == APR_SUCCESS) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          "AT01275: %s presented an authorization code "
-                          "issued to another client", app->client_id);
+    /* Issued only when the code's scope holds offline_access. */
+    if (at_scope_has(app->grants, "refresh_token")) {
+        item.refresh_lifetime = at_token_refresh_lifetime(r, app);
+        if (at_secret_generate(r->pool, &item.refresh) != APR_SUCCESS) {
+            return HTTP_INTERNAL_SERVER_ERROR;
         }
-        return at_issuer_oauth_error(r, HTTP_BAD_REQUEST, "invalid_grant",
-                                     "authorization code invalid or "
-                                     "expired");
     }
-    if (code->used_at) {
-        return reused(r, conn, app, value, db_failed);
-    }
-    if ((problem = code_mismatch(r, code, form)) != NULL) {
-        return at_issuer_oauth_error(r, HTTP_BAD_REQUEST, "invalid_grant",
-                                     problem);
-    }
-
-    scopes = at_scope_parse(r->pool, code->scope);
-    if (scopes && at_scope_has(scopes, AT_SCOPE_OFFLINE)
-        && at_scope_has(app->grants, "refresh_token")) {
-        refresh_life = at_token_refresh_lifetime(r, app);
-    }
-    if (at_access_sign(r, app, code->subject, code->scope, lifetime, &access,
-                       &rec)
-            != APR_SUCCESS
-        || (scopes && at_scope_has(scopes, AT_SCOPE_OPENID)
-            && at_id_token_mint(r, app, code, &id_token) != APR_SUCCESS)) {
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    rec.subject = code->subject;
+    /* One transaction, shared with other threads' writes: the code looked
+     * up, checked, consumed, the token recorded. */
     err.text[0] = '\0';
-    at_issuer_write_begin(conn);
-    rv = at_code_redeem(at_conn_registry(conn), r->pool, value, &rec,
-                        code->scope, refresh_life, &refresh, &err);
-    at_issuer_write_end(conn);
+    rv = at_code_redeem_grouped(r, conn, &item, &err, db_failed);
     if (rv == APR_EACCES && !at_registry_read_only(rv, &err)) {
-        /* Another redemption won meanwhile; what it got is revoked. */
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "AT01278: authorization code of %s used twice: every "
+                      "AT01273: authorization code of %s used twice: every "
                       "token it issued is revoked", app->client_id);
         return at_issuer_oauth_error(r, HTTP_BAD_REQUEST, "invalid_grant",
-                                     "authorization code already used");
+                                     item.problem);
     }
-    if (rv == APR_NOTFOUND) {
+    if (rv == APR_NOTFOUND || rv == APR_EINVAL) {
         return at_issuer_oauth_error(r, HTTP_BAD_REQUEST, "invalid_grant",
-                                     "authorization code invalid or "
-                                     "expired");
+                                     item.problem);
     }
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                       "AT01276: cannot redeem an authorization code: %s",
                       err.text);
-        *db_failed = at_registry_failed(rv);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    /* Signed once the exchange is committed: the jti is on record before
+     * the token exists. */
+    scopes = at_scope_parse(r->pool, item.code->scope);
+    if (at_access_sign(r, app, item.code->subject, item.code->scope,
+                       lifetime, &item.jti, &access)
+            != APR_SUCCESS
+        || (scopes && at_scope_has(scopes, AT_SCOPE_OPENID)
+            && at_id_token_mint(r, app, item.code, &id_token)
+                   != APR_SUCCESS)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   "AT01277: code of %s redeemed for %s%s%s", app->client_id,
-                  ap_escape_logitem(r->pool, code->subject),
-                  refresh ? ", with a refresh token" : "",
+                  ap_escape_logitem(r->pool, item.code->subject),
+                  item.refresh ? ", with a refresh token" : "",
                   id_token ? ", with an ID token" : "");
-    return at_token_send(r, access, lifetime, code->scope, refresh,
-                         id_token);
+    return at_token_send(r, access, lifetime, item.code->scope,
+                         item.refresh, id_token);
 }

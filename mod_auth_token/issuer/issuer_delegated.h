@@ -200,6 +200,15 @@ int at_token_send(request_rec *r, const char *access, long lifetime,
 apr_array_header_t *at_grant_scope(request_rec *r, const at_app_t *app,
                                    const char *requested, int offline_ok,
                                    int openid_ok, const char **problem);
+/* The exchange ITEM in the process's group commit (issuer_record.c), with
+ * the jtis and exchanges other threads are writing at the same moment:
+ * ITEM's own result (APR_SUCCESS, APR_EACCES for a reused code whose
+ * tokens are now revoked, APR_NOTFOUND unknown or expired), or a database
+ * failure (*db_failed set). ITEM->refresh, when wanted, is made by the
+ * caller. */
+apr_status_t at_code_redeem_grouped(request_rec *r, at_conn_t *conn,
+                                    at_redeem_t *item, at_error_t *err,
+                                    int *db_failed);
 /* grant_type=authorization_code (RFC 6749 4.1.3, RFC 7636 4.5). */
 int at_grant_authorization_code(request_rec *r, at_conn_t *conn,
                                 at_form_t *form, const at_app_t *app,

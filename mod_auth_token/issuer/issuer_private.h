@@ -174,14 +174,18 @@ typedef struct at_access {
     long long exp;
 } at_access_t;
 
-/* Signs an access token for APP (with the first signing key) for SUBJECT
- * with SCOPE (space separated, may be empty) valid LIFETIME seconds.
- * APR_SUCCESS with *token and REC (jti, client_id, exp) set; otherwise the
- * reason is logged. Not yet recorded: the caller records REC. */
+/* The record of APP's next access token, valid LIFETIME seconds from
+ * now: REC's jti (128 random bits), client_id and exp set, the rest
+ * zeroed. The caller records it before the token leaves. */
+apr_status_t at_access_new(request_rec *r, const at_app_t *app,
+                           long lifetime, at_jti_rec_t *rec);
+/* Signs the access token REC describes (iat = exp - LIFETIME) for SUBJECT
+ * with SCOPE (space separated, may be empty), with the first signing key.
+ * APR_SUCCESS with *token set; otherwise the reason is logged. */
 apr_status_t at_access_sign(request_rec *r, const at_app_t *app,
                             const char *subject, const char *scope,
-                            long lifetime, const char **token,
-                            at_jti_rec_t *rec);
+                            long lifetime, const at_jti_rec_t *rec,
+                            const char **token);
 /* Signs (at_access_sign) and records its jti, with PERSON (NULL for a
  * client acting for itself) and GRANT_ID (the refresh family, or NULL).
  * APR_SUCCESS with *token set; otherwise the reason is logged and

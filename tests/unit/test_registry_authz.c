@@ -94,6 +94,39 @@ static int jti_revoked(at_registry_t *reg, const char *jti)
     return 0;
 }
 
+/* Redeems VALUE for CLIENT with the access token JTI; *refresh (may be
+ * NULL) gets the refresh token when one was issued. */
+static apr_status_t redeem(at_registry_t *reg, apr_pool_t *p,
+                           const char *value, const char *client,
+                           const at_jti_rec_t *jti, long refresh_lifetime,
+                           const char **refresh, at_redeem_t *out)
+{
+    at_redeem_t item;
+    at_error_t err;
+    apr_status_t rv;
+
+    memset(&item, 0, sizeof(item));
+    item.value = value;
+    item.client_id = client;
+    item.jti = *jti;
+    item.refresh_lifetime = refresh_lifetime;
+    item.pool = p;
+    rv = at_code_redeem(reg, p, &item, &err);
+    if (refresh) {
+        *refresh = item.refresh;
+    }
+    if (out) {
+        *out = item;
+    }
+    return rv;
+}
+
+/* A check that refuses every code (PKCE mismatch, say). */
+static const char *refuse(const at_code_t *code, void *ctx)
+{
+    return ctx;
+}
+
 static const char *issue(at_registry_t *reg, const char *cid,
                          const char *subject, long lifetime, at_code_t **out)
 {
@@ -154,13 +187,35 @@ static void test_codes(at_registry_t *reg, const char *cid)
     }
     CHECK(at_code_lookup(reg, pool, "nope", &got, &err) == APR_NOTFOUND,
           "unknown code");
+    /* Another client's presentation, or a refused check: nothing
+     * happens to the code. */
+    {
+        at_redeem_t out;
+        at_jti_rec_t other = {"jti-other", "someone-else", 4102444800LL,
+                              NULL, NULL};
+
+        CHECK(redeem(reg, pool, value, "someone-else", &other, 0, NULL, &out)
+                  == APR_NOTFOUND && out.code == NULL, "another client's");
+        memset(&out, 0, sizeof(out));
+        out.value = value;
+        out.client_id = cid;
+        out.jti = other;
+        out.check = refuse;
+        out.ctx = "verifier does not match";
+        out.pool = pool;
+        CHECK(at_code_redeem(reg, pool, &out, &err) == APR_EINVAL
+                  && strcmp(out.problem, "verifier does not match") == 0
+                  && strcmp(out.code->subject, "alice") == 0,
+              "refused by the check");
+        CHECK(raw_value("SELECT jti FROM issued_jtis WHERE jti ="
+                        " 'jti-other'") == NULL, "nothing recorded");
+    }
     rv = at_identity_get(reg, pool, "alice", &claims, &err);
     CHECK(rv == APR_SUCCESS && strstr(claims, "alice@example.com"),
           "identity recorded: %s", err.text);
 
     /* The exchange: access token and refresh family in one go. */
-    rv = at_code_redeem(reg, pool, value, &jti, "openid read offline_access",
-                        3600, &refresh, &err);
+    rv = redeem(reg, pool, value, cid, &jti, 3600, &refresh, NULL);
     CHECK(rv == APR_SUCCESS && refresh, "redeem: %s", err.text);
     CHECK(strcmp(raw_value("SELECT grant_id FROM issued_jtis WHERE jti ="
                            " 'jti-code-1'"), c->grant_id) == 0,
@@ -175,7 +230,7 @@ static void test_codes(at_registry_t *reg, const char *cid)
 
     /* Second use: refused, and what the first issued is revoked. */
     jti.jti = "jti-code-2";
-    rv = at_code_redeem(reg, pool, value, &jti, "read", 3600, &refresh, &err);
+    rv = redeem(reg, pool, value, cid, &jti, 3600, &refresh, NULL);
     CHECK(rv == APR_EACCES && refresh == NULL, "reuse refused: %d", rv);
     CHECK(jti_revoked(reg, "jti-code-1") == 1, "first access token revoked");
     CHECK(raw_value("SELECT jti FROM issued_jtis WHERE jti = 'jti-code-2'")
@@ -186,8 +241,8 @@ static void test_codes(at_registry_t *reg, const char *cid)
     /* Revoking the grant of a code seen used at lookup. */
     value = issue(reg, cid, "alice", 60, &c);
     jti.jti = "jti-code-3";
-    CHECK(at_code_redeem(reg, pool, value, &jti, "", 0, NULL, &err)
-              == APR_SUCCESS, "redeem without refresh: %s", err.text);
+    CHECK(redeem(reg, pool, value, cid, &jti, 0, &refresh, NULL)
+              == APR_SUCCESS && refresh == NULL, "redeem without refresh");
     CHECK(at_code_revoke_grant(reg, pool, value, "issuer", &err)
               == APR_SUCCESS, "revoke grant: %s", err.text);
     CHECK(jti_revoked(reg, "jti-code-3") == 1, "its token revoked");
@@ -196,9 +251,13 @@ static void test_codes(at_registry_t *reg, const char *cid)
     value = issue(reg, cid, "bob", 1, &c);
     sleep(2);
     jti.jti = "jti-code-4";
-    rv = at_code_redeem(reg, pool, value, &jti, "", 0, NULL, &err);
-    CHECK(rv == APR_NOTFOUND && strstr(err.text, "expired"), "expired: %s",
-          err.text);
+    {
+        at_redeem_t out;
+
+        rv = redeem(reg, pool, value, cid, &jti, 0, NULL, &out);
+        CHECK(rv == APR_NOTFOUND && strstr(out.problem, "expired"),
+              "expired: %d", rv);
+    }
 
     /* Refused input. */
     c = apr_pcalloc(pool, sizeof(*c));
@@ -244,8 +303,7 @@ static void test_race(at_registry_t *reg, const char *cid)
             if (read(pipefd[0], &g, 1) != 1) {
                 _exit(4);
             }
-            rv = at_code_redeem(r, cp, value, &jti, "read", 3600, &refresh,
-                                &err);
+            rv = redeem(r, cp, value, cid, &jti, 3600, &refresh, NULL);
             _exit(rv == APR_SUCCESS ? 0 : rv == APR_EACCES ? 1 : 5);
         }
     }
