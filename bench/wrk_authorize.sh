@@ -24,8 +24,8 @@ CONNECTIONS=${CONNECTIONS:-32}
 PORT=${PORT:-18490}
 MODULE=$REPO/mod_auth_token/mod_auth_token.so
 ADMIN=$REPO/admin-cgi/token-admin
-MODDIR=/usr/lib/apache2/modules
 RUN_USER=${RUN_USER:-www-data}
+. bench/wrk_lib.sh
 
 for f in "$MODULE" "$ADMIN"; do
     [ -f "$f" ] || { echo "missing $f: run scripts/build.sh" >&2; exit 1; }
@@ -45,16 +45,6 @@ chmod 644 "$ROOT/keys/es256.pem"
 htpasswd -bcs "$ROOT/conf/people" alice bench-pw >/dev/null 2>&1
 chmod 644 "$ROOT/conf/people"
 
-stop_httpd() {
-    if [ -f "$ROOT/logs/httpd.pid" ]; then
-        pid=$(cat "$ROOT/logs/httpd.pid")
-        apachectl -d "$ROOT" -f conf/httpd.conf -k stop >/dev/null 2>&1 || true
-        i=0
-        while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
-            sleep 0.1; i=$((i + 1))
-        done
-    fi
-}
 cleanup() {
     stop_httpd
     rm -rf "$ROOT"
@@ -76,39 +66,10 @@ ENC_CB=$(printf '%s' "$CALLBACK" | sed 's/:/%3A/g; s|/|%2F|g')
 AUTHZ_PATH="/oauth/authorize?response_type=code&client_id=$CLIENT_ID&redirect_uri=$ENC_CB&scope=read&state=bench&code_challenge=$CHALLENGE&code_challenge_method=S256"
 BASIC=$(printf 'alice:bench-pw' | base64 -w0)
 
-cat > "$ROOT/conf/httpd.conf" <<EOF
-ServerRoot "$ROOT"
-ServerName 127.0.0.1
-Listen 127.0.0.1:$PORT
-PidFile "$ROOT/logs/httpd.pid"
-ErrorLog "$ROOT/logs/error_log"
-LogLevel warn
-User $RUN_USER
-Group $RUN_USER
-DocumentRoot "$ROOT/htdocs"
-Mutex file:$ROOT/logs
-DefaultRuntimeDir "$ROOT/logs"
-LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
-LoadModule authn_core_module $MODDIR/mod_authn_core.so
-LoadModule authz_core_module $MODDIR/mod_authz_core.so
-LoadModule authn_file_module $MODDIR/mod_authn_file.so
-LoadModule authz_user_module $MODDIR/mod_authz_user.so
-LoadModule auth_basic_module $MODDIR/mod_auth_basic.so
-LoadModule mime_module $MODDIR/mod_mime.so
+{
+httpd_conf_head authn_file authz_user auth_basic
+cat <<EOF
 LoadModule auth_token_module $MODULE
-StartServers 1
-ServerLimit 1
-ThreadsPerChild 32
-MaxRequestWorkers 32
-KeepAliveTimeout 30
-MaxKeepAliveRequests 0
-TypesConfig /etc/mime.types
-<Directory />
-    AllowOverride None
-</Directory>
-<Directory "$ROOT/htdocs">
-    Require all granted
-</Directory>
 AuthTokenRegistry $REG
 AuthTokenIssuerName $URL
 AuthTokenSigningKey ES256 $ROOT/keys/es256.pem
@@ -126,13 +87,9 @@ AuthTokenCodeLifetime 600
     Require valid-user
 </Location>
 EOF
+} > "$ROOT/conf/httpd.conf"
 
-taskset -c 0 apachectl -d "$ROOT" -f conf/httpd.conf -k start
-i=0
-until curl -fs -o /dev/null "$URL/static.txt"; do
-    i=$((i + 1)); [ $i -lt 100 ] || { cat "$ROOT/logs/error_log" >&2; exit 1; }
-    sleep 0.1
-done
+start_httpd /static.txt
 
 # The consent, given once on the page (the form's fields sent back).
 python3 - "$URL" "$AUTHZ_PATH" <<'EOF'
@@ -199,15 +156,6 @@ function request()
 end
 EOF
 
-HZ=$(getconf CLK_TCK)
-httpd_ticks() {
-    t=0
-    for pid in $(pgrep -P "$(cat "$ROOT/logs/httpd.pid")"); do
-        t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-    done
-    echo $t
-}
-
 # run NAME SECONDS PATH [SCRIPT ARG]: one measured run; requests/s to
 # $ROOT/NAME.txt, httpd CPU microseconds per request to $ROOT/NAME.cpu.
 # Anything but 2xx/3xx fails the benchmark.
@@ -222,19 +170,7 @@ run() {
         out=$(taskset -c 1 timeout $((secs + 30)) \
               wrk -t2 -c"$CONNECTIONS" -d"${secs}s" "$URL$path")
     fi
-    after=$(httpd_ticks)
-    if printf '%s' "$out" | grep -q "Non-2xx"; then
-        printf '%s\n' "$out" >&2
-        echo "$name: errors" >&2
-        exit 1
-    fi
-    printf '%s' "$out" | awk '/Requests\/sec/ {print $2}' >> "$ROOT/$name.txt"
-    printf '%s' "$out" | awk -v t=$((after - before)) -v hz="$HZ" \
-        '/requests in/ {printf "%.2f\n", t / hz * 1e6 / $1}' >> "$ROOT/$name.cpu"
-}
-
-median() {
-    sort -n "$ROOT/$1" | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'
+    record "$name" "$out" "$before" "$(httpd_ticks)"
 }
 
 echo "authorization benchmark: ${REPS} x ${DURATION}s per case, ${CONNECTIONS} connections, httpd on CPU 0, wrk on CPU 1"

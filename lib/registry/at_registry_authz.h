@@ -89,13 +89,6 @@ apr_status_t at_code_redeem_many(at_registry_t *reg, apr_pool_t *p,
 apr_status_t at_code_redeem(at_registry_t *reg, apr_pool_t *p,
                             at_redeem_t *item, at_error_t *err);
 
-/* Revokes everything issued from the code VALUE (its refresh family and
- * the access tokens recorded with its grant_id), for a code presented
- * again: RFC 6749 section 4.1.2. ACTOR goes into the audit row. */
-apr_status_t at_code_revoke_grant(at_registry_t *reg, apr_pool_t *p,
-                                  const char *value, const char *actor,
-                                  at_error_t *err);
-
 /* The identity claims (JSON object text) last recorded for SUBJECT, or
  * APR_NOTFOUND. */
 apr_status_t at_identity_get(at_registry_t *reg, apr_pool_t *p,

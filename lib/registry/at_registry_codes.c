@@ -322,28 +322,6 @@ apr_status_t at_code_redeem(at_registry_t *reg, apr_pool_t *p,
     return rv == APR_SUCCESS ? item->status : rv;
 }
 
-apr_status_t at_code_revoke_grant(at_registry_t *reg, apr_pool_t *p,
-                                  const char *value, const char *actor,
-                                  at_error_t *err)
-{
-    at_code_t *code = NULL;
-    const char *hash;
-    apr_status_t rv;
-
-    if ((hash = code_hash(p, value, err)) == NULL) {
-        return APR_NOTFOUND;
-    }
-    rv = at_reg_begin(reg, p, err);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    rv = find_code(reg, p, hash, &code, err);
-    if (rv == APR_SUCCESS) {
-        rv = revoke_grant(reg, p, code, actor, err);
-    }
-    return at_reg_end(reg, rv, 0, err);
-}
-
 apr_status_t at_identity_get(at_registry_t *reg, apr_pool_t *p,
                              const char *subject, const char **claims,
                              at_error_t *err)

@@ -20,6 +20,7 @@
 #include "httpd.h"
 #include "http_log.h"
 #include "http_protocol.h"
+#include "http_request.h"
 #include "apr_strings.h"
 #include "apr_time.h"
 
@@ -174,6 +175,11 @@ int at_handle_authorize(request_rec *r)
     at_conn_t *conn = NULL;
     int rv, db_failed = 0;
 
+    /* HEAD would issue a code nobody sees. */
+    if (r->header_only) {
+        ap_allow_methods(r, REPLACE_ALLOW, "GET", "POST", NULL);
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
     rv = at_page_begin(r, &conn);
     if (rv != AT_CONTINUE) {
         return rv;

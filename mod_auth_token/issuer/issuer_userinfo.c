@@ -147,6 +147,13 @@ int at_handle_userinfo(request_rec *r)
     at_conn_t *conn;
     int rv, db_failed = 0;
 
+    /* A CORS preflight of a browser application (its headers are the
+     * operator's, mod_headers): nothing to answer but the methods. */
+    if (r->method_number == M_OPTIONS) {
+        apr_table_setn(r->headers_out, "Allow", "GET, POST, OPTIONS");
+        r->status = HTTP_NO_CONTENT;
+        return OK;
+    }
     if (r->method_number != M_GET && r->method_number != M_POST) {
         /* httpd's 405 names these in Allow. */
         ap_allow_methods(r, REPLACE_ALLOW, "GET", "POST", NULL);

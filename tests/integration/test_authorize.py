@@ -308,6 +308,9 @@ class TestAuthorize:
 
     def test_authorize_002_02_userinfo_errors(self, httpd):
         url = httpd.url + "/oauth/userinfo"
+        # A CORS preflight is answered (its headers are mod_headers').
+        r = requests.options(url, timeout=10)
+        assert r.status_code == 204 and "GET" in r.headers["Allow"]
         r = requests.get(url, timeout=10)
         assert r.status_code == 401
         assert r.headers["WWW-Authenticate"].startswith("Bearer realm=")

@@ -196,6 +196,11 @@ class TestAuthorizeHostile:
         refused(r)
         r = alice.http.put(httpd.url + "/oauth/authorize", timeout=10)
         assert r.status_code == 405 and "POST" in r.headers["Allow"]
+        # HEAD would issue a code nobody sees.
+        _, p = self.params()
+        r = alice.http.head(httpd.url + "/oauth/authorize", params=p,
+                            timeout=10)
+        assert r.status_code == 405 and "Location" not in r.headers
         # No person at all: Apache's own 401.
         r = requests.get(httpd.url + "/oauth/authorize", timeout=10)
         assert r.status_code == 401
