@@ -5,9 +5,9 @@
  *   consent revoke --user NAME --client CLIENT_ID
  *
  * Revoking withdraws the consent (the person sees the consent page again),
- * ends the person's refresh-token families for the application and
- * revokes every access token issued to them for it until now (honoured
- * where AuthTokenRevocationCheck On).
+ * ends the person's refresh-token families for the application and revokes
+ * every access token issued to them for it until now (honoured where
+ * AuthTokenRevocationCheck On).
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,10 +17,16 @@
 #include "cli.h"
 #include "at_registry_authz.h"
 
-static const cli_opt_t consent_opts[] = {
-    {"user", 1, 0},
-    {"client", 1, 0},
-    {NULL, 0, 0}
+static const cli_opt_t list_opts[] = {
+    {"user", "NAME", 0, "only this person's consents"},
+    {"client", "CLIENT_ID", 0, "only the consents to this application"},
+    {NULL, NULL, 0, NULL}
+};
+
+static const cli_opt_t revoke_opts[] = {
+    {"user", "NAME", 0, "the person (REMOTE_USER at oauth-authorize)"},
+    {"client", "CLIENT_ID", 0, "the application"},
+    {NULL, NULL, 0, NULL}
 };
 
 static json_t *consent_json(apr_pool_t *p, const at_consent_t *c)
@@ -38,22 +44,20 @@ static json_t *consent_json(apr_pool_t *p, const at_consent_t *c)
                      "updated", (json_int_t)c->updated);
 }
 
-static int consent_list(cli_t *cli, int argc, const char *const *argv)
+static int consent_list(cli_t *cli, const cli_verb_t *verb,
+                        const cli_args_t *args)
 {
     apr_array_header_t *list = NULL;
     at_error_t err = {{0}};
-    cli_args_t args;
     apr_status_t rv;
     json_t *arr;
     int rc, i;
 
-    if ((rc = cli_parse(cli, argc, argv, consent_opts, &args))
-        || (rc = cli_words(cli, &args, 0, "nothing"))
-        || (rc = cli_open(cli))) {
+    if ((rc = cli_words(cli, args, 0, "nothing")) || (rc = cli_open(cli))) {
         return rc;
     }
-    rv = at_consent_list(cli->reg, cli->pool, cli_opt(&args, "user"),
-                         cli_opt(&args, "client"), &list, &err);
+    rv = at_consent_list(cli->reg, cli->pool, cli_opt(args, "user"),
+                         cli_opt(args, "client"), &list, &err);
     if (rv != APR_SUCCESS) {
         return cli_registry_fail(cli, rv, &err);
     }
@@ -80,20 +84,18 @@ static int consent_list(cli_t *cli, int argc, const char *const *argv)
     return CLI_OK;
 }
 
-static int consent_revoke(cli_t *cli, int argc, const char *const *argv)
+static int consent_revoke(cli_t *cli, const cli_verb_t *verb,
+                          const cli_args_t *args)
 {
-    const char *user, *client;
+    const char *user = cli_opt(args, "user"), *client = cli_opt(args,
+                                                                 "client");
     at_error_t err = {{0}};
-    cli_args_t args;
     apr_status_t rv;
     int rc;
 
-    if ((rc = cli_parse(cli, argc, argv, consent_opts, &args))
-        || (rc = cli_words(cli, &args, 0, "nothing"))) {
+    if ((rc = cli_words(cli, args, 0, "nothing"))) {
         return rc;
     }
-    user = cli_opt(&args, "user");
-    client = cli_opt(&args, "client");
     if (!user || !*user || !client || !*client) {
         return cli_fail(cli, CLI_USAGE, "consent revoke needs --user NAME "
                         "and --client CLIENT_ID");
@@ -117,15 +119,16 @@ static int consent_revoke(cli_t *cli, int argc, const char *const *argv)
     return CLI_OK;
 }
 
-int cli_consent(cli_t *cli, int argc, const char *const *argv)
-{
-    if (argc > 0 && strcmp(argv[0], "list") == 0) {
-        return consent_list(cli, argc - 1, argv + 1);
-    }
-    if (argc > 0 && strcmp(argv[0], "revoke") == 0) {
-        return consent_revoke(cli, argc - 1, argv + 1);
-    }
-    return cli_fail(cli, CLI_USAGE, "consent needs: list [--user NAME] "
-                    "[--client CLIENT_ID] | revoke --user NAME --client "
-                    "CLIENT_ID");
-}
+const cli_verb_t cli_consent_verbs[] = {
+    {"list", "[--user NAME] [--client CLIENT_ID]",
+     "Lists what people allowed applications at oauth-authorize: person,\n"
+     "client_id, application, scopes, last change.\n",
+     list_opts, consent_list},
+    {"revoke", "--user NAME --client CLIENT_ID",
+     "Revokes a person's access to an application: the consent (they are\n"
+     "asked again next time), their refresh-token families for it and every\n"
+     "access token issued to them for it until now (honoured where\n"
+     "AuthTokenRevocationCheck is On).\n",
+     revoke_opts, consent_revoke},
+    {NULL, NULL, NULL, NULL, NULL}
+};

@@ -57,19 +57,38 @@ int ui_consents(console_t *c, const char *client_id)
         html_attr(button, "type", "submit");
     }
     html_remove(html_by_id(doc, list->nelts ? "consents-empty" : "consents"));
-    return console_send_doc(c, 200, doc);
+    return ui_send_page(c, 200, doc);
 }
 
 int ui_consent_revoke(console_t *c, const char *client_id)
 {
-    const char *user = console_param(c, "user");
+    static const char *const keep[] = {"user", NULL};
+    const char *user = console_param(c, "user"), *texts[3];
     at_error_t err = {{0}};
     apr_status_t rv;
+    at_app_t *a;
 
     if (*user == '\0')
         return ui_error(c, 400, "Nobody named",
                         "Use the button of the person on the consents "
                         "page.");
+    if ((a = ui_load_app(c, client_id)) == NULL)
+        return 0;
+    if (!ui_confirmed(c)) {
+        texts[0] = apr_psprintf(
+            c->pool,
+            "%s loses the access they gave %s: its refresh tokens for them "
+            "are refused at once, and every access token issued to them "
+            "for it until now is revoked (where resource servers check "
+            "revocation).", user, a->name);
+        texts[1] = "The next time they use the application they are asked "
+                   "for their consent again.";
+        texts[2] = NULL;
+        return ui_confirm(c, "Revoke this person's access?", "apps", texts,
+                          ui_app_path(c, client_id, "/consents/revoke"),
+                          keep, "Revoke access",
+                          ui_app_path(c, client_id, "/consents"));
+    }
     rv = at_consent_revoke(c->reg, c->pool, user, client_id, c->remote_user,
                            &err);
     if (rv == APR_NOTFOUND)

@@ -59,7 +59,8 @@ if [ -n "\$code" ]; then
     echo "demo-web received an authorization code for you. Redeem it within"
     echo "60 seconds (the PKCE verifier proves it is the same application):"
     echo
-    echo "  curl -s -d grant_type=authorization_code -d client_id=$WEB_ID \\\\"
+    echo "  curl -s ${CA:+--cacert $CA }-d grant_type=authorization_code \\\\"
+    echo "      -d client_id=$WEB_ID \\\\"
     echo "      -d redirect_uri=$CALLBACK -d code_verifier=$VERIFIER \\\\"
     echo "      -d code=\$code $URL/oauth/token"
     echo

@@ -8,6 +8,9 @@
  * else wrong -> 401 invalid_token with a short description. Each rejection
  * is logged at info under its own id; the token itself never is.
  *
+ * A request that presents Bearer credentials is always authenticated,
+ * whatever its Require lines need (validate_early explains how).
+ *
  * Also here: AuthTokenAllowPreflight, which lets a CORS preflight skip
  * authentication and every Require line.
  */
@@ -25,11 +28,14 @@
 #include "mod_auth_token.h"
 #include "resource.h"
 #include "issuer.h"
+#include "jwks_remote.h"
+
+/* validate_early relies on the force_authn hook (MMN 20120211.47). */
+#if !AP_MODULE_MAGIC_AT_LEAST(20120211, 47)
+#error "mod_auth_token needs httpd 2.4.13 or later (the force_authn hook)"
+#endif
 
 APLOG_USE_MODULE(auth_token);
-
-/* Which keys verified the token decides which rules apply. */
-typedef enum { KEYS_NONE, KEYS_DIR, KEYS_LOCAL } key_origin_t;
 
 static int unauthorized(request_rec *r)
 {
@@ -42,7 +48,8 @@ static int unauthorized(request_rec *r)
 static int reject_token(request_rec *r, const char *logid, const char *reason)
 {
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                  "%s: bearer token rejected for %s: %s", logid, r->uri,
+                  "%s: bearer token rejected for %s: %s", logid,
+                  at_log_item(r->pool, r->uri),
                   reason);
     at_challenge_set(r, "invalid_token", reason, NULL);
     return unauthorized(r);
@@ -74,77 +81,28 @@ static const char *bearer_token(const char *creds, size_t *len)
     return t;
 }
 
-/* Where key K comes from for this location: its own keys, the server's
- * signing keys under AuthTokenVerifyLocal, or neither. */
-static key_origin_t key_origin(const at_key_t *k,
-                               const apr_array_header_t *dir_keys,
-                               const apr_array_header_t *local_keys)
+/* The Authorization header of R (Proxy-Authorization on a proxy
+ * request), or NULL. */
+static const char *credentials(request_rec *r)
 {
-    int i;
-
-    for (i = 0; dir_keys && i < dir_keys->nelts; i++) {
-        if (APR_ARRAY_IDX(dir_keys, i, const at_key_t *) == k) {
-            return KEYS_DIR;
-        }
-    }
-    for (i = 0; local_keys && i < local_keys->nelts; i++) {
-        if (APR_ARRAY_IDX(local_keys, i, const at_key_t *) == k) {
-            return KEYS_LOCAL;
-        }
-    }
-    return KEYS_NONE;
-}
-
-/* The keys a cached token may have been verified with to count here: the
- * location's and, under AuthTokenVerifyLocal, the server's signing keys. */
-static const apr_array_header_t *
-serving_keys(request_rec *r, const apr_array_header_t *dir_keys,
-             const apr_array_header_t *local_keys)
-{
-    apr_array_header_t *both;
-
-    if (!local_keys || !local_keys->nelts) {
-        return dir_keys;
-    }
-    if (!dir_keys) {
-        return local_keys;
-    }
-    both = apr_array_copy(r->pool, dir_keys);
-    apr_array_cat(both, local_keys);
-    return both;
-}
-
-/* Verifies with the location's keys and, under AuthTokenVerifyLocal, the
- * server's signing keys; *USED gets the key that verified. */
-static key_origin_t verify_signature(const at_jws_t *jws,
-                                     const apr_array_header_t *dir_keys,
-                                     const apr_array_header_t *local_keys,
-                                     const at_key_t **used, at_error_t *err)
-{
-    if (dir_keys &&
-        at_jws_verify_keys(jws, dir_keys, used, err) == APR_SUCCESS) {
-        return KEYS_DIR;
-    }
-    if (local_keys && local_keys->nelts &&
-        at_jws_verify_keys(jws, local_keys, used, err) == APR_SUCCESS) {
-        return KEYS_LOCAL;
-    }
-    return KEYS_NONE;
+    return apr_table_get(r->headers_in, r->proxyreq == PROXYREQ_PROXY
+                                            ? "Proxy-Authorization"
+                                            : "Authorization");
 }
 
 /* AuthTokenRevocationCheck: 0 go on, else the status to answer. */
 static int check_revocation(request_rec *r, json_t *claims)
 {
     int revoked = at_revocation_is_revoked(
-        r, json_string_value(json_object_get(claims, "jti")),
-        json_string_value(json_object_get(claims, "client_id")),
+        r, at_json_text(json_object_get(claims, "jti")),
+        at_json_text(json_object_get(claims, "client_id")),
         at_claim_seconds(json_object_get(claims, "iat")));
 
     if (revoked < 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "AT00110: cannot tell whether the token was revoked "
                       "(registry unreadable); refusing %s",
-                      r->uri);
+                      at_log_item(r->pool, r->uri));
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (revoked) {
@@ -160,16 +118,15 @@ static int validate_bearer(request_rec *r, const char **user_out)
     at_dir_conf_t *dc;
     at_srv_conf_t *sc;
     const char *creds, *token, *hdr_prefix, *user, *iss[1];
-    const apr_array_header_t *dir_keys, *local_keys = NULL;
     const at_key_t *fresh, *cached = NULL;
     at_jws_cache_t *cache = at_token_cache();
     apr_array_header_t local_iss;
     at_claim_rules_t rules;
+    at_keyring_t *ring;
     at_jws_t jws;
     at_error_t err = {{0}};
     long long now;
-    int status;
-    key_origin_t origin;
+    int status, local = 0;
     at_req_t *st;
     size_t len = 0;
 
@@ -179,13 +136,12 @@ static int validate_bearer(request_rec *r, const char **user_out)
         at_claims_strip_headers(r, hdr_prefix);
     }
 
-    creds = apr_table_get(r->headers_in, r->proxyreq == PROXYREQ_PROXY
-                                             ? "Proxy-Authorization"
-                                             : "Authorization");
+    creds = credentials(r);
     token = creds ? bearer_token(creds, &len) : NULL;
     if (!token) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "AT00101: no bearer token for %s (%s)", r->uri,
+                      "AT00101: no bearer token for %s (%s)",
+                      at_log_item(r->pool, r->uri),
                       creds ? "another authentication scheme"
                             : "no credentials");
         at_challenge_set(r, NULL, NULL, NULL);
@@ -193,7 +149,8 @@ static int validate_bearer(request_rec *r, const char **user_out)
     }
     if (len == 0) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "AT00102: Bearer scheme without a token for %s", r->uri);
+                      "AT00102: Bearer scheme without a token for %s",
+                      at_log_item(r->pool, r->uri));
         at_challenge_set(r, "invalid_request", "no token after Bearer", NULL);
         return HTTP_BAD_REQUEST;
     }
@@ -201,36 +158,28 @@ static int validate_bearer(request_rec *r, const char **user_out)
         return reject_token(r, "AT00103", "token too large");
     }
 
-    dir_keys = at_dir_keys(dc);
     sc = at_srv_conf(r->server);
-    if (at_dir_verify_local(dc)) {
-        local_keys = at_srv_signing_keys(sc);
-    }
-    if (!dir_keys && (!local_keys || !local_keys->nelts)) {
+    ring = at_keyring_get(r, dc, sc);
+    if (!ring) {
         /* Startup refuses this for the main config; an .htaccess can still
          * get here. */
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "AT00104: AuthType Bearer for %s has no key: add "
-                      "AuthTokenVerifyKey, AuthTokenJWKS or "
-                      "AuthTokenVerifyLocal On",
-                      r->uri);
+                      "AuthTokenVerifyKey, AuthTokenJWKS, "
+                      "AuthTokenTrustIssuer or AuthTokenVerifyLocal On",
+                      at_log_item(r->pool, r->uri));
         return HTTP_INTERNAL_SERVER_ERROR;
     }
 
     memset(&jws, 0, sizeof(jws));
     fresh = NULL;
     now = apr_time_sec(r->request_time);
-    if (cache) {
-        cached = at_jws_cache_get(cache, r->pool, token, len,
-                                  serving_keys(r, dir_keys, local_keys), &jws);
-    }
     /* The key that verified it says whose rules apply, as below. */
-    origin = cached ? key_origin(cached, dir_keys, local_keys) : KEYS_NONE;
-    if (origin != KEYS_NONE) {
+    cached = at_keyring_cached(ring, cache, token, len, &jws, &local);
+    if (cached) {
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
                       "AT00115: token known from the cache");
-    }
-    if (origin == KEYS_NONE) {
+    } else {
         if (at_jws_parse(r->pool, token, len, &jws, &err) != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           "AT00105: token of %" APR_SIZE_T_FMT
@@ -239,11 +188,14 @@ static int validate_bearer(request_rec *r, const char **user_out)
             return reject_token(r, "AT00106",
                                 err.text[0] ? err.text : "malformed token");
         }
-        origin = verify_signature(&jws, dir_keys, local_keys, &fresh, &err);
-        if (origin == KEYS_NONE) {
+        status = at_keyring_verify(ring, &jws, &fresh, &local, &err);
+        if (status == HTTP_SERVICE_UNAVAILABLE) {
+            return status;
+        }
+        if (status != OK) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           "AT00107: alg %s kid %s: %s", at_alg_name(jws.alg),
-                          jws.kid ? jws.kid : "(none)", err.text);
+                          at_log_item(r->pool, jws.kid), err.text);
             return reject_token(r, "AT00108",
                                 err.text[0] ? err.text
                                             : "signature not verified");
@@ -256,7 +208,7 @@ static int validate_bearer(request_rec *r, const char **user_out)
     rules.require_typ = dc->require_typ;
     rules.leeway = at_dir_leeway(dc);
     rules.user_claim = at_dir_user_claim(dc);
-    if (origin == KEYS_LOCAL) {
+    if (local) {
         /* Our own tokens: only our issuer and RFC 9068 access tokens. */
         iss[0] = at_srv_issuer_name(sc);
         local_iss.pool = r->pool;
@@ -294,17 +246,31 @@ static int validate_bearer(request_rec *r, const char **user_out)
     at_claims_export(r, jws.claims, at_dir_claims_env(dc), hdr_prefix);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   "AT00113: token (alg %s, kid %s%s) accepted for user %s",
-                  at_alg_name(jws.alg), jws.kid ? jws.kid : "(none)",
-                  origin == KEYS_LOCAL ? ", this server's issuer" : "",
-                  *user_out);
+                  at_alg_name(jws.alg), at_log_item(r->pool, jws.kid),
+                  local ? ", this server's issuer" : "",
+                  at_log_item(r->pool, *user_out));
     return OK;
 }
 
-/* Runs before mod_authz_core's userless pass over the Require lines, so
- * that `Require expr` sees the claims in the environment. Only a request
- * that carries a Bearer token is validated here; the outcome is kept and
- * answered by authenticate_bearer. r->user stays unset until then, so
- * that httpd's 401/403 logic for the Require lines is unchanged. */
+/* access_checker_ex, before mod_authz_core's own (APR_HOOK_LAST). That
+ * one evaluates every Require line without a user first and decides
+ * there when it can: a `Require expr` on claims that holds lets the
+ * request through without authentication (no REMOTE_USER), one that
+ * fails is a 403 before authentication (never the 401 httpd gives an
+ * authenticated user under AuthzSendForbiddenOnFailure Off).
+ *
+ * So a request that presents Bearer credentials is taken out of that
+ * userless pass: the token is validated here (which also exports the
+ * claims for `Require expr`), this hook answers OK so that authz_core's
+ * is not called, and force_bearer_authn makes httpd authenticate anyway
+ * (the force_authn hook, httpd 2.4.13, exists for this). httpd then
+ * runs check_authn (authenticate_bearer: the user, or 400/401 for a bad
+ * token) and evaluates every Require line once, after authentication, as
+ * for any authenticated request. A presented token is thus always
+ * authenticated, whatever the Require lines need.
+ *
+ * Without Bearer credentials nothing changes: authz_core's userless pass
+ * decides as it does for any AuthType (see docs/resource-server.md). */
 static int validate_early(request_rec *r)
 {
     const char *creds, *hdr_prefix, *user = NULL;
@@ -322,10 +288,8 @@ static int validate_early(request_rec *r)
     if (hdr_prefix) {
         at_claims_strip_headers(r, hdr_prefix);
     }
-    creds = apr_table_get(r->headers_in, r->proxyreq == PROXYREQ_PROXY
-                                             ? "Proxy-Authorization"
-                                             : "Authorization");
-    if (!creds || !bearer_token(creds, &len) || len == 0) {
+    creds = credentials(r);
+    if (!creds || !bearer_token(creds, &len)) {
         return DECLINED;
     }
     status = validate_bearer(r, &user);
@@ -333,6 +297,35 @@ static int validate_early(request_rec *r)
     st->validated = 1;
     st->status = status;
     st->user = user;
+    st->forced = 1;
+    return OK;
+}
+
+/* force_authn: OK turns validate_early's OK into "authenticate, then
+ * authorize" instead of "allowed without authentication". */
+static int force_bearer_authn(request_rec *r)
+{
+    at_req_t *st = at_req_get(r, 0);
+
+    return st && st->forced ? OK : DECLINED;
+}
+
+/* Defence in depth for validate_early's OK: should another module's
+ * force_authn hook have answered first with something other than OK,
+ * httpd would have run the request without authentication and without
+ * any Require line. Fixups run only for requests httpd let through. */
+static int check_forced_authn(request_rec *r)
+{
+    at_req_t *st = at_req_get(r, 0);
+
+    if (st && st->forced && !r->user) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "AT01000: %s presented a bearer token but was not "
+                      "authenticated (another module's force_authn hook "
+                      "answered first); refused",
+                      at_log_item(r->pool, r->uri));
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     return DECLINED;
 }
 
@@ -383,7 +376,7 @@ static int allow_preflight(request_rec *r)
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   "AT00114: CORS preflight for %s let through without a "
                   "token (AuthTokenAllowPreflight On)",
-                  r->uri);
+                  at_log_item(r->pool, r->uri));
     return OK;
 }
 
@@ -397,4 +390,9 @@ void at_authn_register_hooks(apr_pool_t *p)
                             AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_check_access_ex(validate_early, NULL, NULL, APR_HOOK_MIDDLE,
                             AP_AUTH_INTERNAL_PER_CONF);
+    /* First: a force_authn hook before ours that answered anything but
+     * DECLINED would decide for our requests (check_forced_authn). */
+    ap_hook_force_authn(force_bearer_authn, NULL, NULL,
+                        APR_HOOK_REALLY_FIRST);
+    ap_hook_fixups(check_forced_authn, NULL, NULL, APR_HOOK_REALLY_FIRST);
 }

@@ -20,6 +20,9 @@
 #define MERGE_PTR(f)    (add->f ? add->f : base->f)
 #define MERGE_INT(f)    (add->f != -1 ? add->f : base->f)
 
+/* The endpoints the metadata names, each served by a handler of this
+ * module (oauth-token, -authorize, -revoke, -introspect, -jwks,
+ * -userinfo). */
 static const char *const endpoint_names[] = {
     "token", "authorize", "revoke", "introspect", "jwks", "userinfo", NULL};
 

@@ -56,10 +56,14 @@ const char *at_set_refresh_lifetime(cmd_parms *cmd, void *dummy,
 /* token_cache.c: AuthTokenVerifyCache ENTRIES|Off (global). */
 const char *at_set_verify_cache(cmd_parms *cmd, void *dummy, const char *arg);
 
-/* config.c, for config_server.c: a whole decimal number from 0 to MAX
+/* config_keys.c, for every setter: a whole decimal number from 0 to MAX
  * (1 and *OUT set, or 0); and ALG PATH [kid=ID] of a key directive,
  * loaded (WANT_PRIVATE: the private key) into *KEY, or the message. */
 int at_conf_parse_seconds(const char *arg, long max, long *out);
+/* The keys of the JWK Set file ARG (relative to ServerRoot) into *KEYS,
+ * or the message (named after the directive of CMD). */
+const char *at_conf_load_jwks(cmd_parms *cmd, const char *arg,
+                              apr_array_header_t **keys);
 const char *at_conf_load_key(cmd_parms *cmd, int argc, char *const argv[],
                              int want_private, at_key_t **key);
 
@@ -89,6 +93,7 @@ typedef struct at_req {
     int validated;     /* the token was checked before authz */
     int status;        /* ... with this outcome (OK or HTTP_*) */
     const char *user;  /* ... and, when OK, this user */
+    int forced;        /* Bearer credentials: authn forced (authn_bearer.c) */
 } at_req_t;
 
 /* The state of R; created (zeroed, from r->pool) when CREATE, else NULL
@@ -123,7 +128,9 @@ void at_claims_strip_headers(request_rec *r, const char *prefix);
 /* Exports each top-level claim: into r->subprocess_env as ENV_PREFIX+name
  * (when ENV_PREFIX is not NULL) and into r->headers_in as HDR_PREFIX+name
  * (when HDR_PREFIX is not NULL; values with a control character are left
- * out). Strings as they are, other values as compact JSON. */
+ * out). Strings as they are, other values as compact JSON. Not exported:
+ * a string holding a NUL character, and every claim whose name coincides
+ * with another's after the mapping (compared case-insensitively). */
 void at_claims_export(request_rec *r, json_t *claims, const char *env_prefix,
                       const char *hdr_prefix);
 

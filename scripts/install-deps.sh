@@ -4,13 +4,19 @@
 set -e
 PKGS="build-essential autoconf pkg-config apache2 apache2-dev
       libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libssl-dev
-      libjansson-dev libxml2-dev libsqlite3-dev sqlite3 openssl curl"
+      libjansson-dev libxml2-dev libsqlite3-dev sqlite3 openssl curl
+      libcurl4-openssl-dev"
 if [ "$1" = "--tests" ]; then
+    # The browser tests: Debian's Chromium driven by python3-selenium
+    # through chromedriver (no npm).
     PKGS="$PKGS python3-pytest python3-requests python3-jwt python3-jwcrypto
-          python3-authlib python3-lxml wrk valgrind chromium
-          libapache2-mod-auth-openidc python3-selenium chromium-driver"
-    # The machine image may ship its own Node.js with npm (which conflicts
-    # with Debian's npm package): take Debian's only when there is none.
+          python3-authlib python3-lxml python3-requests-oauthlib groff-base
+          python3-selenium wrk valgrind chromium chromium-driver
+          libapache2-mod-auth-openidc"
+    # The demo's test and the authorization tests drive openid-client with
+    # Node.js. The machine image may ship its own Node.js with npm (which
+    # conflicts with Debian's npm package): take Debian's only when there is
+    # none.
     command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
     command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 fi

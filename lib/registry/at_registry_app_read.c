@@ -18,11 +18,6 @@
     "  WHERE s.client_id = a.client_id), a.skip_consent"
 #define APP_NCOLUMNS 15
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* One row of APP_COLUMNS as an at_app_t (scopes sorted by name). */
 static at_app_t *app_from_row(apr_pool_t *p, const char **v)
 {
@@ -44,7 +39,7 @@ static at_app_t *app_from_row(apr_pool_t *p, const char **v)
     app->scopes = at_reg_split(p, v[13]);
     app->skip_consent = (int)at_reg_atoll(v[14], 0);
     qsort(app->scopes->elts, app->scopes->nelts, sizeof(const char *),
-          cmp_str);
+          at_reg_cmp_str);
     return app;
 }
 

@@ -17,6 +17,7 @@
 #include <apr_time.h>
 
 #include "at_registry_private.h"
+#include "at_schema_probe.h"
 
 #define APP_MARK "mod_auth_token"
 
@@ -186,6 +187,12 @@ static const char *const *const migrations[] = {
     schema_v3,
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* For at_schema_probe (at_schema_probe.h). */
+int at_schema_version(void)
+{
+    return SCHEMA_VERSION;
+}
 
 /* Rewords the first failed read of a file. SQLite says "file is not a
  * database" (or "malformed") for a file that is not, or no longer, an

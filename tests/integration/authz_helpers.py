@@ -12,7 +12,6 @@ import urllib.parse
 import lxml.html
 import requests
 
-from httpd_env import REPO
 from issuer_helpers import ISSUER_BASE, ISSUER_LOCATIONS, token_admin
 
 CB = "http://127.0.0.1:9/cb"
@@ -67,15 +66,16 @@ AUTHZ_LOCATIONS = """
 
 
 # The operators' console on the same server, for the console's view of
-# consents and grants (any person of the file may operate it here).
+# consents and grants (any person of the file may operate it here); the
+# test server stages the program and its templates ({console_cgi}).
 CONSOLE = """
-ScriptAlias /admin "%(repo)s/admin-cgi/token-admin"
+ScriptAlias /admin "{console_cgi}"
 <Location /admin>
 %(auth)s
     SetEnv AUTH_TOKEN_REGISTRY {root}/var/registry.db
-    SetEnv AUTH_TOKEN_CONSOLE_HTDOCS %(repo)s/htdocs
+    SetEnv AUTH_TOKEN_CONSOLE_HTDOCS {console_htdocs}
 </Location>
-""" % {"auth": PERSON_AUTH, "repo": REPO}
+""" % {"auth": PERSON_AUTH}
 
 
 def authz_conf(signing_keys=("ES256 keys/es256.pem",), extra=""):

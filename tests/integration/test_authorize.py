@@ -456,6 +456,16 @@ class TestAuthorize:
         assert fields["csrf"] and fields["user"] == "erin"
         r = op.http.post(urllib.parse.urljoin(httpd.url, form.get("action")),
                          data=fields, allow_redirects=False, timeout=10)
+        # The console asks first, saying what stops working.
+        assert r.status_code == 200 and "Person-" not in r.text
+        confirm = lxml.html.fromstring(r.text).xpath(
+            "//form[.//button[normalize-space()='Revoke access']]")[0]
+        assert "erin" in r.text and "asked for their consent again" in r.text
+        fields = {i.get("name"): i.get("value")
+                  for i in confirm.xpath(".//input")}
+        r = op.http.post(urllib.parse.urljoin(httpd.url,
+                                              confirm.get("action")),
+                         data=fields, allow_redirects=False, timeout=10)
         assert r.status_code == 303, r.text[:300]
         r = op.http.get(urllib.parse.urljoin(httpd.url,
                                              r.headers["Location"]),

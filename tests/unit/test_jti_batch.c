@@ -35,7 +35,7 @@ static int revocable(at_registry_t *reg, const char *jti)
 
 int main(void)
 {
-    char path[] = "/tmp/at-test-jti-batch-XXXXXX";
+    char *path;
     at_jti_rec_t recs[20] = {{0}};
     at_registry_t *reg;
     apr_array_header_t *jtis;
@@ -46,6 +46,7 @@ int main(void)
 
     apr_initialize();
     apr_pool_create(&pool, NULL);
+    path = apr_pstrcat(pool, unit_tmpdir(), "/jti_XXXXXX", NULL);
     fd = mkstemp(path);
     close(fd);
     reg = fresh_registry(path);

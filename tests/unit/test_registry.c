@@ -19,7 +19,7 @@
 #include "at_secret.h"
 
 static apr_pool_t *pool;
-static char dir[] = "/tmp/at-test-registry-XXXXXX";
+static const char *dir;
 
 static const char *path_of(const char *name)
 {
@@ -823,10 +823,7 @@ int main(void)
 
     apr_initialize();
     apr_pool_create(&pool, NULL);
-    if (mkdtemp(dir) == NULL) {
-        perror("mkdtemp");
-        return 2;
-    }
+    dir = unit_tmpdir();
     test_open();
     file = path_of("main.db");
     CHECK(at_registry_open(pool, "sqlite3", file, &reg, &err) == APR_SUCCESS,
@@ -849,12 +846,5 @@ int main(void)
     test_rollback(path_of("rollback.db"));
     test_purge(path_of("purge.db"));
     test_locked(path_of("locked.db"));
-    {
-        char cmd[200];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-        if (system(cmd) != 0) {
-            fprintf(stderr, "cleanup failed\n");
-        }
-    }
     UNIT_DONE();
 }
