@@ -202,7 +202,8 @@ if [ "${PERF:-0}" = 1 ] && perf stat -e task-clock true >/dev/null 2>&1; then
             timeout $((DURATION + 2)) strace -c -f -p "$pid" -o "$ROOT/strace.$pid" &
         done
     fi
-    perf record -q -F 2999 -g -p "$PIDS" -o "$ROOT/perf.data" \
+    perf record -q -F 1999 --call-graph dwarf,16384 -p "$PIDS" \
+        -o "$ROOT/perf.data" \
         -- sleep "$DURATION" >/dev/null 2>&1 &
     PERFPID=$!
     run perf_exchange "$DURATION" / "$ROOT/lua/exchange.lua" "$ROOT/codes/perf.all"
@@ -213,8 +214,11 @@ if [ "${PERF:-0}" = 1 ] && perf stat -e task-clock true >/dev/null 2>&1; then
     fi
     perf report -i "$ROOT/perf.data" --stdio --no-children --sort dso \
         -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -12
-    perf report -i "$ROOT/perf.data" --stdio --no-children --sort symbol \
-        -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -30
+    # The exchange's parts, each with what it calls.
+    perf report -i "$ROOT/perf.data" --stdio --children --sort symbol \
+        -g none 2>/dev/null | grep -v '^#' | grep -v '^$' \
+        | grep -E ' (at_|ap_process_request|ap_run_handler|EVP_Digest|sqlite3_step|apr_dbd_|ap_get_brigade|ap_pass_brigade)' \
+        | head -30
 fi
 
 S=$(median static.txt); A=$(median authorize.txt); E=$(median exchange.txt)

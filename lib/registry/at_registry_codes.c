@@ -165,10 +165,12 @@ static apr_status_t revoke_grant(at_registry_t *reg, apr_pool_t *p,
                      "UPDATE refresh_families SET revoked = %s"
                      " WHERE id = %s AND revoked IS NULL", now,
                      code->grant_id);
+    /* Found through the client's index (issued_jtis_client). */
     if (rv == APR_SUCCESS) {
         rv = at_reg_exec(reg, p, err, &njti,
                          "UPDATE issued_jtis SET revoked = %s"
-                         " WHERE grant_id = %s AND revoked IS NULL", now,
+                         " WHERE client_id = %s AND grant_id = %s"
+                         " AND revoked IS NULL", now, code->client_id,
                          code->grant_id);
     }
     if (rv == APR_SUCCESS && njti > 0) {

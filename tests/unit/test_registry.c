@@ -126,9 +126,6 @@ static void test_open(void)
                   /* back to version 2 */
                   "DROP TABLE auth_codes; DROP TABLE consents;"
                   " DROP TABLE identities;"
-                  " DROP INDEX issued_jtis_subject;"
-                  " DROP INDEX issued_jtis_grant;"
-                  " DROP INDEX refresh_families_subject;"
                   " ALTER TABLE issued_jtis DROP COLUMN subject;"
                   " ALTER TABLE issued_jtis DROP COLUMN grant_id;"
                   " ALTER TABLE applications DROP COLUMN skip_consent;"
