@@ -18,16 +18,9 @@ DURATION=${DURATION:-5}
 REPS=${REPS:-3}
 CONNECTIONS=${CONNECTIONS:-32}
 PORT=${PORT:-18480}
-MODULE=$REPO/mod_auth_token/mod_auth_token.so
-ADMIN=$REPO/admin-cgi/token-admin
 RUN_USER=${RUN_USER:-www-data}
 . bench/wrk_lib.sh
 
-for f in "$MODULE" "$ADMIN"; do
-    [ -x "$f" ] || [ -f "$f" ] || { echo "missing $f: run scripts/build.sh" >&2; exit 1; }
-done
-command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
-[ "$(nproc)" -ge 2 ] || { echo "needs two CPUs (httpd on 0, wrk on 1)" >&2; exit 1; }
 
 ROOT=$(mktemp -d /tmp/at-bench-issuer.XXXXXX)
 chmod 755 "$ROOT"

@@ -1,8 +1,18 @@
-# What the wrk benchmarks share (sourced; they set ROOT, PORT and
-# RUN_USER first): the server's configuration head, stopping it, the
-# httpd children's CPU time, medians.
+# What the wrk benchmarks share (sourced after REPO, PORT and RUN_USER are
+# set; ROOT before the functions are used): the prerequisites, the
+# server's configuration head, starting and stopping it, the httpd
+# children's CPU time, medians.
 
 MODDIR=${MODDIR:-/usr/lib/apache2/modules}
+MODULE=$REPO/mod_auth_token/mod_auth_token.so
+ADMIN=$REPO/admin-cgi/token-admin
+
+# The build, wrk and two CPUs (httpd on CPU 0, wrk on CPU 1).
+for f in "$MODULE" "$ADMIN"; do
+    [ -f "$f" ] || { echo "missing $f: run scripts/build.sh" >&2; exit 1; }
+done
+command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
+[ "$(nproc)" -ge 2 ] || { echo "needs two CPUs (httpd on 0, wrk on 1)" >&2; exit 1; }
 
 # The first lines of conf/httpd.conf: one process of 32 threads on one
 # core, so that every worker shares the per-process caches and registry

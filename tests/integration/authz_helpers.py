@@ -152,6 +152,16 @@ class Person:
         return who.http.post(urllib.parse.urljoin(self.env.url, action),
                              data=data, allow_redirects=False, timeout=10)
 
+    def walk(self, url, choice="Allow"):
+        """A browser following URL (an authorization request built by a
+        client library): the consent page answered with CHOICE when shown;
+        returns where the person is sent back to."""
+        r = self.http.get(url, allow_redirects=False, timeout=10)
+        if r.status_code == 200:
+            r = self.decide(r, choice)
+        assert r.status_code == 302, (r.status_code, r.text[:300])
+        return r.headers["Location"]
+
     def code_for(self, params, choice="Allow"):
         """The redirect's query after the consent page (or directly)."""
         r = self.authorize(params)

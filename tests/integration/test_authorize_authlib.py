@@ -28,17 +28,6 @@ def discover(env):
     return r.json()
 
 
-def walk(env, person, url):
-    """The person's browser: open URL signed in, allow if asked, and
-    return the callback URL the application receives."""
-    p = Person(env, person)
-    r = p.http.get(url, allow_redirects=False, timeout=10)
-    if r.status_code == 200:
-        r = p.decide(r, "Allow")
-    assert r.status_code == 302, r.text[:300]
-    return r.headers["Location"]
-
-
 def validate_id_token(md, id_token, client_id, nonce):
     keys = JsonWebKey.import_key_set(
         requests.get(md["jwks_uri"], timeout=10).json())
@@ -81,7 +70,7 @@ class TestAuthorizeAuthlib:
             nonce=nonce)
         q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
         assert q["code_challenge_method"] == "S256"
-        callback = walk(env, person, url)
+        callback = Person(env, person).walk(url)
         assert query_of(callback)["iss"] == md["issuer"]
         token = session.fetch_token(md["token_endpoint"],
                                     authorization_response=callback,
@@ -154,7 +143,7 @@ class TestAuthorizeAuthlib:
         verifier = generate_token(48)
         url, state = s.create_authorization_url(
             md["authorization_endpoint"], code_verifier=verifier)
-        callback = walk(httpd, "alice", url)
+        callback = Person(httpd, "alice").walk(url)
         with pytest.raises(Exception):
             s.fetch_token(md["token_endpoint"],
                           authorization_response=callback,

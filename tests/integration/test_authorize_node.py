@@ -56,18 +56,10 @@ class TestAuthorizeNode:
         assert rc == 0, err
         return json.loads(out)
 
-    def walk(self, httpd, url, person="alice"):
-        p = Person(httpd, person)
-        r = p.http.get(url, allow_redirects=False, timeout=10)
-        if r.status_code == 200:
-            r = p.decide(r, "Allow")
-        assert r.status_code == 302, r.text[:300]
-        return r.headers["Location"]
-
     def test_authorize_node_001_01_code_flow(self, httpd, node_rp):
         s = self.start(httpd, node_rp)
         assert "code_challenge_method=S256" in s["url"]
-        callback = self.walk(httpd, s["url"])
+        callback = Person(httpd, "alice").walk(s["url"])
         rc, out, err = node_rp("finish", httpd.url, self.CID, CB, callback,
                                s["code_verifier"], s["nonce"], s["state"])
         assert rc == 0, err
@@ -88,7 +80,7 @@ class TestAuthorizeNode:
         nonce, a wrong verifier, a denied request."""
         for change in ("state", "nonce", "verifier"):
             s = self.start(httpd, node_rp)
-            callback = self.walk(httpd, s["url"], "bob")
+            callback = Person(httpd, "bob").walk(s["url"])
             args = [s["code_verifier"], s["nonce"], s["state"]]
             i = {"verifier": 0, "nonce": 1, "state": 2}[change]
             args[i] = args[i][:-2] + ("xx" if args[i][-2:] != "xx" else "yy")
