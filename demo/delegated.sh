@@ -41,7 +41,9 @@ your orders" \
     admin app update "$WEB_ID" --redirect-uri "$CALLBACK" >/dev/null
 
     # A PKCE pair for the printed walk-through (RFC 7636: the challenge is
-    # the verifier's SHA-256, base64url).
+    # the verifier's SHA-256, base64url). prompt=consent: the consent page
+    # shows every time, also once the demo person has allowed the
+    # application.
     VERIFIER=$(openssl rand -base64 48 | tr -d '\n=' | tr '/+' '_-')
     CHALLENGE=$(printf '%s' "$VERIFIER" | openssl dgst -sha256 -binary \
                 | openssl base64 -A | tr -d '=' | tr '/+' '_-')
@@ -70,7 +72,7 @@ else
 fi
 CGI
     chmod 755 "$STATE/demo-app" "$STATE/demo-app/callback"
-    AUTHORIZE_URL="$URL/oauth/authorize?response_type=code&client_id=$WEB_ID&redirect_uri=$(printf '%s' "$CALLBACK" | sed 's/:/%3A/g; s|/|%2F|g')&scope=openid%20orders%3Aread%20offline_access&state=demo&code_challenge=$CHALLENGE&code_challenge_method=S256"
+    AUTHORIZE_URL="$URL/oauth/authorize?response_type=code&client_id=$WEB_ID&redirect_uri=$(printf '%s' "$CALLBACK" | sed 's/:/%3A/g; s|/|%2F|g')&scope=openid%20orders%3Aread%20offline_access&state=demo&prompt=consent&code_challenge=$CHALLENGE&code_challenge_method=S256"
 }
 
 delegated_banner() {
