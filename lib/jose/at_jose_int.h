@@ -37,7 +37,15 @@ typedef struct at_key_impl {
      * token fetched the signature method and digest again); NULL when it
      * could not be made, and signing then initialises afresh. */
     EVP_MD_CTX *sign_tmpl;
+    /* Every asymmetric key: a digest-verify context set up once (PSS
+     * parameters included), copied per token for the same reason; NULL
+     * when it could not be made or copied, and verifying then initialises
+     * afresh. */
+    EVP_MD_CTX *verify_tmpl;
 } at_key_impl_t;
+
+/* RFC 7518 section 3.5's PSS parameters on PCTX; 1 on success. */
+int at_pss_params(EVP_PKEY_CTX *pctx);
 
 /* Checks that KEY (alg, pkey or secret already set) fits its algorithm:
  * key type, curve, RSA size, HMAC secret length; then fills key->impl.

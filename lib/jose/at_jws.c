@@ -1,7 +1,7 @@
 /* JWS compact serialisation (RFC 7515): strict parsing, verification with
  * keys bound to one algorithm, and signing. All cryptography goes through
  * OpenSSL 3 EVP; the only format work done here is ECDSA's raw r||s <-> DER
- * conversion (RFC 7518 section 3.4), via ECDSA_SIG. */
+ * conversion (RFC 7518 section 3.4): to DER by hand, back via ECDSA_SIG. */
 #include <stdio.h>
 #include <string.h>
 #include <apr_strings.h>
@@ -171,45 +171,66 @@ static int hmac_compute(const at_key_impl_t *impl, const void *data,
 }
 
 /* RFC 7518 section 3.5: salt as long as the hash, MGF1 with the same hash. */
-static int pss_params(EVP_PKEY_CTX *pctx)
+int at_pss_params(EVP_PKEY_CTX *pctx)
 {
     return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0
            && EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
                   > 0;
 }
 
-/* Raw r||s (each exactly coord_len bytes) to DER. Returns the DER length,
- * 0 when the signature cannot be valid (wrong size, r or s zero). */
+/* One DER INTEGER holding the unsigned big-endian N bytes at V, written
+ * at OUT; returns its length, 0 when the value is zero (never a valid r
+ * or s). Leading zeros go, a 0x00 comes first when the top bit is set. */
+static size_t der_uint(const unsigned char *v, size_t n, unsigned char *out)
+{
+    size_t pad;
+
+    while (n > 0 && *v == 0) {
+        v++;
+        n--;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    pad = (*v & 0x80) ? 1 : 0;
+    out[0] = 0x02;
+    out[1] = (unsigned char)(n + pad);
+    out[2] = 0;
+    memcpy(out + 2 + pad, v, n);
+    return 2 + pad + n;
+}
+
+/* Raw r||s (each exactly coord_len bytes) to DER, written directly (an
+ * ECDSA_SIG and two BIGNUMs per token were five allocations). Returns the
+ * DER length, 0 when the signature cannot be valid (wrong size, r or s
+ * zero). Each INTEGER is at most 67 + 2 bytes (P-521), so the SEQUENCE
+ * needs a long-form length only past 127. */
 static size_t ecdsa_raw_to_der(const unsigned char *sig, size_t sig_len,
                                size_t coord_len, unsigned char *der)
 {
-    ECDSA_SIG *es;
-    BIGNUM *r, *s;
-    unsigned char *o = der;
-    int n;
+    unsigned char body[AT_ECDSA_DER_MAX];
+    size_t rl, sl, hl;
 
-    if (sig_len != 2 * coord_len) {
+    if (sig_len != 2 * coord_len || coord_len > 66) {
         return 0;
     }
-    r = BN_bin2bn(sig, (int)coord_len, NULL);
-    s = BN_bin2bn(sig + coord_len, (int)coord_len, NULL);
-    es = ECDSA_SIG_new();
-    if (r == NULL || s == NULL || es == NULL || BN_is_zero(r) || BN_is_zero(s)
-        || !ECDSA_SIG_set0(es, r, s)) {
-        BN_free(r);
-        BN_free(s);
-        ECDSA_SIG_free(es);
+    rl = der_uint(sig, coord_len, body);
+    sl = rl ? der_uint(sig + coord_len, coord_len, body + rl) : 0;
+    if (sl == 0) {
         return 0;
     }
-    n = i2d_ECDSA_SIG(es, NULL);
-    if (n <= 0 || n > AT_ECDSA_DER_MAX) {
-        n = 0;
+    der[0] = 0x30;
+    if (rl + sl < 0x80) {
+        der[1] = (unsigned char)(rl + sl);
+        hl = 2;
     }
     else {
-        n = i2d_ECDSA_SIG(es, &o);
+        der[1] = 0x81;
+        der[2] = (unsigned char)(rl + sl);
+        hl = 3;
     }
-    ECDSA_SIG_free(es);
-    return n > 0 ? (size_t)n : 0;
+    memcpy(der + hl, body, rl + sl);
+    return hl + rl + sl;
 }
 
 /* DER (as EVP produces it) to raw r||s of 2 * coord_len bytes. */
@@ -252,8 +273,13 @@ static int pkey_verify(const at_key_t *key, const at_key_impl_t *impl,
     if (mctx == NULL) {
         return 0;
     }
-    if (EVP_DigestVerifyInit(mctx, &pctx, impl->md, NULL, key->pkey) == 1
-        && (impl->info->kind != AT_KIND_PSS || pss_params(pctx))) {
+    if (impl->verify_tmpl != NULL
+            ? EVP_MD_CTX_copy_ex(mctx, impl->verify_tmpl) == 1
+            : (EVP_DigestVerifyInit(mctx, &pctx, impl->md, NULL, key->pkey)
+                   == 1
+               && (impl->info->kind != AT_KIND_PSS || at_pss_params(pctx)))) {
+        /* Used once: the final step need not work on a copy. */
+        EVP_MD_CTX_set_flags(mctx, EVP_MD_CTX_FLAG_FINALISE);
         ok = EVP_DigestVerify(mctx, sig, sig_len, data, len) == 1;
     }
     EVP_MD_CTX_free(mctx);
@@ -363,7 +389,7 @@ static apr_status_t compute_signature(apr_pool_t *p, const at_key_t *key,
                 ? EVP_MD_CTX_copy_ex(mctx, impl->sign_tmpl) == 1
                 : (EVP_DigestSignInit(mctx, &pctx, impl->md, NULL,
                                       key->pkey) == 1
-                   && (impl->info->kind != AT_KIND_PSS || pss_params(pctx))))
+                   && (impl->info->kind != AT_KIND_PSS || at_pss_params(pctx))))
         && EVP_DigestSign(mctx, NULL, &buf_len, (const unsigned char *)data,
                           len) == 1) {
         /* The context is used once: the final step need not work on a

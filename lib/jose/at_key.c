@@ -60,6 +60,7 @@ static apr_status_t impl_release(void *data)
 
     EVP_MAC_CTX_free(impl->mac);
     EVP_MD_CTX_free(impl->sign_tmpl);
+    EVP_MD_CTX_free(impl->verify_tmpl);
     EVP_MD_free(impl->md);
     return APR_SUCCESS;
 }
@@ -90,6 +91,29 @@ static void sign_template(at_key_impl_t *impl, EVP_PKEY *pkey)
         return;
     }
     impl->sign_tmpl = mctx;
+}
+
+/* IMPL's verifying template for PKEY (see at_key_impl_t); none when
+ * setting it up or copying it fails (OpenSSL builds without a duplicate
+ * for a signature method), so that verifying falls back to initialising
+ * each context itself. */
+static void verify_template(at_key_impl_t *impl, EVP_PKEY *pkey)
+{
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new(), *probe = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    int ok;
+
+    ok = mctx != NULL && probe != NULL
+         && EVP_DigestVerifyInit(mctx, &pctx, impl->md, NULL, pkey) == 1
+         && (impl->info->kind != AT_KIND_PSS || at_pss_params(pctx))
+         && EVP_MD_CTX_copy_ex(probe, mctx) == 1;
+    EVP_MD_CTX_free(probe);
+    if (!ok) {
+        EVP_MD_CTX_free(mctx);
+        at_ossl_clear();
+        return;
+    }
+    impl->verify_tmpl = mctx;
 }
 
 /* The NID of PKEY's curve, or NID_undef. OpenSSL may report the group by
@@ -228,13 +252,16 @@ apr_status_t at_key_finish(apr_pool_t *p, at_key_t *key, const char *what,
             return rv;
         }
     }
-    else if (info->md != NULL) {
-        impl->md = EVP_MD_fetch(NULL, info->md, NULL);
-        if (impl->md == NULL) {
-            at_error_set(err, "%s: OpenSSL has no %s", what, info->md);
-            return APR_EGENERAL;
+    else {
+        if (info->md != NULL) {
+            impl->md = EVP_MD_fetch(NULL, info->md, NULL);
+            if (impl->md == NULL) {
+                at_error_set(err, "%s: OpenSSL has no %s", what, info->md);
+                return APR_EGENERAL;
+            }
+            sign_template(impl, key->pkey);
         }
-        sign_template(impl, key->pkey);
+        verify_template(impl, key->pkey);
     }
     key->impl = impl;
     return APR_SUCCESS;

@@ -953,6 +953,45 @@ static void test_cache_expiry(void)
           "large cache keeps and serves tokens");
 }
 
+/* A token earns its place on its second sight, and only with a few
+ * seconds of life left; a token used once is never inserted. */
+static void test_cache_admit(void)
+{
+    at_key_t *key = make_key(AT_ALG_HS256, NULL);
+    long long now = (long long)apr_time_sec(apr_time_now());
+    at_jws_cache_t *cache;
+    at_jws_t jws;
+    at_error_t err;
+    char *a = token_with(key, json_pack("{s:s, s:I}", "sub", "a", "exp",
+                                        (json_int_t)(now + 600)));
+    char *b = token_with(key, json_pack("{s:s, s:I}", "sub", "b", "exp",
+                                        (json_int_t)(now + 600)));
+    char *soon = token_with(key, json_pack("{s:s, s:I}", "sub", "c", "exp",
+                                           (json_int_t)(now + 2)));
+
+    CHECK(at_jws_cache_admit(NULL, a, strlen(a), &jws) == 0,
+          "no cache: nothing admitted");
+    at_jws_cache_create(pool, 1, &cache);
+    at_jws_parse(pool, a, strlen(a), &jws, &err);
+    CHECK(at_jws_cache_admit(cache, a, strlen(a), &jws) == 0,
+          "first sight: not admitted");
+    CHECK(at_jws_cache_admit(cache, a, strlen(a), &jws) == 1,
+          "second sight: admitted");
+    CHECK(at_jws_cache_admit(cache, a, strlen(a), &jws) == 0,
+          "admission is used up");
+    at_jws_cache_admit(cache, a, strlen(a), &jws);
+    at_jws_parse(pool, b, strlen(b), &jws, &err);
+    CHECK(at_jws_cache_admit(cache, b, strlen(b), &jws) == 0,
+          "another token in the slot starts afresh");
+    at_jws_parse(pool, a, strlen(a), &jws, &err);
+    CHECK(at_jws_cache_admit(cache, a, strlen(a), &jws) == 0,
+          "and a is forgotten");
+    at_jws_parse(pool, soon, strlen(soon), &jws, &err);
+    at_jws_cache_admit(cache, soon, strlen(soon), &jws);
+    CHECK(at_jws_cache_admit(cache, soon, strlen(soon), &jws) == 0,
+          "a token about to expire is not admitted");
+}
+
 /* Threads hammering a small cache: every hit must carry its own token's
  * claims, whatever the others evict meanwhile. */
 #define CACHE_THREADS 4
@@ -1047,6 +1086,7 @@ int main(void)
     test_cache();
     test_cache_threads();
     test_cache_expiry();
+    test_cache_admit();
 
     EVP_PKEY_free(rsa_shared);
     EVP_PKEY_free(rsa_other);
