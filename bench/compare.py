@@ -38,8 +38,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wrk_remote_jwks import (MODS, apachectl, free_port,  # noqa: E402
-                             httpd_cpu, server_conf, wrk)
+from wrk_remote_jwks import (MODS, apachectl, children_rss,  # noqa: E402
+                             free_port, httpd_cpu, server_conf, wrk)
 
 DURATION = int(os.environ.get("DURATION", "5"))
 REPS = int(os.environ.get("REPS", "3"))
@@ -305,6 +305,7 @@ def main():
                 cases.append(("%s unique" % alg, m, url, None,
                               lua[(m, alg)]))
         results = {}
+        rss_before = children_rss(root)
         print("httpd on CPU 0, wrk -t2 -c32 on CPU 1, %d s runs, %d "
               "repetitions, AuthTokenVerifyCache %s, %d unique tokens per "
               "algorithm" % (DURATION, REPS, CACHE, TOKENS), flush=True)
@@ -323,6 +324,8 @@ def main():
               % (s_rate, s_us))
         print("httpd CPU us per request over static (request rate / "
               "static's):")
+        print("children's RSS %d KiB before the loads, %d KiB after"
+              % (rss_before, children_rss(root)))
         print("| load | mod_auth_token | mod_auth_openidc | mod_oauth2 |")
         print("| --- | --- | --- | --- |")
         for name in ("HS256 same", "HS256 unique", "ES256 same",

@@ -44,6 +44,14 @@ typedef struct at_key_impl {
     EVP_MD_CTX *verify_tmpl;
 } at_key_impl_t;
 
+/* The header memo (at_jws_header.c): on a hit, fills header, alg, kid and
+ * typ of *JWS from the header segment SEG (the header's reference held
+ * for the life of P) and returns 1. Put keeps a header that passed every
+ * header check. */
+int at_jws_header_get(apr_pool_t *p, const char *seg, size_t len,
+                      at_jws_t *jws);
+void at_jws_header_put(const char *seg, size_t len, const at_jws_t *jws);
+
 /* RFC 7518 section 3.5's PSS parameters on PCTX; 1 on success. */
 int at_pss_params(EVP_PKEY_CTX *pctx);
 

@@ -63,38 +63,14 @@ static apr_status_t header_string(json_t *header, const char *name,
     return APR_SUCCESS;
 }
 
-/* The parse behind at_jws_parse and at_jws_parse_opaque: when
- * PAYLOAD_JSON is 0 the payload is only base64url-checked. */
-static apr_status_t jws_parse(apr_pool_t *p, const char *token, size_t len,
-                              int payload_json, at_jws_t *jws, at_error_t *err)
+/* Parses and checks the header segment SEG into *JWS (header, alg, kid,
+ * typ). */
+static apr_status_t parse_header(apr_pool_t *p, const char *seg, size_t len,
+                                 at_jws_t *jws, at_error_t *err)
 {
-    const char *dot1, *dot2, *end = token + len;
-    unsigned char *raw;
-    size_t raw_len;
     json_t *alg;
 
-    memset(jws, 0, sizeof(*jws));
-    if (len == 0) {
-        at_error_set(err, "empty token");
-        return APR_EINVAL;
-    }
-    if (len > AT_JWS_MAX_LEN) {
-        at_error_set(err, "token longer than %d bytes", AT_JWS_MAX_LEN);
-        return APR_EINVAL;
-    }
-    dot1 = memchr(token, '.', len);
-    dot2 = dot1 ? memchr(dot1 + 1, '.', (size_t)(end - dot1 - 1)) : NULL;
-    if (dot2 == NULL || memchr(dot2 + 1, '.', (size_t)(end - dot2 - 1))) {
-        at_error_set(err, "token is not three dot-separated segments");
-        return APR_EINVAL;
-    }
-    if (dot1 == token || dot2 == dot1 + 1 || dot2 + 1 == end) {
-        at_error_set(err, "token has an empty segment");
-        return APR_EINVAL;
-    }
-
-    jws->header = segment_json(p, token, (size_t)(dot1 - token), "header",
-                               0, err);
+    jws->header = segment_json(p, seg, len, "header", 0, err);
     if (jws->header == NULL) {
         return APR_EINVAL;
     }
@@ -117,6 +93,45 @@ static apr_status_t jws_parse(apr_pool_t *p, const char *token, size_t len,
     if (header_string(jws->header, "kid", &jws->kid, err) != APR_SUCCESS
         || header_string(jws->header, "typ", &jws->typ, err) != APR_SUCCESS) {
         return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+/* The parse behind at_jws_parse and at_jws_parse_opaque: when
+ * PAYLOAD_JSON is 0 the payload is only base64url-checked. */
+static apr_status_t jws_parse(apr_pool_t *p, const char *token, size_t len,
+                              int payload_json, at_jws_t *jws, at_error_t *err)
+{
+    const char *dot1, *dot2, *end = token + len;
+    unsigned char *raw;
+    size_t raw_len;
+
+    memset(jws, 0, sizeof(*jws));
+    if (len == 0) {
+        at_error_set(err, "empty token");
+        return APR_EINVAL;
+    }
+    if (len > AT_JWS_MAX_LEN) {
+        at_error_set(err, "token longer than %d bytes", AT_JWS_MAX_LEN);
+        return APR_EINVAL;
+    }
+    dot1 = memchr(token, '.', len);
+    dot2 = dot1 ? memchr(dot1 + 1, '.', (size_t)(end - dot1 - 1)) : NULL;
+    if (dot2 == NULL || memchr(dot2 + 1, '.', (size_t)(end - dot2 - 1))) {
+        at_error_set(err, "token is not three dot-separated segments");
+        return APR_EINVAL;
+    }
+    if (dot1 == token || dot2 == dot1 + 1 || dot2 + 1 == end) {
+        at_error_set(err, "token has an empty segment");
+        return APR_EINVAL;
+    }
+
+    if (!at_jws_header_get(p, token, (size_t)(dot1 - token), jws)) {
+        if (parse_header(p, token, (size_t)(dot1 - token), jws, err)
+            != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        at_jws_header_put(token, (size_t)(dot1 - token), jws);
     }
 
     if (payload_json) {

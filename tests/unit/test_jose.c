@@ -953,6 +953,34 @@ static void test_cache_expiry(void)
           "large cache keeps and serves tokens");
 }
 
+/* The header memo gives what parsing gives, and never keeps a header
+ * that failed: it fails again, with the same reason. */
+static void test_header_memo(void)
+{
+    const char *good =
+        "eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJhIn0.c2ln";
+    const char *crit =
+        "eyJhbGciOiJIUzI1NiIsImNyaXQiOlsieCJdfQ.eyJzdWIiOiJhIn0.c2ln";
+    at_jws_t a, b;
+    at_error_t err;
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        memset(&err, 0, sizeof(err));
+        CHECK(at_jws_parse(pool, crit, strlen(crit), &a, &err) != APR_SUCCESS
+                  && strcmp(err.text, "crit header not supported") == 0,
+              "a header with crit is refused, again and again");
+    }
+    CHECK(at_jws_parse(pool, good, strlen(good), &a, &err) == APR_SUCCESS
+              && at_jws_parse(pool, good, strlen(good), &b, &err)
+                     == APR_SUCCESS,
+          "the same header parses twice");
+    CHECK(a.alg == AT_ALG_HS256 && b.alg == AT_ALG_HS256 && a.kid && b.kid
+              && strcmp(a.kid, "k1") == 0 && strcmp(b.kid, "k1") == 0
+              && b.typ == NULL && json_equal(a.header, b.header),
+          "the memo gives what parsing gave");
+}
+
 /* A token earns its place on its second sight, and only with a few
  * seconds of life left; a token used once is never inserted. */
 static void test_cache_admit(void)
@@ -1087,6 +1115,7 @@ int main(void)
     test_cache_threads();
     test_cache_expiry();
     test_cache_admit();
+    test_header_memo();
 
     EVP_PKEY_free(rsa_shared);
     EVP_PKEY_free(rsa_other);
