@@ -330,7 +330,7 @@ def main():
         print("| --- | --- | --- | --- |")
         for name in ("HS256 same", "HS256 unique", "ES256 same",
                      "ES256 unique"):
-            cells = ["+%.1f (%.2f)" % (med[(name, m)][1] - s_us,
+            cells = ["%+.1f (%.2f)" % (med[(name, m)][1] - s_us,
                                        med[(name, m)][0] / s_rate)
                      for m in MODULES]
             print("| %s | %s |" % (name, " | ".join(cells)))
