@@ -26,12 +26,16 @@ typedef struct at_alg_info {
 const at_alg_info_t *at_alg_info(at_alg_t alg);
 
 /* State computed once per key and then only read, so that one key may serve
- * many threads: the fetched digest and, for HMAC, a keyed MAC context that
- * each operation duplicates instead of re-keying. */
+ * many threads: the fetched digest and, for HMAC, the keyed halves that
+ * each operation copies instead of re-keying; for asymmetric keys,
+ * initialised digest-sign and digest-verify contexts. */
 typedef struct at_key_impl {
     const at_alg_info_t *info;
-    EVP_MD *md;            /* NULL for EdDSA and HMAC */
-    EVP_MAC_CTX *mac;      /* HMAC only */
+    EVP_MD *md;            /* NULL for EdDSA */
+    /* HMAC only: digest contexts that have absorbed the key XOR ipad and
+     * XOR opad (RFC 2104), copied per MAC; duplicating an EVP_MAC context
+     * instead cost four digest-context copies and three frees a token. */
+    EVP_MD_CTX *hmac_in, *hmac_out;
     /* RSA and EC keys with a private part: a digest-sign context set up
      * once with the key, copied per signature (an EVP_DigestSignInit per
      * token fetched the signature method and digest again); NULL when it

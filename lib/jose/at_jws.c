@@ -169,19 +169,25 @@ apr_status_t at_jws_parse_opaque(apr_pool_t *p, const char *token, size_t len,
     return jws_parse(p, token, len, 0, jws, err);
 }
 
-/* HMAC of DATA with the key's pre-keyed context; OUT holds EVP_MAX_MD_SIZE. */
+/* HMAC of DATA (RFC 2104) from the key's keyed halves; OUT holds
+ * EVP_MAX_MD_SIZE. */
 static int hmac_compute(const at_key_impl_t *impl, const void *data,
                         size_t len, unsigned char *out, size_t *outlen)
 {
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(impl->mac);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char inner[EVP_MAX_MD_SIZE];
+    unsigned int ilen = 0, olen = 0;
     int ok;
 
-    if (ctx == NULL) {
-        return 0;
-    }
-    ok = EVP_MAC_update(ctx, data, len)
-         && EVP_MAC_final(ctx, out, outlen, EVP_MAX_MD_SIZE);
-    EVP_MAC_CTX_free(ctx);
+    ok = ctx != NULL && EVP_MD_CTX_copy_ex(ctx, impl->hmac_in) == 1
+         && EVP_DigestUpdate(ctx, data, len) == 1
+         && EVP_DigestFinal_ex(ctx, inner, &ilen) == 1
+         && EVP_MD_CTX_copy_ex(ctx, impl->hmac_out) == 1
+         && EVP_DigestUpdate(ctx, inner, ilen) == 1
+         && EVP_DigestFinal_ex(ctx, out, &olen) == 1;
+    OPENSSL_cleanse(inner, sizeof(inner));
+    EVP_MD_CTX_free(ctx);
+    *outlen = olen;
     return ok;
 }
 

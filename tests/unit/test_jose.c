@@ -953,6 +953,50 @@ static void test_cache_expiry(void)
           "large cache keeps and serves tokens");
 }
 
+/* HMAC against Python's hmac module, with secrets longer than the hash's
+ * block (RFC 2104: hashed first): bytes 0, 1, 2... of 100 and 200. */
+static void test_hmac_long_secret(void)
+{
+    static const struct {
+        at_alg_t alg;
+        size_t len;
+        const char *token;
+    } cases[] = {
+        {AT_ALG_HS256, 100,
+         "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJsb25nIn0."
+         "FSoz-mz6bcywnILjWjsjiVY7xtS4V76QQP_yZ5nv16g"},
+        {AT_ALG_HS512, 200,
+         "eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJsb25nIn0."
+         "1uuy8oit6_WnJw2Iw1eOGfNlK3ukox_Zs-Ccztz0wrc5vGpRy-C9KA4JjwiieQsekYs"
+         "1LojIm-08WzZH6aei5A"},
+    };
+    unsigned char secret[200];
+    at_key_t *key;
+    at_jws_t jws;
+    at_error_t err;
+    size_t i;
+
+    for (i = 0; i < sizeof(secret); i++) {
+        secret[i] = (unsigned char)i;
+    }
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        key = NULL;
+        CHECK(at_key_from_secret(pool, cases[i].alg, secret, cases[i].len,
+                                 NULL, &key, &err) == APR_SUCCESS
+                  && at_jws_parse(pool, cases[i].token,
+                                  strlen(cases[i].token), &jws, &err)
+                         == APR_SUCCESS
+                  && at_jws_verify(&jws, key, &err) == APR_SUCCESS,
+              "long secret %lu bytes verifies", (unsigned long)cases[i].len);
+        secret[0] ^= 1;
+        CHECK(at_key_from_secret(pool, cases[i].alg, secret, cases[i].len,
+                                 NULL, &key, &err) == APR_SUCCESS
+                  && at_jws_verify(&jws, key, &err) != APR_SUCCESS,
+              "another long secret does not");
+        secret[0] ^= 1;
+    }
+}
+
 /* The header memo gives what parsing gives, and never keeps a header
  * that failed: it fails again, with the same reason. */
 static void test_header_memo(void)
@@ -1116,6 +1160,7 @@ int main(void)
     test_cache_expiry();
     test_cache_admit();
     test_header_memo();
+    test_hmac_long_secret();
 
     EVP_PKEY_free(rsa_shared);
     EVP_PKEY_free(rsa_other);
