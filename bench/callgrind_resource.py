@@ -10,7 +10,14 @@ happens inside ap_process_async_request (reading the request, every hook,
 the handler, the filters), not the kernel's network work, so the ratios are
 larger than the ones bench/wrk_resource.sh measures end to end.
 
-    bench/callgrind_resource.py [REQUESTS]      (default 200 per case)
+    bench/callgrind_resource.py [--unique] [REQUESTS]   (default 200 per case)
+
+--unique sends a different token (another jti) on every request, so the
+verified-token cache only ever misses: what a first sight costs, cache on
+and off.
+
+KEEP=DIR keeps callgrind's output files there (callgrind_annotate reads
+them; bench/profiles/ holds such reports).
 
 Needs the build, valgrind and python3-jwt. About a minute.
 """
@@ -53,8 +60,9 @@ CONF = """
 """
 
 
-def measure(path, token, n, cache, outdir):
-    """Instructions per request for N requests of PATH."""
+def measure(path, tokens, n, cache, outdir):
+    """Instructions per request for N requests of PATH; TOKENS: one token
+    for every request, a list of N (one per request), or None."""
     env = HttpdEnv(loglevel="warn")
     try:
         rt.write_keys(env)
@@ -83,8 +91,9 @@ def measure(path, token, n, cache, outdir):
                 if time.time() > deadline:
                     raise RuntimeError("httpd under valgrind did not start")
                 time.sleep(0.2)
-        h = {"Authorization": "Bearer " + token} if token else {}
-        for _ in range(n):
+        for i in range(n):
+            token = tokens[i] if isinstance(tokens, list) else tokens
+            h = {"Authorization": "Bearer " + token} if token else {}
             r = s.get(env.url + "/%s/file.txt" % path, headers=h, timeout=30)
             assert r.status_code == 200, (path, r.status_code)
         proc.terminate()
@@ -100,24 +109,42 @@ def measure(path, token, n, cache, outdir):
 
 
 def main():
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    args = sys.argv[1:]
+    unique = "--unique" in args
+    args = [a for a in args if a != "--unique"]
+    n = int(args[0]) if args else 200
     exp = int(time.time()) + 3600
-    tokens = {"open": None, "hs": rt.mint("HS256", exp=exp),
-              "es": rt.mint("ES256", exp=exp)}
+    if unique:
+        tokens = {"open": None}
+        for path, alg in (("hs", "HS256"), ("es", "ES256")):
+            tokens[path] = [rt.mint(alg, exp=exp, jti="u%06d" % i)
+                            for i in range(n)]
+    else:
+        tokens = {"open": None, "hs": rt.mint("HS256", exp=exp),
+                  "es": rt.mint("ES256", exp=exp)}
     outdir = tempfile.mkdtemp(prefix="at-callgrind-")
     os.chmod(outdir, 0o777)
     base = measure("open", None, n, 1, outdir)
     print("%-28s %14s %10s" % ("case", "instr/request", "vs open"))
     print("%-28s %14.0f %10s" % ("unprotected", base, "1.00"))
     # the same file, the HS256 token sent along (and ignored)
-    v = measure("open", tokens["hs"], n, 1, outdir)
+    v = measure("open", tokens["hs"] if not unique else tokens["hs"][0], n,
+                1, outdir)
     print("%-28s %14.0f %10.2f" % ("unprotected + token header", v,
                                     v / base))
     for cache in (1, 0):
         for path, name in (("hs", "HS256"), ("es", "ES256")):
             v = measure(path, tokens[path], n, cache, outdir)
-            label = "%s, cache %s" % (name, "on" if cache else "off")
+            label = "%s%s, cache %s" % (name, " unique" if unique else "",
+                                         "on" if cache else "off")
             print("%-28s %14.0f %10.2f" % (label, v, v / base))
+    keep = os.environ.get("KEEP")
+    if keep:
+        os.makedirs(keep, exist_ok=True)
+        for f in os.listdir(outdir):
+            subprocess.run(["cp", os.path.join(outdir, f),
+                            os.path.join(keep, ("unique." if unique else "")
+                                         + f)], check=True)
     subprocess.run(["rm", "-rf", outdir])
 
 

@@ -46,6 +46,9 @@ FLOOD_RATE = int(os.environ.get("FLOOD_RATE", "1000"))
 FLOOD_CONNS = 20
 CACHE = "Off" if "--no-cache" in sys.argv else "1024"
 MODS = "/usr/lib/apache2/modules"
+# AT_MODULE: another build of the module to measure (an older commit's).
+MODULE = os.environ.get("AT_MODULE",
+                        REPO + "/mod_auth_token/mod_auth_token.so")
 ISS = "https://auth.example.com"
 
 FLOOD_LUA = r"""
@@ -105,7 +108,10 @@ LOCATION = """
 """
 
 
-def conf(root, port, jwks_url):
+def server_conf(root, port, cache, modules="", extra=""):
+    """The bench httpd: event MPM with 2 children of 32 threads, the 100-
+    byte file under htdocs, this module (and MODULES, LoadModule lines)
+    loaded, EXTRA server directives."""
     return """
 ServerRoot "{root}"
 ServerName 127.0.0.1
@@ -121,7 +127,8 @@ LoadModule mpm_event_module {mods}/mod_mpm_event.so
 LoadModule authn_core_module {mods}/mod_authn_core.so
 LoadModule authz_core_module {mods}/mod_authz_core.so
 LoadModule mime_module {mods}/mod_mime.so
-LoadModule auth_token_module {repo}/mod_auth_token/mod_auth_token.so
+LoadModule auth_token_module {module}
+{modules}
 TypesConfig /etc/mime.types
 StartServers 2
 ServerLimit 2
@@ -134,13 +141,18 @@ ListenCoresBucketsRatio 1
 KeepAlive On
 MaxKeepAliveRequests 0
 AuthTokenVerifyCache {cache}
-AuthTokenJWKSMinRefetch {minrefetch}
+{extra}
 DocumentRoot "{root}/htdocs"
 <Directory "{root}/htdocs">
     Require all granted
 </Directory>
-""".format(root=root, port=port, mods=MODS, repo=REPO, cache=CACHE,
-           minrefetch=MINREFETCH) + \
+""".format(root=root, port=port, mods=MODS, module=MODULE, cache=cache,
+           modules=modules, extra=extra)
+
+
+def conf(root, port, jwks_url):
+    return server_conf(root, port, CACHE,
+                       extra="AuthTokenJWKSMinRefetch %d" % MINREFETCH) + \
         LOCATION % ("file", root + "/keys/set.jwks", ISS) + \
         LOCATION % ("remote", jwks_url, ISS)
 

@@ -234,9 +234,9 @@ static int validate_bearer(request_rec *r, const char **user_out)
         (status = check_revocation(r, jws.claims)) != 0) {
         return status;
     }
-    if (fresh) {
+    if (fresh && at_jws_cache_admit(cache, token, len, &jws)) {
         /* Only fully accepted tokens are remembered (the cache keeps none
-         * past its exp). */
+         * past its exp), from their second sight on. */
         at_jws_cache_put(cache, token, len, &jws, fresh);
     }
 

@@ -20,6 +20,11 @@ if [ "$1" = "--tests" ]; then
     command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
     command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 fi
+if [ "$1" = "--bench" ]; then
+    # bench/compare.sh: the peers it measures against, and wrk.
+    PKGS="$PKGS python3-jwt wrk libapache2-mod-auth-openidc
+          libapache2-mod-oauth2"
+fi
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \

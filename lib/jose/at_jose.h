@@ -163,7 +163,8 @@ apr_status_t at_jws_cache_create(apr_pool_t *p, size_t entries,
  * NULL on a miss. Typical use:
  *   used = at_jws_cache_get(c, p, tok, len, keys, &jws);
  *   if (!used) { at_jws_parse(...); at_jws_verify_keys(..., &used, ...);
- *                at_jws_cache_put(c, tok, len, &jws, used); }
+ *                if (at_jws_cache_admit(c, tok, len, &jws))
+ *                    at_jws_cache_put(c, tok, len, &jws, used); }
  *   at_claims_check(&jws, ...); */
 const at_key_t *at_jws_cache_get(at_jws_cache_t *cache, apr_pool_t *p,
                                  const char *token, size_t len,
@@ -177,6 +178,13 @@ const at_key_t *at_jws_cache_get_sets(at_jws_cache_t *cache, apr_pool_t *p,
                                       const char *token, size_t len,
                                       const apr_array_header_t *const *sets,
                                       int nsets, at_jws_t *jws);
+
+/* 1 when TOKEN, parsed into JWS and accepted, is worth a put: it was
+ * refused once already (a token is kept from its second sight on, so
+ * that tokens used once never cost an insertion) and has a few seconds
+ * of life left; otherwise 0, the token then being remembered as seen. */
+int at_jws_cache_admit(at_jws_cache_t *cache, const char *token, size_t len,
+                       const at_jws_t *jws);
 
 /* Remembers TOKEN, parsed into JWS and verified by KEY (tokens over 4 KiB
  * are not kept). */

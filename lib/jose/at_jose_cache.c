@@ -20,6 +20,14 @@
  * replaced, verdicts of its keys stop counting even if a new key lands at
  * a freed key's address.
  *
+ * A token is kept only when seen again (at_jws_cache_admit): each slot
+ * remembers the hash of the last token that missed there, and only a
+ * second miss of that hash stores the token. A client repeating its token
+ * pays one more full check; a stream of unique tokens (or HS256 ones, whose
+ * check costs less than a copy into here) never pays for an insertion,
+ * nor for freeing the entry it evicts. Nor is a token kept that has less
+ * than AT_JWS_CACHE_MIN_LIFE seconds left.
+ *
  * Cached JSON values are shared between threads, so they are read-only
  * from the moment at_jws_cache_put sees them (jansson's reference counts
  * are atomic, and since 2.13 it dumps without marking values). */
@@ -36,19 +44,22 @@
 #define AT_JWS_CACHE_MAX_TOKEN 4096
 /* Bytes of the token's end that choose its slot. */
 #define AT_JWS_CACHE_HASHED 48
+/* Seconds of life a token needs left to be worth keeping. */
+#define AT_JWS_CACHE_MIN_LIFE 5
 /* Most mutexes one cache creates: far more than threads per process. */
 #define AT_JWS_CACHE_LOCKS 1024
 
 typedef struct cache_slot {
-    char *token;                /* malloc'd copy; NULL: empty */
+    char *token;                /* malloc'd copy, sig after it; NULL: empty */
     size_t len;
     json_t *header, *claims;    /* one reference each */
-    unsigned char *sig;         /* malloc'd */
+    unsigned char *sig;         /* in token's allocation */
     size_t sig_len, signing_input_len;
     at_alg_t alg;
     const at_key_t *key;        /* the key that verified it: compared, */
     unsigned long long serial;  /* with its serial, never dereferenced */
     long long exp;              /* no hit from this second on */
+    unsigned long long seen;    /* hash of the last token refused entry */
 } cache_slot_t;
 
 struct at_jws_cache {
@@ -61,7 +72,6 @@ struct at_jws_cache {
 static void slot_empty(cache_slot_t *s)
 {
     free(s->token);
-    free(s->sig);
     json_decref(s->header);
     json_decref(s->claims);
     s->token = NULL;
@@ -111,8 +121,7 @@ apr_status_t at_jws_cache_create(apr_pool_t *p, size_t entries,
 
 /* FNV-1a over the token's tail and its length: the signature alone tells
  * tokens apart, and hashing 48 bytes costs next to nothing. */
-static cache_slot_t *slot_of(const at_jws_cache_t *c, const char *token,
-                             size_t len)
+static unsigned long long token_hash(const char *token, size_t len)
 {
     const unsigned char *s = (const unsigned char *)token;
     size_t i = len > AT_JWS_CACHE_HASHED ? len - AT_JWS_CACHE_HASHED : 0;
@@ -121,7 +130,13 @@ static cache_slot_t *slot_of(const at_jws_cache_t *c, const char *token,
     for (; i < len; i++) {
         h = (h ^ s[i]) * 1099511628211ULL;
     }
-    return &c->slots[h % c->nslots];
+    return h;
+}
+
+static cache_slot_t *slot_of(const at_jws_cache_t *c, const char *token,
+                             size_t len)
+{
+    return &c->slots[token_hash(token, len) % c->nslots];
 }
 
 /* The mutex that guards slot S. */
@@ -261,6 +276,32 @@ const at_key_t *at_jws_cache_get_sets(at_jws_cache_t *cache, apr_pool_t *p,
     return key;
 }
 
+int at_jws_cache_admit(at_jws_cache_t *cache, const char *token, size_t len,
+                       const at_jws_t *jws)
+{
+    unsigned long long h;
+    cache_slot_t *s;
+    apr_thread_mutex_t *lock;
+    int again;
+
+    if (cache == NULL || jws->claims == NULL || len == 0
+        || len > AT_JWS_CACHE_MAX_TOKEN
+        || exp_of(jws->claims) < now_sec() + AT_JWS_CACHE_MIN_LIFE) {
+        return 0;
+    }
+    h = token_hash(token, len);
+    s = &cache->slots[h % cache->nslots];
+    lock = lock_of(cache, s);
+    if (apr_thread_mutex_trylock(lock) != APR_SUCCESS) {
+        return 0;
+    }
+    /* A hash collision only lets a token in on its first sight. */
+    again = s->seen == h;
+    s->seen = again ? 0 : h;
+    apr_thread_mutex_unlock(lock);
+    return again;
+}
+
 void at_jws_cache_put(at_jws_cache_t *cache, const char *token, size_t len,
                       const at_jws_t *jws, const at_key_t *key)
 {
@@ -278,20 +319,18 @@ void at_jws_cache_put(at_jws_cache_t *cache, const char *token, size_t len,
     if (exp <= now_sec()) {
         return;
     }
-    copy = malloc(len);
-    sig = malloc(jws->sig_len ? jws->sig_len : 1);
-    if (copy == NULL || sig == NULL) {
-        free(copy);
-        free(sig);
+    /* One allocation for the token and its signature. */
+    copy = malloc(len + jws->sig_len);
+    if (copy == NULL) {
         return;
     }
     memcpy(copy, token, len);
+    sig = (unsigned char *)copy + len;
     memcpy(sig, jws->sig, jws->sig_len);
     s = slot_of(cache, token, len);
     lock = lock_of(cache, s);
     if (apr_thread_mutex_trylock(lock) != APR_SUCCESS) {
         free(copy);
-        free(sig);
         return;
     }
     slot_empty(s);

@@ -26,18 +26,38 @@ typedef struct at_alg_info {
 const at_alg_info_t *at_alg_info(at_alg_t alg);
 
 /* State computed once per key and then only read, so that one key may serve
- * many threads: the fetched digest and, for HMAC, a keyed MAC context that
- * each operation duplicates instead of re-keying. */
+ * many threads: the fetched digest and, for HMAC, the keyed halves that
+ * each operation copies instead of re-keying; for asymmetric keys,
+ * initialised digest-sign and digest-verify contexts. */
 typedef struct at_key_impl {
     const at_alg_info_t *info;
-    EVP_MD *md;            /* NULL for EdDSA and HMAC */
-    EVP_MAC_CTX *mac;      /* HMAC only */
+    EVP_MD *md;            /* NULL for EdDSA */
+    /* HMAC only: digest contexts that have absorbed the key XOR ipad and
+     * XOR opad (RFC 2104), copied per MAC; duplicating an EVP_MAC context
+     * instead cost four digest-context copies and three frees a token. */
+    EVP_MD_CTX *hmac_in, *hmac_out;
     /* RSA and EC keys with a private part: a digest-sign context set up
      * once with the key, copied per signature (an EVP_DigestSignInit per
      * token fetched the signature method and digest again); NULL when it
      * could not be made, and signing then initialises afresh. */
     EVP_MD_CTX *sign_tmpl;
+    /* Every asymmetric key: a digest-verify context set up once (PSS
+     * parameters included), copied per token for the same reason; NULL
+     * when it could not be made or copied, and verifying then initialises
+     * afresh. */
+    EVP_MD_CTX *verify_tmpl;
 } at_key_impl_t;
+
+/* The header memo (at_jws_header.c): on a hit, fills header, alg, kid and
+ * typ of *JWS from the header segment SEG (the header's reference held
+ * for the life of P) and returns 1. Put keeps a header that passed every
+ * header check. */
+int at_jws_header_get(apr_pool_t *p, const char *seg, size_t len,
+                      at_jws_t *jws);
+void at_jws_header_put(const char *seg, size_t len, const at_jws_t *jws);
+
+/* RFC 7518 section 3.5's PSS parameters on PCTX; 1 on success. */
+int at_pss_params(EVP_PKEY_CTX *pctx);
 
 /* Checks that KEY (alg, pkey or secret already set) fits its algorithm:
  * key type, curve, RSA size, HMAC secret length; then fills key->impl.

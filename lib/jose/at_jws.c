@@ -1,7 +1,7 @@
 /* JWS compact serialisation (RFC 7515): strict parsing, verification with
  * keys bound to one algorithm, and signing. All cryptography goes through
  * OpenSSL 3 EVP; the only format work done here is ECDSA's raw r||s <-> DER
- * conversion (RFC 7518 section 3.4), via ECDSA_SIG. */
+ * conversion (RFC 7518 section 3.4): to DER by hand, back via ECDSA_SIG. */
 #include <stdio.h>
 #include <string.h>
 #include <apr_strings.h>
@@ -63,38 +63,14 @@ static apr_status_t header_string(json_t *header, const char *name,
     return APR_SUCCESS;
 }
 
-/* The parse behind at_jws_parse and at_jws_parse_opaque: when
- * PAYLOAD_JSON is 0 the payload is only base64url-checked. */
-static apr_status_t jws_parse(apr_pool_t *p, const char *token, size_t len,
-                              int payload_json, at_jws_t *jws, at_error_t *err)
+/* Parses and checks the header segment SEG into *JWS (header, alg, kid,
+ * typ). */
+static apr_status_t parse_header(apr_pool_t *p, const char *seg, size_t len,
+                                 at_jws_t *jws, at_error_t *err)
 {
-    const char *dot1, *dot2, *end = token + len;
-    unsigned char *raw;
-    size_t raw_len;
     json_t *alg;
 
-    memset(jws, 0, sizeof(*jws));
-    if (len == 0) {
-        at_error_set(err, "empty token");
-        return APR_EINVAL;
-    }
-    if (len > AT_JWS_MAX_LEN) {
-        at_error_set(err, "token longer than %d bytes", AT_JWS_MAX_LEN);
-        return APR_EINVAL;
-    }
-    dot1 = memchr(token, '.', len);
-    dot2 = dot1 ? memchr(dot1 + 1, '.', (size_t)(end - dot1 - 1)) : NULL;
-    if (dot2 == NULL || memchr(dot2 + 1, '.', (size_t)(end - dot2 - 1))) {
-        at_error_set(err, "token is not three dot-separated segments");
-        return APR_EINVAL;
-    }
-    if (dot1 == token || dot2 == dot1 + 1 || dot2 + 1 == end) {
-        at_error_set(err, "token has an empty segment");
-        return APR_EINVAL;
-    }
-
-    jws->header = segment_json(p, token, (size_t)(dot1 - token), "header",
-                               0, err);
+    jws->header = segment_json(p, seg, len, "header", 0, err);
     if (jws->header == NULL) {
         return APR_EINVAL;
     }
@@ -117,6 +93,45 @@ static apr_status_t jws_parse(apr_pool_t *p, const char *token, size_t len,
     if (header_string(jws->header, "kid", &jws->kid, err) != APR_SUCCESS
         || header_string(jws->header, "typ", &jws->typ, err) != APR_SUCCESS) {
         return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+/* The parse behind at_jws_parse and at_jws_parse_opaque: when
+ * PAYLOAD_JSON is 0 the payload is only base64url-checked. */
+static apr_status_t jws_parse(apr_pool_t *p, const char *token, size_t len,
+                              int payload_json, at_jws_t *jws, at_error_t *err)
+{
+    const char *dot1, *dot2, *end = token + len;
+    unsigned char *raw;
+    size_t raw_len;
+
+    memset(jws, 0, sizeof(*jws));
+    if (len == 0) {
+        at_error_set(err, "empty token");
+        return APR_EINVAL;
+    }
+    if (len > AT_JWS_MAX_LEN) {
+        at_error_set(err, "token longer than %d bytes", AT_JWS_MAX_LEN);
+        return APR_EINVAL;
+    }
+    dot1 = memchr(token, '.', len);
+    dot2 = dot1 ? memchr(dot1 + 1, '.', (size_t)(end - dot1 - 1)) : NULL;
+    if (dot2 == NULL || memchr(dot2 + 1, '.', (size_t)(end - dot2 - 1))) {
+        at_error_set(err, "token is not three dot-separated segments");
+        return APR_EINVAL;
+    }
+    if (dot1 == token || dot2 == dot1 + 1 || dot2 + 1 == end) {
+        at_error_set(err, "token has an empty segment");
+        return APR_EINVAL;
+    }
+
+    if (!at_jws_header_get(p, token, (size_t)(dot1 - token), jws)) {
+        if (parse_header(p, token, (size_t)(dot1 - token), jws, err)
+            != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        at_jws_header_put(token, (size_t)(dot1 - token), jws);
     }
 
     if (payload_json) {
@@ -154,62 +169,89 @@ apr_status_t at_jws_parse_opaque(apr_pool_t *p, const char *token, size_t len,
     return jws_parse(p, token, len, 0, jws, err);
 }
 
-/* HMAC of DATA with the key's pre-keyed context; OUT holds EVP_MAX_MD_SIZE. */
+/* HMAC of DATA (RFC 2104) from the key's keyed halves; OUT holds
+ * EVP_MAX_MD_SIZE. */
 static int hmac_compute(const at_key_impl_t *impl, const void *data,
                         size_t len, unsigned char *out, size_t *outlen)
 {
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(impl->mac);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char inner[EVP_MAX_MD_SIZE];
+    unsigned int ilen = 0, olen = 0;
     int ok;
 
-    if (ctx == NULL) {
-        return 0;
-    }
-    ok = EVP_MAC_update(ctx, data, len)
-         && EVP_MAC_final(ctx, out, outlen, EVP_MAX_MD_SIZE);
-    EVP_MAC_CTX_free(ctx);
+    ok = ctx != NULL && EVP_MD_CTX_copy_ex(ctx, impl->hmac_in) == 1
+         && EVP_DigestUpdate(ctx, data, len) == 1
+         && EVP_DigestFinal_ex(ctx, inner, &ilen) == 1
+         && EVP_MD_CTX_copy_ex(ctx, impl->hmac_out) == 1
+         && EVP_DigestUpdate(ctx, inner, ilen) == 1
+         && EVP_DigestFinal_ex(ctx, out, &olen) == 1;
+    OPENSSL_cleanse(inner, sizeof(inner));
+    EVP_MD_CTX_free(ctx);
+    *outlen = olen;
     return ok;
 }
 
 /* RFC 7518 section 3.5: salt as long as the hash, MGF1 with the same hash. */
-static int pss_params(EVP_PKEY_CTX *pctx)
+int at_pss_params(EVP_PKEY_CTX *pctx)
 {
     return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0
            && EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
                   > 0;
 }
 
-/* Raw r||s (each exactly coord_len bytes) to DER. Returns the DER length,
- * 0 when the signature cannot be valid (wrong size, r or s zero). */
+/* One DER INTEGER holding the unsigned big-endian N bytes at V, written
+ * at OUT; returns its length, 0 when the value is zero (never a valid r
+ * or s). Leading zeros go, a 0x00 comes first when the top bit is set. */
+static size_t der_uint(const unsigned char *v, size_t n, unsigned char *out)
+{
+    size_t pad;
+
+    while (n > 0 && *v == 0) {
+        v++;
+        n--;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    pad = (*v & 0x80) ? 1 : 0;
+    out[0] = 0x02;
+    out[1] = (unsigned char)(n + pad);
+    out[2] = 0;
+    memcpy(out + 2 + pad, v, n);
+    return 2 + pad + n;
+}
+
+/* Raw r||s (each exactly coord_len bytes) to DER, written directly (an
+ * ECDSA_SIG and two BIGNUMs per token were five allocations). Returns the
+ * DER length, 0 when the signature cannot be valid (wrong size, r or s
+ * zero). Each INTEGER is at most 67 + 2 bytes (P-521), so the SEQUENCE
+ * needs a long-form length only past 127. */
 static size_t ecdsa_raw_to_der(const unsigned char *sig, size_t sig_len,
                                size_t coord_len, unsigned char *der)
 {
-    ECDSA_SIG *es;
-    BIGNUM *r, *s;
-    unsigned char *o = der;
-    int n;
+    unsigned char body[AT_ECDSA_DER_MAX];
+    size_t rl, sl, hl;
 
-    if (sig_len != 2 * coord_len) {
+    if (sig_len != 2 * coord_len || coord_len > 66) {
         return 0;
     }
-    r = BN_bin2bn(sig, (int)coord_len, NULL);
-    s = BN_bin2bn(sig + coord_len, (int)coord_len, NULL);
-    es = ECDSA_SIG_new();
-    if (r == NULL || s == NULL || es == NULL || BN_is_zero(r) || BN_is_zero(s)
-        || !ECDSA_SIG_set0(es, r, s)) {
-        BN_free(r);
-        BN_free(s);
-        ECDSA_SIG_free(es);
+    rl = der_uint(sig, coord_len, body);
+    sl = rl ? der_uint(sig + coord_len, coord_len, body + rl) : 0;
+    if (sl == 0) {
         return 0;
     }
-    n = i2d_ECDSA_SIG(es, NULL);
-    if (n <= 0 || n > AT_ECDSA_DER_MAX) {
-        n = 0;
+    der[0] = 0x30;
+    if (rl + sl < 0x80) {
+        der[1] = (unsigned char)(rl + sl);
+        hl = 2;
     }
     else {
-        n = i2d_ECDSA_SIG(es, &o);
+        der[1] = 0x81;
+        der[2] = (unsigned char)(rl + sl);
+        hl = 3;
     }
-    ECDSA_SIG_free(es);
-    return n > 0 ? (size_t)n : 0;
+    memcpy(der + hl, body, rl + sl);
+    return hl + rl + sl;
 }
 
 /* DER (as EVP produces it) to raw r||s of 2 * coord_len bytes. */
@@ -252,8 +294,13 @@ static int pkey_verify(const at_key_t *key, const at_key_impl_t *impl,
     if (mctx == NULL) {
         return 0;
     }
-    if (EVP_DigestVerifyInit(mctx, &pctx, impl->md, NULL, key->pkey) == 1
-        && (impl->info->kind != AT_KIND_PSS || pss_params(pctx))) {
+    if (impl->verify_tmpl != NULL
+            ? EVP_MD_CTX_copy_ex(mctx, impl->verify_tmpl) == 1
+            : (EVP_DigestVerifyInit(mctx, &pctx, impl->md, NULL, key->pkey)
+                   == 1
+               && (impl->info->kind != AT_KIND_PSS || at_pss_params(pctx)))) {
+        /* Used once: the final step need not work on a copy. */
+        EVP_MD_CTX_set_flags(mctx, EVP_MD_CTX_FLAG_FINALISE);
         ok = EVP_DigestVerify(mctx, sig, sig_len, data, len) == 1;
     }
     EVP_MD_CTX_free(mctx);
@@ -363,7 +410,7 @@ static apr_status_t compute_signature(apr_pool_t *p, const at_key_t *key,
                 ? EVP_MD_CTX_copy_ex(mctx, impl->sign_tmpl) == 1
                 : (EVP_DigestSignInit(mctx, &pctx, impl->md, NULL,
                                       key->pkey) == 1
-                   && (impl->info->kind != AT_KIND_PSS || pss_params(pctx))))
+                   && (impl->info->kind != AT_KIND_PSS || at_pss_params(pctx))))
         && EVP_DigestSign(mctx, NULL, &buf_len, (const unsigned char *)data,
                           len) == 1) {
         /* The context is used once: the final step need not work on a

@@ -58,8 +58,10 @@ static apr_status_t impl_release(void *data)
 {
     at_key_impl_t *impl = data;
 
-    EVP_MAC_CTX_free(impl->mac);
+    EVP_MD_CTX_free(impl->hmac_in);
+    EVP_MD_CTX_free(impl->hmac_out);
     EVP_MD_CTX_free(impl->sign_tmpl);
+    EVP_MD_CTX_free(impl->verify_tmpl);
     EVP_MD_free(impl->md);
     return APR_SUCCESS;
 }
@@ -90,6 +92,29 @@ static void sign_template(at_key_impl_t *impl, EVP_PKEY *pkey)
         return;
     }
     impl->sign_tmpl = mctx;
+}
+
+/* IMPL's verifying template for PKEY (see at_key_impl_t); none when
+ * setting it up or copying it fails (OpenSSL builds without a duplicate
+ * for a signature method), so that verifying falls back to initialising
+ * each context itself. */
+static void verify_template(at_key_impl_t *impl, EVP_PKEY *pkey)
+{
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new(), *probe = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    int ok;
+
+    ok = mctx != NULL && probe != NULL
+         && EVP_DigestVerifyInit(mctx, &pctx, impl->md, NULL, pkey) == 1
+         && (impl->info->kind != AT_KIND_PSS || at_pss_params(pctx))
+         && EVP_MD_CTX_copy_ex(probe, mctx) == 1;
+    EVP_MD_CTX_free(probe);
+    if (!ok) {
+        EVP_MD_CTX_free(mctx);
+        at_ossl_clear();
+        return;
+    }
+    impl->verify_tmpl = mctx;
 }
 
 /* The NID of PKEY's curve, or NID_undef. OpenSSL may report the group by
@@ -154,25 +179,60 @@ static apr_status_t pkey_fits(const EVP_PKEY *pkey, const at_alg_info_t *info,
     }
 }
 
-/* Keyed HMAC context that every verify duplicates: keying costs two hash
- * blocks, a duplicate only copies state. */
+/* A digest context that has absorbed KEY XOR PAD (a block, RFC 2104). */
+static EVP_MD_CTX *hmac_half(const EVP_MD *md, const unsigned char *key,
+                             int block, unsigned char pad)
+{
+    unsigned char buf[EVP_MAX_MD_SIZE > 128 ? EVP_MAX_MD_SIZE : 128];
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int i, ok;
+
+    for (i = 0; i < block; i++) {
+        buf[i] = key[i] ^ pad;
+    }
+    ok = ctx != NULL && EVP_DigestInit_ex(ctx, md, NULL) == 1
+         && EVP_DigestUpdate(ctx, buf, (size_t)block) == 1;
+    OPENSSL_cleanse(buf, sizeof(buf));
+    if (!ok) {
+        EVP_MD_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+/* The keyed halves every MAC copies: keying costs two hash blocks, a copy
+ * only copies state. A key longer than a block is hashed first. */
 static apr_status_t hmac_prepare(at_key_impl_t *impl, const at_key_t *key,
                                  const char *what, at_error_t *err)
 {
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    OSSL_PARAM params[2];
+    unsigned char k[128];
+    unsigned int klen = 0;
+    int block;
 
-    if (mac == NULL) {
-        at_error_set(err, "%s: OpenSSL has no HMAC", what);
+    impl->md = EVP_MD_fetch(NULL, impl->info->md, NULL);
+    block = impl->md ? EVP_MD_get_block_size(impl->md) : 0;
+    if (block <= 0 || block > (int)sizeof(k)) {
+        at_ossl_clear();
+        at_error_set(err, "%s: OpenSSL has no %s", what, impl->info->md);
         return APR_EGENERAL;
     }
-    impl->mac = EVP_MAC_CTX_new(mac);
-    EVP_MAC_free(mac);
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 (char *)impl->info->md, 0);
-    params[1] = OSSL_PARAM_construct_end();
-    if (impl->mac == NULL
-        || !EVP_MAC_init(impl->mac, key->secret, key->secret_len, params)) {
+    memset(k, 0, sizeof(k));
+    if (key->secret_len > (size_t)block) {
+        if (EVP_Digest(key->secret, key->secret_len, k, &klen, impl->md,
+                       NULL) != 1) {
+            klen = 0;
+        }
+    }
+    else {
+        memcpy(k, key->secret, key->secret_len);
+        klen = 1;
+    }
+    if (klen > 0) {
+        impl->hmac_in = hmac_half(impl->md, k, block, 0x36);
+        impl->hmac_out = hmac_half(impl->md, k, block, 0x5c);
+    }
+    OPENSSL_cleanse(k, sizeof(k));
+    if (impl->hmac_in == NULL || impl->hmac_out == NULL) {
         at_ossl_clear();
         at_error_set(err, "%s: cannot set up HMAC", what);
         return APR_EGENERAL;
@@ -228,13 +288,16 @@ apr_status_t at_key_finish(apr_pool_t *p, at_key_t *key, const char *what,
             return rv;
         }
     }
-    else if (info->md != NULL) {
-        impl->md = EVP_MD_fetch(NULL, info->md, NULL);
-        if (impl->md == NULL) {
-            at_error_set(err, "%s: OpenSSL has no %s", what, info->md);
-            return APR_EGENERAL;
+    else {
+        if (info->md != NULL) {
+            impl->md = EVP_MD_fetch(NULL, info->md, NULL);
+            if (impl->md == NULL) {
+                at_error_set(err, "%s: OpenSSL has no %s", what, info->md);
+                return APR_EGENERAL;
+            }
+            sign_template(impl, key->pkey);
         }
-        sign_template(impl, key->pkey);
+        verify_template(impl, key->pkey);
     }
     key->impl = impl;
     return APR_SUCCESS;

@@ -322,9 +322,14 @@ def children(env):
     return [int(p) for p in out]
 
 
+# AT00443: a refresh token reused (the races cause it on purpose);
+# AH00484/AH10159: httpd's own notes that the load came near its worker
+# limits, which a saturated 2-core machine may reach.
+LOAD_LOG_IDS = ("AT00443", "AH00484", "AH10159")
+
+
 class LoadBase:
-    # AT00443: a refresh token reused (the races cause it on purpose).
-    ALLOWED_LOG_IDS = ("AT00443",)
+    ALLOWED_LOG_IDS = LOAD_LOG_IDS
     APP = {}
 
     @classmethod
@@ -358,7 +363,7 @@ class TestIssuerLoad(LoadBase):
 
 class TestIssuerLoadKill(LoadBase):
     # AH00052/AH00051-ish: the parent reports the killed children.
-    ALLOWED_LOG_IDS = ("AT00443", "AH00052", "AH00051")
+    ALLOWED_LOG_IDS = LOAD_LOG_IDS + ("AH00052", "AH00051")
 
     def test_issuer_load_002_kill_children(self, httpd):
         load = Load(httpd, self.APP["app"], tolerate_drops=True)

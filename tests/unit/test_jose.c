@@ -984,6 +984,117 @@ static void test_cache_expiry(void)
           "large cache keeps and serves tokens");
 }
 
+/* HMAC against Python's hmac module, with secrets longer than the hash's
+ * block (RFC 2104: hashed first): bytes 0, 1, 2... of 100 and 200. */
+static void test_hmac_long_secret(void)
+{
+    static const struct {
+        at_alg_t alg;
+        size_t len;
+        const char *token;
+    } cases[] = {
+        {AT_ALG_HS256, 100,
+         "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJsb25nIn0."
+         "FSoz-mz6bcywnILjWjsjiVY7xtS4V76QQP_yZ5nv16g"},
+        {AT_ALG_HS512, 200,
+         "eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJsb25nIn0."
+         "1uuy8oit6_WnJw2Iw1eOGfNlK3ukox_Zs-Ccztz0wrc5vGpRy-C9KA4JjwiieQsekYs"
+         "1LojIm-08WzZH6aei5A"},
+    };
+    unsigned char secret[200];
+    at_key_t *key;
+    at_jws_t jws;
+    at_error_t err;
+    size_t i;
+
+    for (i = 0; i < sizeof(secret); i++) {
+        secret[i] = (unsigned char)i;
+    }
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        key = NULL;
+        CHECK(at_key_from_secret(pool, cases[i].alg, secret, cases[i].len,
+                                 NULL, &key, &err) == APR_SUCCESS
+                  && at_jws_parse(pool, cases[i].token,
+                                  strlen(cases[i].token), &jws, &err)
+                         == APR_SUCCESS
+                  && at_jws_verify(&jws, key, &err) == APR_SUCCESS,
+              "long secret %lu bytes verifies", (unsigned long)cases[i].len);
+        secret[0] ^= 1;
+        CHECK(at_key_from_secret(pool, cases[i].alg, secret, cases[i].len,
+                                 NULL, &key, &err) == APR_SUCCESS
+                  && at_jws_verify(&jws, key, &err) != APR_SUCCESS,
+              "another long secret does not");
+        secret[0] ^= 1;
+    }
+}
+
+/* The header memo gives what parsing gives, and never keeps a header
+ * that failed: it fails again, with the same reason. */
+static void test_header_memo(void)
+{
+    const char *good =
+        "eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJhIn0.c2ln";
+    const char *crit =
+        "eyJhbGciOiJIUzI1NiIsImNyaXQiOlsieCJdfQ.eyJzdWIiOiJhIn0.c2ln";
+    at_jws_t a, b;
+    at_error_t err;
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        memset(&err, 0, sizeof(err));
+        CHECK(at_jws_parse(pool, crit, strlen(crit), &a, &err) != APR_SUCCESS
+                  && strcmp(err.text, "crit header not supported") == 0,
+              "a header with crit is refused, again and again");
+    }
+    CHECK(at_jws_parse(pool, good, strlen(good), &a, &err) == APR_SUCCESS
+              && at_jws_parse(pool, good, strlen(good), &b, &err)
+                     == APR_SUCCESS,
+          "the same header parses twice");
+    CHECK(a.alg == AT_ALG_HS256 && b.alg == AT_ALG_HS256 && a.kid && b.kid
+              && strcmp(a.kid, "k1") == 0 && strcmp(b.kid, "k1") == 0
+              && b.typ == NULL && json_equal(a.header, b.header),
+          "the memo gives what parsing gave");
+}
+
+/* A token earns its place on its second sight, and only with a few
+ * seconds of life left; a token used once is never inserted. */
+static void test_cache_admit(void)
+{
+    at_key_t *key = make_key(AT_ALG_HS256, NULL);
+    long long now = (long long)apr_time_sec(apr_time_now());
+    at_jws_cache_t *cache;
+    at_jws_t jws;
+    at_error_t err;
+    char *a = token_with(key, json_pack("{s:s, s:I}", "sub", "a", "exp",
+                                        (json_int_t)(now + 600)));
+    char *b = token_with(key, json_pack("{s:s, s:I}", "sub", "b", "exp",
+                                        (json_int_t)(now + 600)));
+    char *soon = token_with(key, json_pack("{s:s, s:I}", "sub", "c", "exp",
+                                           (json_int_t)(now + 2)));
+
+    CHECK(at_jws_cache_admit(NULL, a, strlen(a), &jws) == 0,
+          "no cache: nothing admitted");
+    at_jws_cache_create(pool, 1, &cache);
+    at_jws_parse(pool, a, strlen(a), &jws, &err);
+    CHECK(at_jws_cache_admit(cache, a, strlen(a), &jws) == 0,
+          "first sight: not admitted");
+    CHECK(at_jws_cache_admit(cache, a, strlen(a), &jws) == 1,
+          "second sight: admitted");
+    CHECK(at_jws_cache_admit(cache, a, strlen(a), &jws) == 0,
+          "admission is used up");
+    at_jws_cache_admit(cache, a, strlen(a), &jws);
+    at_jws_parse(pool, b, strlen(b), &jws, &err);
+    CHECK(at_jws_cache_admit(cache, b, strlen(b), &jws) == 0,
+          "another token in the slot starts afresh");
+    at_jws_parse(pool, a, strlen(a), &jws, &err);
+    CHECK(at_jws_cache_admit(cache, a, strlen(a), &jws) == 0,
+          "and a is forgotten");
+    at_jws_parse(pool, soon, strlen(soon), &jws, &err);
+    at_jws_cache_admit(cache, soon, strlen(soon), &jws);
+    CHECK(at_jws_cache_admit(cache, soon, strlen(soon), &jws) == 0,
+          "a token about to expire is not admitted");
+}
+
 /* Threads hammering a small cache: every hit must carry its own token's
  * claims, whatever the others evict meanwhile. */
 #define CACHE_THREADS 4
@@ -1079,6 +1190,9 @@ int main(void)
     test_cache();
     test_cache_threads();
     test_cache_expiry();
+    test_cache_admit();
+    test_header_memo();
+    test_hmac_long_secret();
 
     EVP_PKEY_free(rsa_shared);
     EVP_PKEY_free(rsa_other);
