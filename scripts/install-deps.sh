@@ -4,7 +4,13 @@
 set -e
 PKGS="build-essential autoconf pkg-config apache2 apache2-dev
       libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libssl-dev
-      libjansson-dev libxml2-dev libsqlite3-dev sqlite3 openssl curl"
+      libjansson-dev libxml2-dev libsqlite3-dev sqlite3 openssl curl
+      libaprutil1-dbd-pgsql libpq-dev"
+# The PostgreSQL server, for the tests and the demo's --pgsql (a private
+# instance each; the registry itself needs only the client side above).
+if [ "$1" = "--tests" ] || [ "$1" = "--pgsql" ]; then
+    PKGS="$PKGS postgresql"
+fi
 if [ "$1" = "--tests" ]; then
     PKGS="$PKGS python3-pytest python3-requests python3-jwt python3-jwcrypto
           python3-authlib python3-lxml wrk valgrind chromium"

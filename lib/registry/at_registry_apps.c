@@ -135,8 +135,8 @@ apr_status_t at_app_create(at_registry_t *reg, apr_pool_t *p, at_app_t *app,
             "INSERT INTO applications (client_id, name, description, type,"
             " grants, audiences, redirect_uris, access_lifetime,"
             " refresh_lifetime, offline_client_credentials, enabled, created,"
-            " updated) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1,"
-            " %s, %s)",
+            " updated) VALUES (%s, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld,"
+            " 1, %lld, %lld)",
             app->client_id, app->name, app->description, app->type,
             at_reg_join(p, app->grants), at_reg_join(p, app->audiences),
             at_reg_join(p, app->redirect_uris),
@@ -189,9 +189,9 @@ apr_status_t at_app_update(at_registry_t *reg, apr_pool_t *p,
             reg, p, err, &nrows,
             "UPDATE applications SET name = %s, description = %s, type = %s,"
             " grants = %s, audiences = %s, redirect_uris = %s,"
-            " access_lifetime = %s, refresh_lifetime = %s,"
-            " offline_client_credentials = %s, enabled = %s, updated = %s"
-            " WHERE client_id = %s",
+            " access_lifetime = %lld, refresh_lifetime = %lld,"
+            " offline_client_credentials = %lld, enabled = %lld,"
+            " updated = %lld WHERE client_id = %s",
             app->name, app->description ? app->description : "", app->type,
             at_reg_join(p, app->grants), at_reg_join(p, app->audiences),
             at_reg_join(p, app->redirect_uris),
@@ -235,8 +235,8 @@ apr_status_t at_app_set_enabled(at_registry_t *reg, apr_pool_t *p,
         return rv;
     }
     rv = at_reg_exec(reg, p, err, &nrows,
-                     "UPDATE applications SET enabled = %s, updated = %s"
-                     " WHERE client_id = %s", enabled ? "1" : "0",
+                     "UPDATE applications SET enabled = %lld,"
+                     " updated = %lld WHERE client_id = %s", enabled ? "1" : "0",
                      at_reg_i64(p, at_reg_now()), client_id ? client_id : "");
     if (rv == APR_SUCCESS && nrows == 0) {
         at_error_set(err, "no application with client_id \"%.60s\"",

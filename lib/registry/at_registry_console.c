@@ -17,12 +17,12 @@
 
 static const char *lim(apr_pool_t *p, int limit)
 {
-    return apr_itoa(p, limit > 0 ? limit : -1);
+    return at_reg_limit(p, limit);
 }
 
 static const char *off(apr_pool_t *p, int offset)
 {
-    return apr_itoa(p, offset > 0 ? offset : 0);
+    return at_reg_offset(p, offset);
 }
 
 apr_status_t at_console_app_ids(at_registry_t *reg, apr_pool_t *p,
@@ -43,8 +43,8 @@ apr_status_t at_console_app_ids(at_registry_t *reg, apr_pool_t *p,
         else
             rv = at_reg_value(reg, p, err, &count,
                               "SELECT count(*) FROM applications"
-                              " WHERE instr(name, %s) > 0"
-                              " OR instr(client_id, %s) > 0",
+                              " WHERE {STRPOS}(name, %s) > 0"
+                              " OR {STRPOS}(client_id, %s) > 0",
                               search, search);
         if (rv != APR_SUCCESS)
             return rv;
@@ -54,15 +54,15 @@ apr_status_t at_console_app_ids(at_registry_t *reg, apr_pool_t *p,
         rv = at_reg_select(reg, p, err, &rows, NULL,
                            "SELECT client_id FROM applications"
                            " WHERE name IN (SELECT name FROM applications"
-                           "  ORDER BY name LIMIT %s OFFSET %s)"
+                           "  ORDER BY name LIMIT %lld OFFSET %lld)"
                            " ORDER BY name",
                            lim(p, limit), off(p, offset));
     else
         rv = at_reg_select(reg, p, err, &rows, NULL,
                            "SELECT client_id FROM applications"
-                           " WHERE instr(name, %s) > 0"
-                           " OR instr(client_id, %s) > 0"
-                           " ORDER BY name LIMIT %s OFFSET %s",
+                           " WHERE {STRPOS}(name, %s) > 0"
+                           " OR {STRPOS}(client_id, %s) > 0"
+                           " ORDER BY name LIMIT %lld OFFSET %lld",
                            search, search, lim(p, limit), off(p, offset));
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++)
         APR_ARRAY_PUSH(*ids, const char *) =
@@ -82,7 +82,7 @@ apr_status_t at_console_audit_page(at_registry_t *reg, apr_pool_t *p,
     apr_status_t rv = APR_SUCCESS;
 
 #define COLS "SELECT id, at, actor, action, target, detail FROM audit"
-#define PAGE " ORDER BY id DESC LIMIT %s OFFSET %s"
+#define PAGE " ORDER BY id DESC LIMIT %lld OFFSET %lld"
     *out = apr_array_make(p, 16, sizeof(at_audit_t *));
     if (total) {
         if (has_t && has_a)

@@ -1,14 +1,16 @@
 /* Refresh tokens: opaque 256-bit values, stored only as their SHA-256,
  * grouped in families (one per original grant) and rotated on every use.
  *
- * Single use must hold across httpd processes and threads, each with its
- * own connection. Rotation runs in one BEGIN IMMEDIATE transaction, so two
- * rotations of one token are serialised by SQLite's write lock, and the
- * token is consumed by a conditional UPDATE (... AND used_at IS NULL) whose
- * row count is checked: whichever rotation comes second sees the token
- * used. A used token presented again is a replay (RFC 9700 4.14): the whole
- * family is revoked, and that revocation is committed although the call
- * reports failure.
+ * Single use must hold across httpd processes, threads and nodes, each
+ * with its own connection. Rotation consumes the token first, with a
+ * conditional UPDATE (... AND used_at IS NULL) whose row count is checked:
+ * in SQLite the transaction already holds the write lock; in PostgreSQL
+ * the UPDATE takes the token's row lock, and a concurrent rotation's
+ * UPDATE waits for it, then re-reads the row and changes nothing. Either
+ * way whichever rotation comes second sees the token used. A used token
+ * presented again is a replay (RFC 9700 4.14): the whole family is
+ * revoked, and that revocation is committed although the call reports
+ * failure.
  */
 #include <string.h>
 
@@ -77,7 +79,7 @@ static apr_status_t insert_token(at_registry_t *reg, apr_pool_t *p,
     }
     return at_reg_exec(reg, p, err, NULL,
                        "INSERT INTO refresh_tokens (hash, family_id, parent,"
-                       " created, expires) VALUES (%s, %s, %s, %s, %s)",
+                       " created, expires) VALUES (%s, %s, %s, %lld, %lld)",
                        hash, family, parent, at_reg_i64(p, at_reg_now()),
                        at_reg_i64(p, expires));
 }
@@ -106,7 +108,8 @@ apr_status_t at_refresh_issue(at_registry_t *reg, apr_pool_t *p,
         || (rv = at_reg_random_id(p, &family))) {
         return rv;
     }
-    rv = at_reg_begin(reg, p, err);
+    /* A family of a just deleted application fails on its foreign key. */
+    rv = at_reg_begin_rows(reg, p, err);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -121,7 +124,7 @@ apr_status_t at_refresh_issue(at_registry_t *reg, apr_pool_t *p,
         rv = at_reg_exec(reg, p, err, NULL,
                          "INSERT INTO refresh_families (id, client_id,"
                          " subject, scope, created) VALUES (%s, %s, %s, %s,"
-                         " %s)", family, client_id,
+                         " %lld)", family, client_id,
                          subject ? subject : client_id, scope ? scope : "",
                          at_reg_i64(p, now));
     }
@@ -161,11 +164,22 @@ apr_status_t at_refresh_rotate(at_registry_t *reg, apr_pool_t *p,
         at_error_set(err, "unknown refresh token");
         return APR_NOTFOUND;
     }
-    rv = at_reg_begin(reg, p, err);
+    rv = at_reg_begin_rows(reg, p, err);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    rv = find_token(reg, p, hash, &row, err);
+    /* Consume first. The conditional UPDATE locks the token's row, so a
+     * concurrent rotation of the same token (another thread, process or
+     * node) waits here until this transaction ends and then changes no
+     * row: it is the reuse. A check below that refuses the token rolls the
+     * consumption back. */
+    rv = at_reg_exec(reg, p, err, &nrows,
+                     "UPDATE refresh_tokens SET used_at = %lld"
+                     " WHERE hash = %s AND used_at IS NULL",
+                     at_reg_i64(p, now), hash);
+    if (rv == APR_SUCCESS) {
+        rv = find_token(reg, p, hash, &row, err);
+    }
     if (rv == APR_SUCCESS) {
         cur = info_from_row(p, row);
         if (strcmp(cur->client_id, client_id) != 0 || row[7] != NULL) {
@@ -174,9 +188,11 @@ apr_status_t at_refresh_rotate(at_registry_t *reg, apr_pool_t *p,
             at_error_set(err, "unknown refresh token");
             rv = APR_NOTFOUND;
         }
-        else if (row[3] != NULL) {
+        else if (nrows != 1) {
+            /* Used before: a replay. The family goes, and that stays
+             * although the call fails. */
             rv = at_reg_exec(reg, p, err, NULL,
-                             "UPDATE refresh_families SET revoked = %s"
+                             "UPDATE refresh_families SET revoked = %lld"
                              " WHERE id = %s AND revoked IS NULL",
                              at_reg_i64(p, now), cur->family_id);
             if (rv == APR_SUCCESS) {
@@ -194,16 +210,6 @@ apr_status_t at_refresh_rotate(at_registry_t *reg, apr_pool_t *p,
         else if (cur->expires <= now) {
             at_error_set(err, "refresh token expired");
             rv = APR_NOTFOUND;
-        }
-    }
-    if (rv == APR_SUCCESS) {
-        rv = at_reg_exec(reg, p, err, &nrows,
-                         "UPDATE refresh_tokens SET used_at = %s"
-                         " WHERE hash = %s AND used_at IS NULL",
-                         at_reg_i64(p, now), hash);
-        if (rv == APR_SUCCESS && nrows != 1) {
-            at_error_set(err, "refresh token reused");
-            rv = APR_EACCES;
         }
     }
     if (rv == APR_SUCCESS) {
@@ -254,7 +260,7 @@ static apr_status_t revoke_family(at_registry_t *reg, apr_pool_t *p,
     apr_status_t rv;
 
     rv = at_reg_exec(reg, p, err, NULL,
-                     "UPDATE refresh_families SET revoked = %s"
+                     "UPDATE refresh_families SET revoked = %lld"
                      " WHERE id = %s AND revoked IS NULL",
                      at_reg_i64(p, at_reg_now()), family);
     if (rv == APR_SUCCESS) {
@@ -275,7 +281,7 @@ apr_status_t at_refresh_revoke(at_registry_t *reg, apr_pool_t *p,
         at_error_set(err, "unknown refresh token");
         return APR_NOTFOUND;
     }
-    rv = at_reg_begin(reg, p, err);
+    rv = at_reg_begin_rows(reg, p, err);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -306,7 +312,7 @@ apr_status_t at_refresh_families(at_registry_t *reg, apr_pool_t *p,
                        " f.created, max(t.expires) FROM refresh_families f"
                        " JOIN refresh_tokens t ON t.family_id = f.id"
                        " WHERE f.revoked IS NULL AND t.used_at IS NULL"
-                       " AND t.expires > %s AND (%s = '' OR f.client_id = %s)"
+                       " AND t.expires > %lld AND (%s = '' OR f.client_id = %s)"
                        " GROUP BY f.id ORDER BY f.created DESC, f.id",
                        at_reg_i64(p, at_reg_now()), c, c);
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
@@ -331,7 +337,7 @@ apr_status_t at_family_revoke(at_registry_t *reg, apr_pool_t *p,
     const char *client_id;
     apr_status_t rv;
 
-    rv = at_reg_begin(reg, p, err);
+    rv = at_reg_begin_rows(reg, p, err);
     if (rv != APR_SUCCESS) {
         return rv;
     }
