@@ -87,8 +87,7 @@ static apr_status_t db_failure(at_registry_t *reg, int rc, at_error_t *err)
  * both are made afresh. */
 static apr_status_t reconnect(at_registry_t *reg, at_error_t *err)
 {
-    if (apr_dbd_check_conn(reg->driver, reg->pool, reg->handle)
-        != APR_SUCCESS) {
+    if (!reg->dialect->reset(reg)) {
         at_error_set(err, "registry %s cannot be reached (reconnecting "
                      "failed)", reg->where);
         return APR_ECONNREFUSED;
@@ -104,6 +103,17 @@ static apr_status_t reconnect(at_registry_t *reg, at_error_t *err)
 /* After a failed call: 1 when it may be sent again on a connection made
  * afresh. Only outside a transaction and only once; the caller says
  * whether the statement may run twice (reads; BEGIN). */
+/* Before a statement outside a transaction: a connection already known
+ * dead (a failure earlier) is made again first; nothing was sent on it. */
+static void revive(at_registry_t *reg)
+{
+    at_error_t ignored;
+
+    if (!reg->in_tx && reg->dialect->lost(reg)) {
+        reconnect(reg, &ignored);
+    }
+}
+
 static int retry_lost(at_registry_t *reg, int attempt)
 {
     at_error_t ignored;
@@ -202,9 +212,15 @@ apr_status_t at_reg_exec(at_registry_t *reg, apr_pool_t *p, at_error_t *err,
     va_start(ap, sql);
     args = db_args(p, sql, &nargs, ap);
     va_end(ap);
+    revive(reg);
     for (attempt = 0;; attempt++) {
         rv = db_statement(reg, sql, &stmt, err);
         if (rv != APR_SUCCESS) {
+            /* Preparing ran nothing: safe to do again on a new
+             * connection. */
+            if (retry_lost(reg, attempt)) {
+                continue;
+            }
             return rv;
         }
         rc = apr_dbd_pquery(reg->driver, p, reg->handle, &rows, stmt, nargs,
@@ -237,9 +253,15 @@ static apr_status_t db_select_v(at_registry_t *reg, apr_pool_t *p,
     int nargs, rc, n, i, attempt;
 
     args = db_args(p, sql, &nargs, ap);
+    revive(reg);
     for (attempt = 0;; attempt++) {
         rv = db_statement(reg, sql, &stmt, err);
         if (rv != APR_SUCCESS) {
+            /* Preparing ran nothing: safe to do again on a new
+             * connection. */
+            if (retry_lost(reg, attempt)) {
+                continue;
+            }
             return rv;
         }
         res = NULL;
@@ -362,6 +384,7 @@ static apr_status_t pg_begin(at_registry_t *reg, apr_pool_t *p, int serial,
     apr_status_t rv;
     int nrows, rc, attempt;
 
+    revive(reg);
     for (attempt = 0;; attempt++) {
         rc = apr_dbd_query(reg->driver, reg->handle, &nrows, "BEGIN");
         if (rc == 0) {

@@ -38,7 +38,8 @@ static const char *const pg_words[] = {
     NULL
 };
 
-static int sqlite_never_lost(at_registry_t *reg)
+/* A file connection is never lost nor made again. */
+static int sqlite_never(at_registry_t *reg)
 {
     return 0;
 }
@@ -50,7 +51,8 @@ static const at_dialect_t dialects[] = {
         " AND substr(name, 1, 7) <> 'sqlite_'",
         NULL,   /* the driver's BEGIN is BEGIN IMMEDIATE */
         NULL,
-        at_reg_sqlite_setup, at_reg_sqlite_failure, sqlite_never_lost,
+        at_reg_sqlite_setup, at_reg_sqlite_failure, sqlite_never,
+        sqlite_never,
     },
     {
         "pgsql", 1, 1, pg_words,
@@ -59,6 +61,7 @@ static const at_dialect_t dialects[] = {
         "SELECT pg_advisory_xact_lock(" PG_LOCK_CLASS ", 1)",
         "SELECT pg_advisory_xact_lock(" PG_LOCK_CLASS ", 2)",
         at_reg_pg_setup, at_reg_pg_failure, at_reg_pg_lost,
+        at_reg_pg_reset,
     },
 };
 

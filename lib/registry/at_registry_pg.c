@@ -37,20 +37,40 @@ const char *at_reg_pg_conninfo(apr_pool_t *p, const char *params)
     return apr_pstrcat(p, PG_DEFAULTS, params, NULL);
 }
 
-int at_reg_pg_lost(at_registry_t *reg)
+/* The SQLSTATE classes of a session the server ended or cannot serve:
+ * connection exceptions (08), and 57P01..57P03 (administrator shutdown,
+ * crash shutdown, cannot connect now), which end the session although
+ * libpq may not yet have seen the socket close. */
+static int session_gone(const char *code)
 {
-    return reg->handle == NULL || PQstatus(native(reg)) == CONNECTION_BAD;
+    return strncmp(code, "08", 2) == 0 || strncmp(code, "57P0", 4) == 0;
 }
 
-/* From a verbose message ("ERROR:  23505: duplicate key ...\nDETAIL: ...")
- * the SQLSTATE (into CODE, "" when the message has none: libpq's own
- * messages, such as a lost connection) and the first line without it,
- * tabs and newlines turned into spaces. */
-static const char *split_message(apr_pool_t *p, const char *msg,
-                                 char code[6])
+static const char *last_code(const char *msg, char code[6]);
+
+int at_reg_pg_lost(at_registry_t *reg)
 {
-    const char *s = strstr(msg, ":  "), *end;
-    char *text, *c;
+    char code[6];
+
+    if (reg->handle == NULL || PQstatus(native(reg)) == CONNECTION_BAD) {
+        return 1;
+    }
+    last_code(PQerrorMessage(native(reg)), code);
+    return session_gone(code);
+}
+
+int at_reg_pg_reset(at_registry_t *reg)
+{
+    PQreset(native(reg));
+    return PQstatus(native(reg)) == CONNECTION_OK;
+}
+
+/* The SQLSTATE of a verbose message ("ERROR:  23505: ..."), "" when it
+ * has none (libpq's own messages); returns where the text after it
+ * starts. */
+static const char *last_code(const char *msg, char code[6])
+{
+    const char *s = msg ? strstr(msg, ":  ") : NULL;
     int i;
 
     code[0] = '\0';
@@ -62,9 +82,23 @@ static const char *split_message(apr_pool_t *p, const char *msg,
         if (i == 5 && s[5] == ':' && s[6] == ' ') {
             memcpy(code, s, 5);
             code[5] = '\0';
-            msg = s + 7;
+            return s + 7;
         }
     }
+    return msg ? msg : "";
+}
+
+/* From a verbose message ("ERROR:  23505: duplicate key ...\nDETAIL: ...")
+ * the SQLSTATE (into CODE, "" when the message has none: libpq's own
+ * messages, such as a lost connection) and the first line without it,
+ * tabs and newlines turned into spaces. */
+static const char *split_message(apr_pool_t *p, const char *msg,
+                                 char code[6])
+{
+    const char *end;
+    char *text, *c;
+
+    msg = last_code(msg, code);
     end = code[0] ? strchr(msg, '\n') : NULL;
     text = end ? apr_pstrmemdup(p, msg, (apr_size_t)(end - msg))
                : apr_pstrdup(p, msg);
@@ -89,8 +123,7 @@ apr_status_t at_reg_pg_failure(at_registry_t *reg, int rc, at_error_t *err)
     apr_pool_create(&p, reg->pool);
     msg = reg->handle ? PQerrorMessage(native(reg)) : "";
     text = split_message(p, msg && *msg ? msg : "unknown error", code);
-    if (at_reg_pg_lost(reg) || strncmp(code, "08", 2) == 0
-        || strncmp(code, "57P0", 4) == 0 || strcmp(code, "53300") == 0) {
+    if (at_reg_pg_lost(reg) || strcmp(code, "53300") == 0) {
         at_error_set(err, "registry %s cannot be reached: %s", reg->where,
                      text);
         rv = APR_ECONNREFUSED;

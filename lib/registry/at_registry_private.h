@@ -55,8 +55,11 @@ typedef struct at_dialect {
     /* Turns the failure RC of the last call into a status and ERR. */
     apr_status_t (*failure)(at_registry_t *reg, int rc, at_error_t *err);
     /* 1 when the connection itself was lost (the statement never reached,
-     * or never came back from, the server). */
+     * or never came back from, the server, or the server ended the
+     * session). */
     int (*lost)(at_registry_t *reg);
+    /* Makes the connection again in place; 1 when it worked. */
+    int (*reset)(at_registry_t *reg);
 } at_dialect_t;
 
 /* The dialect of DRIVER, or NULL when the registry does not run on it. */
@@ -210,6 +213,7 @@ apr_status_t at_reg_pg_setup(at_registry_t *reg, apr_pool_t *p,
                              at_error_t *err);
 apr_status_t at_reg_pg_failure(at_registry_t *reg, int rc, at_error_t *err);
 int at_reg_pg_lost(at_registry_t *reg);
+int at_reg_pg_reset(at_registry_t *reg);
 /* Connection parameters the registry adds in front of the operator's
  * (whose own values win): bounded connection and network waits. */
 const char *at_reg_pg_conninfo(apr_pool_t *p, const char *params);

@@ -27,14 +27,14 @@ static struct {
     apr_hash_t *made;        /* pgsql: schemas made by this process */
 } treg;
 
-static int treg_pg(void)
+static inline int treg_pg(void)
 {
     return strcmp(treg.driver, "pgsql") == 0;
 }
 
 /* Runs SQL (several statements allowed) with a connection of its own to
  * PARAMS; 0 on success. */
-static int treg_raw(const char *params, const char *sql)
+static inline int treg_raw(const char *params, const char *sql)
 {
     const apr_dbd_driver_t *drv;
     apr_dbd_t *h;
@@ -54,12 +54,13 @@ static int treg_raw(const char *params, const char *sql)
     return rc;
 }
 
-static void treg_init(apr_pool_t *p)
+static inline void treg_init(apr_pool_t *p)
 {
     const char *spec = getenv("AT_TEST_REGISTRY");
 
     treg.pool = p;
     treg.made = apr_hash_make(p);
+    apr_dbd_init(p);
     if (spec && strncmp(spec, "pgsql:", 6) == 0) {
         treg.driver = "pgsql";
         treg.base = spec + 6;
@@ -74,7 +75,7 @@ static void treg_init(apr_pool_t *p)
     }
 }
 
-static const char *treg_schema(const char *name)
+static inline const char *treg_schema(const char *name)
 {
     const char *s = apr_psprintf(treg.pool, "t%ld_%s", (long)getpid(), name);
     char *c;
@@ -89,7 +90,7 @@ static const char *treg_schema(const char *name)
 
 /* The parameters of the registry NAME: a file, or a fresh schema (made
  * on first use by this process). */
-static const char *treg_params(const char *name)
+static inline const char *treg_params(const char *name)
 {
     const char *schema, *made;
 
@@ -114,19 +115,19 @@ static const char *treg_params(const char *name)
     return made;
 }
 
-static apr_status_t treg_open(apr_pool_t *p, const char *name,
+static inline apr_status_t treg_open(apr_pool_t *p, const char *name,
                               at_registry_t **reg, at_error_t *err)
 {
     return at_registry_open(p, treg.driver, treg_params(name), reg, err);
 }
 
 /* Raw SQL in the registry NAME. */
-static int treg_sql(const char *name, const char *sql)
+static inline int treg_sql(const char *name, const char *sql)
 {
     return treg_raw(treg_params(name), sql);
 }
 
-static void treg_cleanup(void)
+static inline void treg_cleanup(void)
 {
     apr_hash_index_t *hi;
     char cmd[200];
