@@ -31,22 +31,6 @@
 #include "token_admin.h"
 #include "console.h"
 
-/* "DRIVER PARAMS" like AuthTokenRegistry, or just the SQLite file. */
-static void registry_driver(console_t *c, const char **driver,
-                            const char **params)
-{
-    const char *spec = c->registry_spec;
-    const char *sp = strchr(spec, ' ');
-
-    if (sp && memchr(spec, '/', (size_t)(sp - spec)) == NULL) {
-        *driver = apr_pstrmemdup(c->pool, spec, (apr_size_t)(sp - spec));
-        *params = sp + 1;
-    } else {
-        *driver = "sqlite3";
-        *params = spec;
-    }
-}
-
 /* A page that only changes things answers GET with 405. */
 static int post_only(console_t *c)
 {
@@ -199,7 +183,15 @@ static int run_request(console_t *c)
                         "/var/lib/mod_auth_token/registry.db beside the "
                         "console's ScriptAlias.");
     }
-    registry_driver(c, &driver, &params);
+    /* "pgsql:CONNINFO", "sqlite3:PATH", a PATH, or "DRIVER PARAMS". */
+    if (at_registry_spec(p, c->registry_spec, &driver, &params, &err)
+        != APR_SUCCESS) {
+        fprintf(stderr, "token-admin: AT00803: AUTH_TOKEN_REGISTRY: %s\n",
+                err.text);
+        return ui_error(c, 500, "Registry unavailable",
+                        "The console's registry setting is not valid. The "
+                        "server's error log says why.");
+    }
     c->registry_file = strcmp(driver, "sqlite3") == 0 ? params : NULL;
     if (at_registry_open(p, driver, params, &c->reg, &err) != APR_SUCCESS) {
         fprintf(stderr, "token-admin: AT00803: cannot open the registry: %s\n",

@@ -161,8 +161,8 @@ apr_status_t at_registry_check_params(apr_pool_t *p, const char *driver,
     apr_array_header_t *pairs;
 
     if (driver == NULL || at_reg_dialect(driver) == NULL) {
-        at_error_set(err, "registry driver \"%.40s\" is not supported (use "
-                     "sqlite3 or pgsql)", driver ? driver : "");
+        at_error_set(err, "\"%.40s\" is not an apr_dbd driver the registry "
+                     "runs on (use sqlite3 or pgsql)", driver ? driver : "");
         return APR_EINVAL;
     }
     if (params == NULL || *params == '\0') {
@@ -228,23 +228,25 @@ const char *at_registry_describe(apr_pool_t *p, const char *driver,
     return apr_pstrcat(p, "pgsql:", out, NULL);
 }
 
-/* Older form kept working: "DRIVER PARAMS", the driver one of ours. */
-static int split_driver_space(const char *spec, const char **driver,
-                              const char **params)
+/* Older form kept working: "DRIVER PARAMS", DRIVER a plain word (letters,
+ * digits, '_'); a path has a '/' or a '.' before its first space (write
+ * "./my registry.db" or "sqlite3:my registry.db" for one that does not). */
+static int split_driver_space(apr_pool_t *p, const char *spec,
+                              const char **driver, const char **params)
 {
-    static const char *const drivers[] = {"sqlite3", "pgsql", NULL};
-    const char *sp = strchr(spec, ' ');
-    int i;
+    const char *sp = strchr(spec, ' '), *c;
 
-    for (i = 0; sp && drivers[i]; i++) {
-        if ((size_t)(sp - spec) == strlen(drivers[i])
-            && strncmp(spec, drivers[i], (size_t)(sp - spec)) == 0) {
-            *driver = drivers[i];
-            *params = sp + 1;
-            return 1;
+    if (sp == NULL || sp == spec) {
+        return 0;
+    }
+    for (c = spec; c < sp; c++) {
+        if (!apr_isalnum(*c) && *c != '_') {
+            return 0;
         }
     }
-    return 0;
+    *driver = apr_pstrmemdup(p, spec, (apr_size_t)(sp - spec));
+    *params = sp + 1;
+    return 1;
 }
 
 apr_status_t at_registry_spec(apr_pool_t *p, const char *spec,
@@ -261,7 +263,7 @@ apr_status_t at_registry_spec(apr_pool_t *p, const char *spec,
         *params = spec + 8;
     }
     else if (spec) {
-        split_driver_space(spec, driver, params);
+        split_driver_space(p, spec, driver, params);
     }
     return at_registry_check_params(p, *driver, *params, err);
 }

@@ -297,7 +297,7 @@ int at_handle_token(request_rec *r)
     if (!conn) {
         apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
         apr_table_setn(r->err_headers_out, "Pragma", "no-cache");
-        return HTTP_INTERNAL_SERVER_ERROR;
+        return at_issuer_unavailable(r, HTTP_INTERNAL_SERVER_ERROR);
     }
     rv = at_issuer_authenticate(r, at_conn_registry(conn), form, &client,
                                 &db_failed);
@@ -315,7 +315,7 @@ int at_handle_token(request_rec *r)
                                        "grant_type not supported");
         }
     }
-    at_issuer_release(conn, db_failed);
+    rv = at_issuer_done(r, conn, db_failed, rv);
     if (rv >= 400) {
         /* httpd's own error page is a token response too. */
         apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
