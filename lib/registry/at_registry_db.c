@@ -195,23 +195,22 @@ static int schema_changed(at_registry_t *reg, int rc)
     return 0;
 }
 
-apr_status_t at_reg_exec(at_registry_t *reg, apr_pool_t *p, at_error_t *err,
-                         int *nrows, const char *sql, ...)
+apr_status_t at_reg_execv(at_registry_t *reg, apr_pool_t *p, at_error_t *err,
+                          int *nrows, const char *sql, const char **args)
 {
     apr_dbd_prepared_t *stmt;
-    const char **args;
     apr_status_t rv;
-    va_list ap;
-    int nargs, rows = 0, rc, attempt;
+    const char *s;
+    int nargs = 0, rows = 0, rc, attempt;
 
     if (reg->readonly) {
         at_error_set(err, "registry %s is read-only (the file is not "
                      "writable by this user)", reg->where);
         return APR_EACCES;
     }
-    va_start(ap, sql);
-    args = db_args(p, sql, &nargs, ap);
-    va_end(ap);
+    for (s = sql; *s; s++) {
+        nargs += (*s == '%');
+    }
     revive(reg);
     for (attempt = 0;; attempt++) {
         rv = db_statement(reg, sql, &stmt, err);
@@ -239,6 +238,19 @@ apr_status_t at_reg_exec(at_registry_t *reg, apr_pool_t *p, at_error_t *err,
         *nrows = rows;
     }
     return APR_SUCCESS;
+}
+
+apr_status_t at_reg_exec(at_registry_t *reg, apr_pool_t *p, at_error_t *err,
+                         int *nrows, const char *sql, ...)
+{
+    const char **args;
+    va_list ap;
+    int nargs;
+
+    va_start(ap, sql);
+    args = db_args(p, sql, &nargs, ap);
+    va_end(ap);
+    return at_reg_execv(reg, p, err, nrows, sql, args);
 }
 
 static apr_status_t db_select_v(at_registry_t *reg, apr_pool_t *p,

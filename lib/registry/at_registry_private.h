@@ -109,6 +109,9 @@ long long at_reg_atoll(const char *s, long long deflt);
  * read-only registry, APR_EGENERAL otherwise. */
 apr_status_t at_reg_exec(at_registry_t *reg, apr_pool_t *p, at_error_t *err,
                          int *nrows, const char *sql, ...);
+/* The same with the arguments in an array (as many as SQL has '%'). */
+apr_status_t at_reg_execv(at_registry_t *reg, apr_pool_t *p, at_error_t *err,
+                          int *nrows, const char *sql, const char **args);
 /* Runs a query; *rows gets one const char ** per row (NULL for SQL NULL),
  * *ncols (may be NULL) the column count. Same SQL rules as at_reg_exec. */
 apr_status_t at_reg_select(at_registry_t *reg, apr_pool_t *p,
