@@ -19,19 +19,28 @@
 
 #include "cli.h"
 
+/* The options of app add and app update (update also takes
+ * --no-offline-client-credentials; add refuses it as contradictory only
+ * when both are given, so one table serves both). */
 static const cli_opt_t app_opts[] = {
-    {"name", 1, 0},
-    {"description", 1, 0},
-    {"type", 1, 0},
-    {"grant", 1, 1},
-    {"scope", 1, 1},
-    {"audience", 1, 1},
-    {"redirect-uri", 1, 1},
-    {"access-lifetime", 1, 0},
-    {"refresh-lifetime", 1, 0},
-    {"offline-client-credentials", 0, 0},
-    {"no-offline-client-credentials", 0, 0},
-    {NULL, 0, 0}
+    {"name", "NAME", 0, "unique name, at most 100 characters"},
+    {"description", "TEXT", 0, "free text shown in the console"},
+    {"type", "TYPE", 0, "confidential (has a secret; default) or public"},
+    {"grant", "G[,G...]", 1, "client_credentials, refresh_token,\n"
+     "                             authorization_code"},
+    {"scope", "S[,S...]", 1, "scopes it may be granted (each must exist)"},
+    {"audience", "A[,A...]", 1, "the aud of its access tokens"},
+    {"redirect-uri", "URI", 1, "a redirect URI (repeatable): https, or "
+     "http\n                             on loopback"},
+    {"access-lifetime", "SECONDS", 0, "its access-token lifetime, or "
+     "\"default\""},
+    {"refresh-lifetime", "SECONDS", 0, "its refresh-token lifetime, or "
+     "\"default\""},
+    {"offline-client-credentials", NULL, 0, "refresh tokens through "
+     "client_credentials too"},
+    {"no-offline-client-credentials", NULL, 0, "undo the above (app "
+     "update)"},
+    {NULL, NULL, 0, NULL}
 };
 
 static apr_array_header_t *one(apr_pool_t *p, const char *value)
@@ -139,26 +148,25 @@ static void print_secret(cli_t *cli, const at_app_t *app, const char *secret,
     }
 }
 
-static int app_add(cli_t *cli, int argc, const char *const *argv)
+static int app_add(cli_t *cli, const cli_verb_t *verb,
+                   const cli_args_t *args)
 {
     at_app_t app, *stored;
-    cli_args_t args;
     at_error_t err = {{0}};
     const char *secret = NULL;
     apr_status_t rv;
     int rc;
 
     memset(&app, 0, sizeof(app));
-    if ((rc = cli_parse(cli, argc, argv, app_opts, &args))
-        || (rc = cli_words(cli, &args, 0, "nothing"))) {
+    if ((rc = cli_words(cli, args, 0, "nothing"))) {
         return rc;
     }
-    if (cli_opt(&args, "name") == NULL) {
+    if (cli_opt(args, "name") == NULL) {
         return cli_fail(cli, CLI_USAGE, "app add needs --name NAME");
     }
     app.type = "confidential";
     app.description = "";
-    if ((rc = apply_options(cli, &args, &app))) {
+    if ((rc = apply_options(cli, args, &app))) {
         return rc;
     }
     if (app.grants == NULL) {
@@ -182,16 +190,15 @@ static int app_add(cli_t *cli, int argc, const char *const *argv)
     return CLI_OK;
 }
 
-static int app_list(cli_t *cli, int argc, const char *const *argv)
+static int app_list(cli_t *cli, const cli_verb_t *verb,
+                    const cli_args_t *args)
 {
     apr_array_header_t *apps;
-    cli_args_t args;
     at_error_t err = {{0}};
     apr_status_t rv;
     int rc, total, i;
 
-    if ((rc = cli_parse(cli, argc, argv, NULL, &args))
-        || (rc = cli_words(cli, &args, 0, "nothing")) || (rc = cli_open(cli))) {
+    if ((rc = cli_words(cli, args, 0, "nothing")) || (rc = cli_open(cli))) {
         return rc;
     }
     rv = at_app_list(cli->reg, cli->pool, NULL, 0, 0, &apps, &total, &err);
@@ -224,31 +231,29 @@ static int app_list(cli_t *cli, int argc, const char *const *argv)
     return CLI_OK;
 }
 
-/* Parses "app VERB CLIENT_ID [options]" and opens the registry. */
-static int one_app(cli_t *cli, int argc, const char *const *argv,
-                   const cli_opt_t *spec, cli_args_t *args,
+/* Takes the CLIENT_ID of "app VERB CLIENT_ID" and opens the registry. */
+static int one_app(cli_t *cli, const cli_args_t *args,
                    const char **client_id)
 {
     int rc;
 
-    if ((rc = cli_parse(cli, argc, argv, spec, args))
-        || (rc = cli_words(cli, args, 1, "CLIENT_ID"))) {
+    if ((rc = cli_words(cli, args, 1, "CLIENT_ID"))) {
         return rc;
     }
     *client_id = APR_ARRAY_IDX(args->words, 0, const char *);
     return cli_open(cli);
 }
 
-static int app_show(cli_t *cli, int argc, const char *const *argv)
+static int app_show(cli_t *cli, const cli_verb_t *verb,
+                    const cli_args_t *args)
 {
     const char *cid;
-    cli_args_t args;
     at_error_t err = {{0}};
     at_app_t *app;
     apr_status_t rv;
     int rc;
 
-    if ((rc = one_app(cli, argc, argv, NULL, &args, &cid))) {
+    if ((rc = one_app(cli, args, &cid))) {
         return rc;
     }
     rv = at_app_get(cli->reg, cli->pool, cid, &app, &err);
@@ -264,36 +269,35 @@ static int app_show(cli_t *cli, int argc, const char *const *argv)
     return CLI_OK;
 }
 
-static int app_update(cli_t *cli, int argc, const char *const *argv)
+static int app_update(cli_t *cli, const cli_verb_t *verb,
+                      const cli_args_t *args)
 {
     const char *cid;
-    cli_args_t args;
     at_error_t err = {{0}};
     at_app_t *app, scratch;
     apr_status_t rv;
     int rc;
 
     /* Options are checked before anything is read or written. */
-    if ((rc = cli_parse(cli, argc, argv, app_opts, &args))
-        || (rc = cli_words(cli, &args, 1, "CLIENT_ID"))) {
+    if ((rc = cli_words(cli, args, 1, "CLIENT_ID"))) {
         return rc;
     }
-    if (apr_is_empty_table(args.opts)) {
+    if (apr_is_empty_table(args->opts)) {
         return cli_fail(cli, CLI_USAGE, "app update needs at least one "
                         "option to change");
     }
-    cid = APR_ARRAY_IDX(args.words, 0, const char *);
+    cid = APR_ARRAY_IDX(args->words, 0, const char *);
     /* Usage errors in the values (a lifetime that is not a number) are
      * found on a scratch copy before the registry is even opened. */
     memset(&scratch, 0, sizeof(scratch));
-    if ((rc = apply_options(cli, &args, &scratch)) || (rc = cli_open(cli))) {
+    if ((rc = apply_options(cli, args, &scratch)) || (rc = cli_open(cli))) {
         return rc;
     }
     rv = at_app_get(cli->reg, cli->pool, cid, &app, &err);
     if (rv != APR_SUCCESS) {
         return cli_registry_fail(cli, rv, &err);
     }
-    if ((rc = apply_options(cli, &args, app))) {
+    if ((rc = apply_options(cli, args, app))) {
         return rc;
     }
     rv = at_app_update(cli->reg, cli->pool, app, cli_actor(cli), &err);
@@ -314,32 +318,32 @@ static int app_update(cli_t *cli, int argc, const char *const *argv)
 }
 
 static const cli_opt_t rotate_opts[] = {
-    {"grace", 1, 0},
-    {NULL, 0, 0}
+    {"grace", "SECONDS", 0, "previous secrets keep working this long "
+     "(<= 30 days)"},
+    {NULL, NULL, 0, NULL}
 };
 
-static int app_rotate(cli_t *cli, int argc, const char *const *argv)
+static int app_rotate(cli_t *cli, const cli_verb_t *verb,
+                      const cli_args_t *args)
 {
     const char *cid, *secret = NULL, *v;
-    cli_args_t args;
     at_error_t err = {{0}};
     at_app_t *app;
     apr_status_t rv;
     long grace = 0;
     int rc;
 
-    if ((rc = cli_parse(cli, argc, argv, rotate_opts, &args))
-        || (rc = cli_words(cli, &args, 1, "CLIENT_ID"))) {
+    if ((rc = cli_words(cli, args, 1, "CLIENT_ID"))) {
         return rc;
     }
-    if ((v = cli_opt(&args, "grace"))
+    if ((v = cli_opt(args, "grace"))
         && (rc = cli_seconds(cli, "grace", v, &grace))) {
         return rc;
     }
     if (grace < 0) {
         return cli_fail(cli, CLI_REFUSED, "--grace must not be negative");
     }
-    cid = APR_ARRAY_IDX(args.words, 0, const char *);
+    cid = APR_ARRAY_IDX(args->words, 0, const char *);
     if ((rc = cli_open(cli))) {
         return rc;
     }
@@ -373,16 +377,14 @@ static int app_rotate(cli_t *cli, int argc, const char *const *argv)
 }
 
 /* disable, enable, delete: one client_id, no options. */
-static int app_state(cli_t *cli, int argc, const char *const *argv,
-                     const char *verb)
+static int app_state(cli_t *cli, const cli_verb_t *v, const cli_args_t *args)
 {
-    const char *cid;
-    cli_args_t args;
+    const char *cid, *verb = v->name;
     at_error_t err = {{0}};
     apr_status_t rv;
     int rc;
 
-    if ((rc = one_app(cli, argc, argv, NULL, &args, &cid))) {
+    if ((rc = one_app(cli, args, &cid))) {
         return rc;
     }
     if (strcmp(verb, "delete") == 0) {
@@ -418,29 +420,38 @@ static int app_state(cli_t *cli, int argc, const char *const *argv,
     return CLI_OK;
 }
 
-int cli_app(cli_t *cli, int argc, const char *const *argv)
-{
-    const char *verb = argc > 0 ? argv[0] : "";
-
-    if (strcmp(verb, "add") == 0) {
-        return app_add(cli, argc - 1, argv + 1);
-    }
-    if (strcmp(verb, "list") == 0) {
-        return app_list(cli, argc - 1, argv + 1);
-    }
-    if (strcmp(verb, "show") == 0) {
-        return app_show(cli, argc - 1, argv + 1);
-    }
-    if (strcmp(verb, "update") == 0) {
-        return app_update(cli, argc - 1, argv + 1);
-    }
-    if (strcmp(verb, "rotate-secret") == 0) {
-        return app_rotate(cli, argc - 1, argv + 1);
-    }
-    if (strcmp(verb, "disable") == 0 || strcmp(verb, "enable") == 0
-        || strcmp(verb, "delete") == 0) {
-        return app_state(cli, argc - 1, argv + 1, verb);
-    }
-    return cli_fail(cli, CLI_USAGE, "app needs one of add, list, show, "
-                    "update, rotate-secret, disable, enable, delete");
-}
+const cli_verb_t cli_app_verbs[] = {
+    {"add",
+     "--name NAME [--description TEXT]\n"
+     "[--type confidential|public] [--grant G[,G...]]\n"
+     "[--scope S[,S...]] [--audience A[,A...]]\n"
+     "[--redirect-uri URI]... [--access-lifetime SECONDS]\n"
+     "[--refresh-lifetime SECONDS] [--offline-client-credentials]",
+     "Registers an application (OAuth client) and prints its client_id and,\n"
+     "for a confidential application, its secret: shown this once, the\n"
+     "registry keeps only a hash. Defaults: type confidential; grant\n"
+     "client_credentials (authorization_code for a public application); no\n"
+     "scopes, no audience; the server's lifetimes. The scopes must exist\n"
+     "already: \"token-admin scope add NAME\" first.\n",
+     app_opts, app_add},
+    {"list", "", "Lists every application: client_id, type, enabled, name, "
+     "scopes.\n", NULL, app_list},
+    {"show", "CLIENT_ID", "Prints every field of one application (never "
+     "its secret).\n", NULL, app_show},
+    {"update", "CLIENT_ID [options of add] [--no-offline-client-credentials]",
+     "Changes only the options given. A list option replaces the whole "
+     "list;\nan empty value (--scope '') clears it. Changing the type to "
+     "public\nremoves the secrets.\n",
+     app_opts, app_update},
+    {"rotate-secret", "CLIENT_ID [--grace SECONDS]",
+     "Gives the application a new secret and prints it once. Without "
+     "--grace\nevery previous secret stops working at once.\n",
+     rotate_opts, app_rotate},
+    {"disable", "CLIENT_ID", "Makes client authentication fail "
+     "(invalid_client) until enable.\n", NULL, app_state},
+    {"enable", "CLIENT_ID", "Undoes disable.\n", NULL, app_state},
+    {"delete", "CLIENT_ID", "Removes the application with its secrets and "
+     "refresh tokens and\nrevokes every access token issued to it "
+     "(honoured where\nAuthTokenRevocationCheck is On).\n", NULL, app_state},
+    {NULL, NULL, NULL, NULL, NULL}
+};

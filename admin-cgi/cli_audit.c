@@ -13,10 +13,10 @@
 #include "cli.h"
 
 static const cli_opt_t audit_opts[] = {
-    {"target", 1, 0},
-    {"by", 1, 0},
-    {"limit", 1, 0},
-    {NULL, 0, 0}
+    {"target", "ID", 0, "only entries about this client_id, scope or jti"},
+    {"by", "ACTOR", 0, "only entries by this actor"},
+    {"limit", "N", 0, "the newest N entries (default 50, at most 100000)"},
+    {NULL, NULL, 0, NULL}
 };
 
 /* TEXT with every control character shown as '?'. The actor comes from
@@ -35,21 +35,19 @@ static const char *printable(apr_pool_t *p, const char *text)
     return out;
 }
 
-int cli_audit(cli_t *cli, int argc, const char *const *argv)
+static int audit(cli_t *cli, const cli_verb_t *verb, const cli_args_t *args)
 {
     apr_array_header_t *rows;
-    cli_args_t args;
     at_error_t err = {{0}};
     apr_status_t rv;
     const char *v;
     long limit = 50;
     int rc, total, i;
 
-    if ((rc = cli_parse(cli, argc, argv, audit_opts, &args))
-        || (rc = cli_words(cli, &args, 0, "nothing"))) {
+    if ((rc = cli_words(cli, args, 0, "nothing"))) {
         return rc;
     }
-    if ((v = cli_opt(&args, "limit"))
+    if ((v = cli_opt(args, "limit"))
         && (rc = cli_seconds(cli, "limit", v, &limit))) {
         return rc;
     }
@@ -59,8 +57,8 @@ int cli_audit(cli_t *cli, int argc, const char *const *argv)
     if ((rc = cli_open(cli))) {
         return rc;
     }
-    rv = at_audit_list(cli->reg, cli->pool, cli_opt(&args, "target"),
-                       cli_opt(&args, "by"), 0, (int)limit, &rows, &total,
+    rv = at_audit_list(cli->reg, cli->pool, cli_opt(args, "target"),
+                       cli_opt(args, "by"), 0, (int)limit, &rows, &total,
                        &err);
     if (rv != APR_SUCCESS) {
         return cli_registry_fail(cli, rv, &err);
@@ -94,3 +92,10 @@ int cli_audit(cli_t *cli, int argc, const char *const *argv)
     }
     return CLI_OK;
 }
+
+const cli_verb_t cli_audit_verbs[] = {
+    {NULL, "[--target ID] [--by ACTOR] [--limit N]",
+     "Prints the newest entries of the registry's audit log: when, who, "
+     "what,\non what. Secrets never appear in it.\n", audit_opts, audit},
+    {NULL, NULL, NULL, NULL, NULL}
+};

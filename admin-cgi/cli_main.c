@@ -1,5 +1,5 @@
-/* token-admin's command line: global options, the command table, the
- * actor, and opening the registry.
+/* token-admin's command line: global options, --help and --version, the
+ * command group, the actor, and opening the registry.
  *
  *   token-admin [--registry PATH] [--json] [--actor NAME] COMMAND ...
  */
@@ -14,30 +14,6 @@
 
 #include "cli.h"
 #include "token_admin.h"
-
-static const char usage_text[] =
-    "usage: token-admin [--registry PATH] [--json] [--actor NAME] COMMAND\n"
-    "\n"
-    "  app add --name NAME [--description TEXT] [--type confidential|public]\n"
-    "          [--grant G[,G...]] [--scope S[,S...]] [--audience A[,A...]]\n"
-    "          [--redirect-uri URI]... [--access-lifetime SECONDS]\n"
-    "          [--refresh-lifetime SECONDS] [--offline-client-credentials]\n"
-    "  app list\n"
-    "  app show CLIENT_ID\n"
-    "  app update CLIENT_ID [options of add] "
-    "[--no-offline-client-credentials]\n"
-    "  app rotate-secret CLIENT_ID [--grace SECONDS]\n"
-    "  app disable|enable|delete CLIENT_ID\n"
-    "  scope add NAME [--description TEXT]\n"
-    "  scope list\n"
-    "  scope delete NAME\n"
-    "  token revoke --jti JTI\n"
-    "  token revoke --client CLIENT_ID\n"
-    "  audit [--target ID] [--by ACTOR] [--limit N]\n"
-    "\n"
-    "The registry is PATH, or $AUTH_TOKEN_REGISTRY; it is created if missing.\n"
-    "Exit status: 0 done, 1 refused or not found, 2 usage, 3 registry error.\n"
-    "See docs/token-admin.md.\n";
 
 /* The person behind the command: sudo's caller first (root is rarely the
  * person), then the login name, then the uid's name. */
@@ -62,20 +38,29 @@ static const char *default_actor(apr_pool_t *p)
 
 int cli_registry_fail(cli_t *cli, apr_status_t rv, const at_error_t *err)
 {
-    int status;
+    int status = CLI_REFUSED;
+    const char *code;
 
+    /* --json's "error" says which kind of refusal it was. */
     switch (rv) {
     case APR_EINVAL:
+        code = "invalid";
+        break;
     case APR_NOTFOUND:
+        code = "not_found";
+        break;
     case APR_EEXIST:
+        code = "exists";
+        break;
     case APR_EBUSY:
-        status = CLI_REFUSED;
+        code = "in_use";
         break;
     default:
+        code = "registry";
         status = CLI_REGISTRY;
     }
-    return cli_fail(cli, status, "%s",
-                    err->text[0] ? err->text : "registry call failed");
+    return cli_fail_as(cli, status, code, "%s",
+                       err->text[0] ? err->text : "registry call failed");
 }
 
 int cli_open(cli_t *cli)
@@ -110,82 +95,94 @@ int cli_open(cli_t *cli)
     return CLI_OK;
 }
 
-typedef struct {
-    const char *name;
-    int (*run)(cli_t *cli, int argc, const char *const *argv);
-} command_t;
+#ifndef AT_VERSION
+#define AT_VERSION "unknown"
+#endif
 
-static const command_t commands[] = {
-    {"app", cli_app},
-    {"scope", cli_scope},
-    {"token", cli_token},
-    {"audit", cli_audit},
-    {NULL, NULL}
+static const cli_opt_t main_opts[] = {
+    {"help", NULL, 1, NULL},
+    {"version", NULL, 1, NULL},
+    {NULL, NULL, 0, NULL}
 };
+
+/* The global options before the command; *CMD is the index of the
+ * command word (argc when there is none). */
+static int global_options(cli_t *cli, int argc, const char *const *argv,
+                          int *cmd)
+{
+    cli_args_t args;
+    int used, rc;
+
+    if ((rc = cli_parse_head(cli, argc - 1, argv + 1, main_opts, &args,
+                             &used))) {
+        return rc;
+    }
+    if (cli_opt(&args, "help")) {
+        cli_help_all(stdout);
+        return CLI_HELP;
+    }
+    if (cli_opt(&args, "version")) {
+        printf("token-admin (mod_auth_token) %s\n", AT_VERSION);
+        return CLI_HELP;
+    }
+    *cmd = 1 + used;
+    return CLI_OK;
+}
+
+static int run(cli_t *cli, int argc, const char *const *argv)
+{
+    const cli_group_t *g;
+    int i, rc;
+
+    cli->registry = getenv("AUTH_TOKEN_REGISTRY");
+    /* Before anything is parsed, so that even an error in the first
+     * option is reported as JSON. */
+    cli->json_errors = cli_has_flag(argc - 1, argv + 1, "--json");
+    if ((rc = global_options(cli, argc, argv, &i))) {
+        return rc;
+    }
+    if (i >= argc) {
+        return cli_fail(cli, CLI_USAGE, "no command given (see token-admin "
+                        "--help)");
+    }
+    if (strcmp(argv[i], "help") == 0 || strcmp(argv[i], "-h") == 0) {
+        /* "token-admin help [GROUP [VERB]]" is "... --help". */
+        const char **av = apr_palloc(cli->pool, (argc + 1) * sizeof(*av));
+        int n = argc - i - 1;
+        if (n == 0) {
+            cli_help_all(stdout);
+            return CLI_HELP;
+        }
+        memcpy(av, argv + i + 1, n * sizeof(*av));
+        av[n] = "--help";
+        argv = av;
+        argc = n + 1;
+        i = 0;
+    }
+    for (g = cli_groups; g->name && strcmp(g->name, argv[i]) != 0; g++) {
+    }
+    if (g->name == NULL) {
+        return cli_fail(cli, CLI_USAGE, "unknown command \"%.60s\" (see "
+                        "token-admin --help)", argv[i]);
+    }
+    return cli_dispatch(cli, g, argc - i - 1, argv + i + 1);
+}
 
 int cli_main(apr_pool_t *p, int argc, const char *const *argv)
 {
     cli_t cli;
-    const command_t *c;
-    int i, k, status;
+    int status;
 
     memset(&cli, 0, sizeof(cli));
     cli.pool = p;
-    cli.registry = getenv("AUTH_TOKEN_REGISTRY");
-    /* Global options before the command (commands accept them too). */
-    for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
-        const char *a = argv[i] + 2;
-        if (strcmp(a, "help") == 0) {
-            fputs(usage_text, stdout);
-            return CLI_OK;
-        }
-        if (strcmp(a, "json") == 0) {
-            cli.json = 1;
-        }
-        else if (strcmp(a, "registry") == 0 || strcmp(a, "actor") == 0) {
-            if (i + 1 >= argc) {
-                return cli_fail(&cli, CLI_USAGE, "option --%s needs a value",
-                                a);
-            }
-            *(a[0] == 'r' ? &cli.registry : &cli.actor) = argv[++i];
-        }
-        else if (strncmp(a, "registry=", 9) == 0) {
-            cli.registry = a + 9;
-        }
-        else if (strncmp(a, "actor=", 6) == 0) {
-            cli.actor = a + 6;
-        }
-        else {
-            return cli_fail(&cli, CLI_USAGE, "unknown option \"%.60s\" (see "
-                            "token-admin --help)", argv[i]);
-        }
+    status = run(&cli, argc, argv);
+    if (status == CLI_HELP) {
+        status = CLI_OK;
     }
-    if (i >= argc) {
-        return cli_fail(&cli, CLI_USAGE, "no command given (see token-admin "
-                        "--help)");
-    }
-    if (strcmp(argv[i], "help") == 0 || strcmp(argv[i], "-h") == 0) {
-        fputs(usage_text, stdout);
-        return CLI_OK;
-    }
-    /* "token-admin app add --help" asks for help too, not for a change. */
-    for (k = i; k < argc; k++) {
-        if (strcmp(argv[k], "--help") == 0) {
-            fputs(usage_text, stdout);
-            return CLI_OK;
-        }
-    }
-    for (c = commands; c->name && strcmp(c->name, argv[i]) != 0; c++) {
-    }
-    if (c->name == NULL) {
-        return cli_fail(&cli, CLI_USAGE, "unknown command \"%.60s\" (see "
-                        "token-admin --help)", argv[i]);
-    }
-    status = c->run(&cli, argc - i - 1, argv + i + 1);
     fflush(stdout);
     if (ferror(stdout)) {
-        return cli_fail(&cli, status ? status : CLI_REGISTRY,
-                        "cannot write the output");
+        status = cli_fail(&cli, status ? status : CLI_REGISTRY,
+                          "cannot write the output");
     }
     if (cli.reg) {
         at_registry_close(cli.reg);

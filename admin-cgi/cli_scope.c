@@ -13,25 +13,25 @@
 #include "cli.h"
 
 static const cli_opt_t add_opts[] = {
-    {"description", 1, 0},
-    {NULL, 0, 0}
+    {"description", "TEXT", 0, "what the scope allows (shown on consent "
+     "and console)"},
+    {NULL, NULL, 0, NULL}
 };
 
-static int scope_add(cli_t *cli, int argc, const char *const *argv)
+static int scope_add(cli_t *cli, const cli_verb_t *verb,
+                     const cli_args_t *args)
 {
     const char *name, *desc;
-    cli_args_t args;
     at_error_t err = {{0}};
     at_scope_t scope;
     apr_status_t rv;
     int rc;
 
-    if ((rc = cli_parse(cli, argc, argv, add_opts, &args))
-        || (rc = cli_words(cli, &args, 1, "scope NAME"))) {
+    if ((rc = cli_words(cli, args, 1, "scope NAME"))) {
         return rc;
     }
-    name = APR_ARRAY_IDX(args.words, 0, const char *);
-    desc = cli_opt(&args, "description");
+    name = APR_ARRAY_IDX(args->words, 0, const char *);
+    desc = cli_opt(args, "description");
     if ((rc = cli_open(cli))) {
         return rc;
     }
@@ -52,16 +52,15 @@ static int scope_add(cli_t *cli, int argc, const char *const *argv)
     return CLI_OK;
 }
 
-static int scope_list(cli_t *cli, int argc, const char *const *argv)
+static int scope_list(cli_t *cli, const cli_verb_t *verb,
+                      const cli_args_t *args)
 {
     apr_array_header_t *scopes;
-    cli_args_t args;
     at_error_t err = {{0}};
     apr_status_t rv;
     int rc, i;
 
-    if ((rc = cli_parse(cli, argc, argv, NULL, &args))
-        || (rc = cli_words(cli, &args, 0, "nothing")) || (rc = cli_open(cli))) {
+    if ((rc = cli_words(cli, args, 0, "nothing")) || (rc = cli_open(cli))) {
         return rc;
     }
     rv = at_scope_list(cli->reg, cli->pool, &scopes, &err);
@@ -87,27 +86,27 @@ static int scope_list(cli_t *cli, int argc, const char *const *argv)
     return CLI_OK;
 }
 
-static int scope_delete(cli_t *cli, int argc, const char *const *argv)
+static int scope_delete(cli_t *cli, const cli_verb_t *verb,
+                        const cli_args_t *args)
 {
     apr_array_header_t *users = NULL;
     const char *name;
-    cli_args_t args;
     at_error_t err = {{0}};
     apr_status_t rv;
     int rc;
 
-    if ((rc = cli_parse(cli, argc, argv, NULL, &args))
-        || (rc = cli_words(cli, &args, 1, "scope NAME"))) {
+    if ((rc = cli_words(cli, args, 1, "scope NAME"))) {
         return rc;
     }
-    name = APR_ARRAY_IDX(args.words, 0, const char *);
+    name = APR_ARRAY_IDX(args->words, 0, const char *);
     if ((rc = cli_open(cli))) {
         return rc;
     }
     rv = at_scope_delete(cli->reg, cli->pool, name, cli_actor(cli), &users,
                          &err);
     if (rv == APR_EBUSY && users && users->nelts > 0) {
-        return cli_fail(cli, CLI_REFUSED, "scope \"%.80s\" is still allowed "
+        return cli_fail_as(cli, CLI_REFUSED, "in_use", "scope \"%.80s\" is "
+                           "still allowed "
                         "to: %.300s", name,
                         apr_array_pstrcat(cli->pool, users, ' '));
     }
@@ -126,18 +125,15 @@ static int scope_delete(cli_t *cli, int argc, const char *const *argv)
     return CLI_OK;
 }
 
-int cli_scope(cli_t *cli, int argc, const char *const *argv)
-{
-    const char *verb = argc > 0 ? argv[0] : "";
-
-    if (strcmp(verb, "add") == 0) {
-        return scope_add(cli, argc - 1, argv + 1);
-    }
-    if (strcmp(verb, "list") == 0) {
-        return scope_list(cli, argc - 1, argv + 1);
-    }
-    if (strcmp(verb, "delete") == 0) {
-        return scope_delete(cli, argc - 1, argv + 1);
-    }
-    return cli_fail(cli, CLI_USAGE, "scope needs one of add, list, delete");
-}
+const cli_verb_t cli_scope_verbs[] = {
+    {"add", "NAME [--description TEXT]",
+     "Adds a scope that applications may then be allowed (app add --scope).\n"
+     "NAME follows RFC 6749 section 3.3: printable ASCII without space, \"\n"
+     "and \\.\n", add_opts, scope_add},
+    {"list", "", "Lists the scopes with their descriptions; offline_access "
+     "is built in.\n", NULL, scope_list},
+    {"delete", "NAME", "Deletes a scope. A scope still allowed to an "
+     "application is not\ndeleted: the message names the applications.\n",
+     NULL, scope_delete},
+    {NULL, NULL, NULL, NULL, NULL}
+};

@@ -15,26 +15,26 @@
 #include "cli.h"
 
 static const cli_opt_t revoke_opts[] = {
-    {"jti", 1, 0},
-    {"client", 1, 0},
-    {NULL, 0, 0}
+    {"jti", "JTI", 0, "one access token, by the jti the issuer recorded"},
+    {"client", "CLIENT_ID", 0, "every token issued to the application "
+     "until now"},
+    {NULL, NULL, 0, NULL}
 };
 
-static int token_revoke(cli_t *cli, int argc, const char *const *argv)
+static int token_revoke(cli_t *cli, const cli_verb_t *verb,
+                        const cli_args_t *args)
 {
     const char *jti, *client;
-    cli_args_t args;
     at_error_t err = {{0}};
     apr_status_t rv;
     json_t *o;
     int rc;
 
-    if ((rc = cli_parse(cli, argc, argv, revoke_opts, &args))
-        || (rc = cli_words(cli, &args, 0, "nothing"))) {
+    if ((rc = cli_words(cli, args, 0, "nothing"))) {
         return rc;
     }
-    jti = cli_opt(&args, "jti");
-    client = cli_opt(&args, "client");
+    jti = cli_opt(args, "jti");
+    client = cli_opt(args, "client");
     if ((jti == NULL) == (client == NULL)) {
         return cli_fail(cli, CLI_USAGE, "token revoke needs exactly one of "
                         "--jti JTI and --client CLIENT_ID");
@@ -68,11 +68,11 @@ static int token_revoke(cli_t *cli, int argc, const char *const *argv)
     return CLI_OK;
 }
 
-int cli_token(cli_t *cli, int argc, const char *const *argv)
-{
-    if (argc > 0 && strcmp(argv[0], "revoke") == 0) {
-        return token_revoke(cli, argc - 1, argv + 1);
-    }
-    return cli_fail(cli, CLI_USAGE, "token needs: revoke --jti JTI | "
-                    "revoke --client CLIENT_ID");
-}
+const cli_verb_t cli_token_verbs[] = {
+    {"revoke", "--jti JTI | --client CLIENT_ID",
+     "Revokes one access token (--jti), or every refresh-token family of an\n"
+     "application and every access token issued to it until now (--client).\n"
+     "Resource servers honour it where AuthTokenRevocationCheck is On, "
+     "within\nabout a second.\n", revoke_opts, token_revoke},
+    {NULL, NULL, NULL, NULL, NULL}
+};

@@ -8,6 +8,9 @@
  * else wrong -> 401 invalid_token with a short description. Each rejection
  * is logged at info under its own id; the token itself never is.
  *
+ * A request that presents Bearer credentials is always authenticated,
+ * whatever its Require lines need (validate_early explains how).
+ *
  * Also here: AuthTokenAllowPreflight, which lets a CORS preflight skip
  * authentication and every Require line.
  */
@@ -26,6 +29,11 @@
 #include "resource.h"
 #include "issuer.h"
 
+/* validate_early relies on the force_authn hook (MMN 20120211.47). */
+#if !AP_MODULE_MAGIC_AT_LEAST(20120211, 47)
+#error "mod_auth_token needs httpd 2.4.13 or later (the force_authn hook)"
+#endif
+
 APLOG_USE_MODULE(auth_token);
 
 /* Which keys verified the token decides which rules apply. */
@@ -42,7 +50,8 @@ static int unauthorized(request_rec *r)
 static int reject_token(request_rec *r, const char *logid, const char *reason)
 {
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                  "%s: bearer token rejected for %s: %s", logid, r->uri,
+                  "%s: bearer token rejected for %s: %s", logid,
+                  at_log_item(r->pool, r->uri),
                   reason);
     at_challenge_set(r, "invalid_token", reason, NULL);
     return unauthorized(r);
@@ -72,6 +81,15 @@ static const char *bearer_token(const char *creds, size_t *len)
     }
     *len = n;
     return t;
+}
+
+/* The Authorization header of R (Proxy-Authorization on a proxy
+ * request), or NULL. */
+static const char *credentials(request_rec *r)
+{
+    return apr_table_get(r->headers_in, r->proxyreq == PROXYREQ_PROXY
+                                            ? "Proxy-Authorization"
+                                            : "Authorization");
 }
 
 /* Where key K comes from for this location: its own keys, the server's
@@ -136,8 +154,8 @@ static key_origin_t verify_signature(const at_jws_t *jws,
 static int check_revocation(request_rec *r, json_t *claims)
 {
     int revoked = at_revocation_is_revoked(
-        r, json_string_value(json_object_get(claims, "jti")),
-        json_string_value(json_object_get(claims, "client_id")),
+        r, at_json_text(json_object_get(claims, "jti")),
+        at_json_text(json_object_get(claims, "client_id")),
         at_claim_seconds(json_object_get(claims, "iat")));
 
     if (revoked == -2) {
@@ -148,7 +166,7 @@ static int check_revocation(request_rec *r, json_t *claims)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "AT00110: cannot tell whether the token was revoked "
                       "(registry unreadable); refusing %s",
-                      r->uri);
+                      at_log_item(r->pool, r->uri));
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (revoked) {
@@ -183,13 +201,12 @@ static int validate_bearer(request_rec *r, const char **user_out)
         at_claims_strip_headers(r, hdr_prefix);
     }
 
-    creds = apr_table_get(r->headers_in, r->proxyreq == PROXYREQ_PROXY
-                                             ? "Proxy-Authorization"
-                                             : "Authorization");
+    creds = credentials(r);
     token = creds ? bearer_token(creds, &len) : NULL;
     if (!token) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "AT00101: no bearer token for %s (%s)", r->uri,
+                      "AT00101: no bearer token for %s (%s)",
+                      at_log_item(r->pool, r->uri),
                       creds ? "another authentication scheme"
                             : "no credentials");
         at_challenge_set(r, NULL, NULL, NULL);
@@ -197,7 +214,8 @@ static int validate_bearer(request_rec *r, const char **user_out)
     }
     if (len == 0) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "AT00102: Bearer scheme without a token for %s", r->uri);
+                      "AT00102: Bearer scheme without a token for %s",
+                      at_log_item(r->pool, r->uri));
         at_challenge_set(r, "invalid_request", "no token after Bearer", NULL);
         return HTTP_BAD_REQUEST;
     }
@@ -217,7 +235,7 @@ static int validate_bearer(request_rec *r, const char **user_out)
                       "AT00104: AuthType Bearer for %s has no key: add "
                       "AuthTokenVerifyKey, AuthTokenJWKS or "
                       "AuthTokenVerifyLocal On",
-                      r->uri);
+                      at_log_item(r->pool, r->uri));
         return HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -247,7 +265,7 @@ static int validate_bearer(request_rec *r, const char **user_out)
         if (origin == KEYS_NONE) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           "AT00107: alg %s kid %s: %s", at_alg_name(jws.alg),
-                          jws.kid ? jws.kid : "(none)", err.text);
+                          at_log_item(r->pool, jws.kid), err.text);
             return reject_token(r, "AT00108",
                                 err.text[0] ? err.text
                                             : "signature not verified");
@@ -298,17 +316,31 @@ static int validate_bearer(request_rec *r, const char **user_out)
     at_claims_export(r, jws.claims, at_dir_claims_env(dc), hdr_prefix);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   "AT00113: token (alg %s, kid %s%s) accepted for user %s",
-                  at_alg_name(jws.alg), jws.kid ? jws.kid : "(none)",
+                  at_alg_name(jws.alg), at_log_item(r->pool, jws.kid),
                   origin == KEYS_LOCAL ? ", this server's issuer" : "",
-                  *user_out);
+                  at_log_item(r->pool, *user_out));
     return OK;
 }
 
-/* Runs before mod_authz_core's userless pass over the Require lines, so
- * that `Require expr` sees the claims in the environment. Only a request
- * that carries a Bearer token is validated here; the outcome is kept and
- * answered by authenticate_bearer. r->user stays unset until then, so
- * that httpd's 401/403 logic for the Require lines is unchanged. */
+/* access_checker_ex, before mod_authz_core's own (APR_HOOK_LAST). That
+ * one evaluates every Require line without a user first and decides
+ * there when it can: a `Require expr` on claims that holds lets the
+ * request through without authentication (no REMOTE_USER), one that
+ * fails is a 403 before authentication (never the 401 httpd gives an
+ * authenticated user under AuthzSendForbiddenOnFailure Off).
+ *
+ * So a request that presents Bearer credentials is taken out of that
+ * userless pass: the token is validated here (which also exports the
+ * claims for `Require expr`), this hook answers OK so that authz_core's
+ * is not called, and force_bearer_authn makes httpd authenticate anyway
+ * (the force_authn hook, httpd 2.4.13, exists for this). httpd then
+ * runs check_authn (authenticate_bearer: the user, or 400/401 for a bad
+ * token) and evaluates every Require line once, after authentication, as
+ * for any authenticated request. A presented token is thus always
+ * authenticated, whatever the Require lines need.
+ *
+ * Without Bearer credentials nothing changes: authz_core's userless pass
+ * decides as it does for any AuthType (see docs/resource-server.md). */
 static int validate_early(request_rec *r)
 {
     const char *creds, *hdr_prefix, *user = NULL;
@@ -326,10 +358,8 @@ static int validate_early(request_rec *r)
     if (hdr_prefix) {
         at_claims_strip_headers(r, hdr_prefix);
     }
-    creds = apr_table_get(r->headers_in, r->proxyreq == PROXYREQ_PROXY
-                                             ? "Proxy-Authorization"
-                                             : "Authorization");
-    if (!creds || !bearer_token(creds, &len) || len == 0) {
+    creds = credentials(r);
+    if (!creds || !bearer_token(creds, &len)) {
         return DECLINED;
     }
     status = validate_bearer(r, &user);
@@ -337,6 +367,35 @@ static int validate_early(request_rec *r)
     st->validated = 1;
     st->status = status;
     st->user = user;
+    st->forced = 1;
+    return OK;
+}
+
+/* force_authn: OK turns validate_early's OK into "authenticate, then
+ * authorize" instead of "allowed without authentication". */
+static int force_bearer_authn(request_rec *r)
+{
+    at_req_t *st = at_req_get(r, 0);
+
+    return st && st->forced ? OK : DECLINED;
+}
+
+/* Defence in depth for validate_early's OK: should another module's
+ * force_authn hook have answered first with something other than OK,
+ * httpd would have run the request without authentication and without
+ * any Require line. Fixups run only for requests httpd let through. */
+static int check_forced_authn(request_rec *r)
+{
+    at_req_t *st = at_req_get(r, 0);
+
+    if (st && st->forced && !r->user) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "AT01000: %s presented a bearer token but was not "
+                      "authenticated (another module's force_authn hook "
+                      "answered first); refused",
+                      at_log_item(r->pool, r->uri));
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     return DECLINED;
 }
 
@@ -387,7 +446,7 @@ static int allow_preflight(request_rec *r)
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   "AT00114: CORS preflight for %s let through without a "
                   "token (AuthTokenAllowPreflight On)",
-                  r->uri);
+                  at_log_item(r->pool, r->uri));
     return OK;
 }
 
@@ -401,4 +460,9 @@ void at_authn_register_hooks(apr_pool_t *p)
                             AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_check_access_ex(validate_early, NULL, NULL, APR_HOOK_MIDDLE,
                             AP_AUTH_INTERNAL_PER_CONF);
+    /* First: a force_authn hook before ours that answered anything but
+     * DECLINED would decide for our requests (check_forced_authn). */
+    ap_hook_force_authn(force_bearer_authn, NULL, NULL,
+                        APR_HOOK_REALLY_FIRST);
+    ap_hook_fixups(check_forced_authn, NULL, NULL, APR_HOOK_REALLY_FIRST);
 }

@@ -125,7 +125,8 @@ static authz_status claim_check(request_rec *r, const char *line,
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "AT00201: Require token-claim for %s: user %s was not "
                       "authenticated by a bearer token",
-                      r->uri, r->user);
+                      at_log_item(r->pool, r->uri),
+                      at_log_item(r->pool, r->user));
         return AUTHZ_DENIED;
     }
     v = at_claim_lookup(claims, rule->name);
@@ -137,7 +138,8 @@ static authz_status claim_check(request_rec *r, const char *line,
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "AT00202: Require token-claim %s not met for user %s on "
                   "%s (%s)",
-                  rule->name, r->user, r->uri,
+                  rule->name, at_log_item(r->pool, r->user),
+                  at_log_item(r->pool, r->uri),
                   v ? "no value matches" : "claim absent");
     at_challenge_set(r, "insufficient_scope", NULL, NULL);
     return AUTHZ_DENIED;
@@ -156,7 +158,8 @@ static authz_status scope_check(request_rec *r, const char *line,
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "AT00203: Require token-scope for %s: user %s was not "
                       "authenticated by a bearer token",
-                      r->uri, r->user);
+                      at_log_item(r->pool, r->uri),
+                      at_log_item(r->pool, r->user));
         return AUTHZ_DENIED;
     }
     if (at_scopes_hold(claims, rule->scopes)) {
@@ -164,7 +167,8 @@ static authz_status scope_check(request_rec *r, const char *line,
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "AT00204: Require token-scope %s not met for user %s on %s",
-                  rule->joined, r->user, r->uri);
+                  rule->joined, at_log_item(r->pool, r->user),
+                  at_log_item(r->pool, r->uri));
     at_challenge_set(r, "insufficient_scope", NULL, rule->joined);
     return AUTHZ_DENIED;
 }

@@ -8,7 +8,13 @@
  *    AuthTokenJWKS or AuthTokenVerifyLocal On;
  *  - "AuthTokenVerifyLocal On" in a server without AuthTokenIssuerName and
  *    an AuthTokenSigningKey;
- *  - "AuthTokenRevocationCheck On" in a server without AuthTokenRegistry.
+ *  - "AuthTokenRevocationCheck On" in a server without AuthTokenRegistry;
+ *  - an AuthType other than Bearer (say the typo "Baerer") in a section
+ *    that holds resource-server AuthToken* directives or Require
+ *    token-claim/token-scope lines: a warning, since nothing there would
+ *    then check a token;
+ *  - every AuthTokenRegistry: the place of the registry
+ *    (registry_place.c).
  *
  * Which sections merge into which is only known per request, so "may
  * merge" errs on the side of accepting: a keyed section of another kind
@@ -24,6 +30,7 @@
 
 #include "mod_auth_token.h"
 #include "resource.h"
+#include "issuer.h"
 
 APLOG_USE_MODULE(auth_token);
 
@@ -160,13 +167,91 @@ static int reachable_from_elsewhere(walk_t *w, const ap_directive_t *sect,
     return 0;
 }
 
+/* The per-directory directives of the resource server (not the issuer's
+ * per-server ones, which sit beside any AuthType). */
+static int is_resource_directive(const ap_directive_t *d)
+{
+    static const char *const names[] = {
+        "AuthTokenVerifyKey",     "AuthTokenJWKS",
+        "AuthTokenVerifyLocal",   "AuthTokenIssuer",
+        "AuthTokenAudience",      "AuthTokenLeeway",
+        "AuthTokenUserClaim",     "AuthTokenClaimsEnv",
+        "AuthTokenClaimsHeader",  "AuthTokenRequireTyp",
+        "AuthTokenAllowPreflight", "AuthTokenRevocationCheck",
+        NULL};
+    int i;
+
+    for (i = 0; names[i]; i++) {
+        if (!strcasecmp(d->directive, names[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The first resource-server directive or token Require line among FIRST
+ * and its siblings (and inside their <Require*> blocks), or NULL. */
+static const ap_directive_t *resource_directive(const ap_directive_t *first)
+{
+    const ap_directive_t *d, *in;
+
+    for (d = first; d; d = d->next) {
+        if (is_resource_directive(d)) {
+            return d;
+        }
+        if (!strcasecmp(d->directive, "Require") && d->args) {
+            const char *a = d->args;
+
+            if (!strncasecmp(a, "not ", 4)) {
+                a += 4;
+                a += strspn(a, " \t");
+            }
+            if (!strncasecmp(a, "token-claim", 11) ||
+                !strncasecmp(a, "token-scope", 11)) {
+                return d;
+            }
+        }
+        if (!strncasecmp(d->directive, "<Require", 8) &&
+            (in = resource_directive(d->first_child))) {
+            return in;
+        }
+    }
+    return NULL;
+}
+
+/* AuthType X (not Bearer) beside AuthToken* directives: they would do
+ * nothing, and a Require token-* line would answer 500. */
+static void check_other_auth_type(walk_t *w, const ap_directive_t *d)
+{
+    const ap_directive_t *r =
+        resource_directive(d->parent ? d->parent->first_child : ap_conftree);
+
+    if (!r) {
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
+                 "AT01010: Warning on line %d of %s: AuthType %s in a "
+                 "section that holds %s (line %d), which only acts under "
+                 "AuthType Bearer; write AuthType Bearer (or remove the "
+                 "token directives)",
+                 d->line_num, d->filename, section_arg(w->p, d->args),
+                 strcasecmp(r->directive, "Require")
+                     ? r->directive
+                     : apr_pstrcat(w->p, "Require ", r->args, NULL),
+                 r->line_num);
+}
+
 static void check_auth_type(walk_t *w, const ap_directive_t *d)
 {
     const ap_directive_t *a, *sect = NULL, *vhost = NULL;
     const char *kind;
     int regex;
 
-    if (!d->args || strcasecmp(section_arg(w->p, d->args), "Bearer")) {
+    if (!d->args) {
+        return;
+    }
+    if (strcasecmp(section_arg(w->p, d->args), "Bearer")) {
+        check_other_auth_type(w, d);
         return;
     }
     if (level_has_key(d->parent ? d->parent->first_child : ap_conftree)) {
@@ -261,6 +346,10 @@ static void check(walk_t *w, const ap_directive_t *level)
             check_verify_local(w, d);
         } else if (!strcasecmp(d->directive, "AuthTokenRevocationCheck")) {
             check_revocation(w, d);
+        } else if (!strcasecmp(d->directive, "AuthTokenRegistry") &&
+                   !at_registry_place_check(
+                       w->p, d, at_srv_conf(vhost_server(w, enclosing_vhost(d))))) {
+            w->failed = 1;
         }
         if (d->first_child) {
             check(w, d->first_child);

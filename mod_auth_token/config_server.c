@@ -21,8 +21,18 @@
 #define MERGE_PTR(f)    (add->f ? add->f : base->f)
 #define MERGE_INT(f)    (add->f != -1 ? add->f : base->f)
 
+/* The endpoints the metadata names, each served by a handler of this
+ * module. A name the module has no handler for yet is refused by
+ * AuthTokenEndpointURL with its own message: advertising an endpoint that
+ * does not exist would send clients to a 404. */
 static const char *const endpoint_names[] = {
-    "token", "authorize", "revoke", "introspect", "jwks", NULL};
+    "token", "revoke", "introspect", "jwks", NULL};
+static const struct {
+    const char *name, *what;
+} endpoints_not_yet[] = {
+    {"authorize", "authorization endpoint (oauth-authorize)"},
+    {"userinfo", "userinfo endpoint (oauth-userinfo)"},
+    {NULL, NULL}};
 
 /* ---- create / merge ---------------------------------------------------- */
 
@@ -178,6 +188,17 @@ const char *at_set_endpoint_url(cmd_parms *cmd, void *dummy, const char *name,
     const char *msg;
     int i;
 
+    for (i = 0; endpoints_not_yet[i].name; i++) {
+        if (!strcmp(name, endpoints_not_yet[i].name)) {
+            return apr_psprintf(cmd->pool,
+                                "AuthTokenEndpointURL: this version of "
+                                "mod_auth_token has no %s, so the metadata "
+                                "cannot advertise '%s'; remove the line "
+                                "(endpoints: token, revoke, introspect, "
+                                "jwks)",
+                                endpoints_not_yet[i].what, name);
+        }
+    }
     for (i = 0; endpoint_names[i]; i++) {
         if (!strcmp(name, endpoint_names[i])) {
             break;
@@ -186,8 +207,7 @@ const char *at_set_endpoint_url(cmd_parms *cmd, void *dummy, const char *name,
     if (!endpoint_names[i]) {
         return apr_psprintf(cmd->pool,
                             "AuthTokenEndpointURL: unknown endpoint '%s'; "
-                            "use token, authorize, revoke, introspect or "
-                            "jwks",
+                            "use token, revoke, introspect or jwks",
                             name);
     }
     if ((msg = check_url(cmd, "AuthTokenEndpointURL", url))) {

@@ -20,8 +20,16 @@
  *   AT00300-AT00399 claims export
  *   AT00400-AT00599 issuer handlers
  *   AT00600-AT00699 registry access and revocation cache
- *   AT00800-AT00899 token-admin console (stderr, lands in the error log) */
+ *   AT00800-AT00899 token-admin console (stderr, lands in the error log)
+ *   AT01000-AT01049 forced authentication, export-name collisions, the
+ *                   registry and AuthType checks of configtest */
 #define AT_LOG_TAG "mod_auth_token: "
+
+/* log_item.c: S as it may appear in a log line when a client chose it:
+ * its first AT_LOG_ITEM_MAX bytes, "...(N bytes)" when longer, escaped
+ * with ap_escape_logitem; "(none)" for NULL. From P. */
+#define AT_LOG_ITEM_MAX 128
+const char *at_log_item(apr_pool_t *p, const char *s);
 
 extern module AP_MODULE_DECLARE_DATA auth_token_module;
 

@@ -89,6 +89,7 @@ typedef struct at_req {
     int validated;     /* the token was checked before authz */
     int status;        /* ... with this outcome (OK or HTTP_*) */
     const char *user;  /* ... and, when OK, this user */
+    int forced;        /* Bearer credentials: authn forced (authn_bearer.c) */
 } at_req_t;
 
 /* The state of R; created (zeroed, from r->pool) when CREATE, else NULL
@@ -123,7 +124,9 @@ void at_claims_strip_headers(request_rec *r, const char *prefix);
 /* Exports each top-level claim: into r->subprocess_env as ENV_PREFIX+name
  * (when ENV_PREFIX is not NULL) and into r->headers_in as HDR_PREFIX+name
  * (when HDR_PREFIX is not NULL; values with a control character are left
- * out). Strings as they are, other values as compact JSON. */
+ * out). Strings as they are, other values as compact JSON. Not exported:
+ * a string holding a NUL character, and every claim whose name coincides
+ * with another's after the mapping (compared case-insensitively). */
 void at_claims_export(request_rec *r, json_t *claims, const char *env_prefix,
                       const char *hdr_prefix);
 

@@ -13,7 +13,8 @@ if [ "$1" = "--tests" ] || [ "$1" = "--pgsql" ]; then
 fi
 if [ "$1" = "--tests" ]; then
     PKGS="$PKGS python3-pytest python3-requests python3-jwt python3-jwcrypto
-          python3-authlib python3-lxml wrk valgrind chromium"
+          python3-authlib python3-lxml python3-requests-oauthlib groff-base
+          wrk valgrind chromium"
     # The machine image may ship its own Node.js with npm (which conflicts
     # with Debian's npm package): take Debian's only when there is none.
     command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"

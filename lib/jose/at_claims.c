@@ -1,6 +1,10 @@
 /* Claim checks of a verified token (RFC 7519 section 4.1, RFC 9068 for
  * typ) and the lookups behind Require token-claim / token-scope. Error
- * texts name the rule, never the token's values. */
+ * texts name the rule, never the token's values.
+ *
+ * Claim strings may hold NUL ("\u0000" is valid JSON): they are read
+ * through at_json_text or with their length, so that such a string equals
+ * no configured value (none holds a NUL) instead of its prefix. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -72,11 +76,12 @@ static apr_status_t check_times(json_t *claims, long leeway, long long now,
     return APR_SUCCESS;
 }
 
+/* S may be NULL (a string holding NUL), which is in no list. */
 static int in_list(const apr_array_header_t *list, const char *s)
 {
     int i;
 
-    for (i = 0; i < list->nelts; i++) {
+    for (i = 0; s != NULL && i < list->nelts; i++) {
         if (strcmp(APR_ARRAY_IDX(list, i, const char *), s) == 0) {
             return 1;
         }
@@ -93,7 +98,7 @@ static apr_status_t check_audience(json_t *claims,
     int found = 0;
 
     if (json_is_string(aud)) {
-        found = in_list(audiences, json_string_value(aud));
+        found = in_list(audiences, at_json_text(aud));
     }
     else if (json_is_array(aud)) {
         json_array_foreach(aud, i, v) {
@@ -101,7 +106,7 @@ static apr_status_t check_audience(json_t *claims,
                 at_error_set(err, "claim aud holds a non-string");
                 return APR_EINVAL;
             }
-            found = found || in_list(audiences, json_string_value(v));
+            found = found || in_list(audiences, at_json_text(v));
         }
     }
     else if (aud != NULL) {
@@ -183,7 +188,7 @@ apr_status_t at_claims_check(const at_jws_t *jws, const at_claim_rules_t *rules,
                                 : "claim iss missing");
             return APR_EINVAL;
         }
-        if (!in_list(rules->issuers, json_string_value(v))) {
+        if (!in_list(rules->issuers, at_json_text(v))) {
             at_error_set(err, "issuer not accepted");
             return APR_EINVAL;
         }
@@ -205,6 +210,11 @@ apr_status_t at_claims_check(const at_jws_t *jws, const at_claim_rules_t *rules,
             at_error_set(err, "user claim is not a non-empty string");
             return APR_EINVAL;
         }
+        /* Cut at the NUL it would name another user. */
+        if (json_is_string(v) && at_json_text(v) == NULL) {
+            at_error_set(err, "user claim holds a NUL character");
+            return APR_EINVAL;
+        }
     }
     return APR_SUCCESS;
 }
@@ -215,7 +225,9 @@ const char *at_claim_user(apr_pool_t *p, json_t *claims, const char *name)
     char *text, *copy;
 
     if (json_is_string(v)) {
-        return json_string_length(v) > 0 ? json_string_value(v) : NULL;
+        const char *s = at_json_text(v);
+
+        return s != NULL && *s != '\0' ? s : NULL;
     }
     if (!json_is_number(v)) {
         return NULL;
@@ -278,7 +290,8 @@ static int scalar_matches(json_t *claim, const char *value)
 
     switch (json_typeof(claim)) {
     case JSON_STRING:
-        return strcmp(json_string_value(claim), value) == 0;
+        return at_json_text(claim) != NULL
+               && strcmp(at_json_text(claim), value) == 0;
     case JSON_TRUE:
         return strcmp(value, "true") == 0;
     case JSON_FALSE:
@@ -326,21 +339,23 @@ int at_claim_matches(json_t *claim, const char *value)
     return scalar_matches(claim, value);
 }
 
-/* 1 when WORD is one of the space-separated words of LIST. */
-static int word_in(const char *list, const char *word)
+/* 1 when WORD is one of the space-separated words of the JSON string
+ * LIST, read with its length: a word holding a NUL matches nothing. */
+static int word_in(json_t *list, const char *word)
 {
     size_t n = strlen(word);
-    const char *s = list, *e;
+    const char *s = json_string_value(list), *end, *e;
 
-    if (n == 0) {
+    if (n == 0 || s == NULL) {
         return 0;
     }
-    while (*s != '\0') {
-        while (*s == ' ') {
+    end = s + json_string_length(list);
+    while (s < end) {
+        while (s < end && *s == ' ') {
             s++;
         }
         e = s;
-        while (*e != '\0' && *e != ' ') {
+        while (e < end && *e != ' ') {
             e++;
         }
         if ((size_t)(e - s) == n && memcmp(s, word, n) == 0) {
@@ -357,10 +372,10 @@ static int scp_holds(json_t *scp, const char *want)
     size_t i;
 
     if (json_is_string(scp)) {
-        return word_in(json_string_value(scp), want);
+        return word_in(scp, want);
     }
     json_array_foreach(scp, i, v) {
-        if (json_is_string(v) && strcmp(json_string_value(v), want) == 0) {
+        if (at_json_text(v) != NULL && strcmp(at_json_text(v), want) == 0) {
             return 1;
         }
     }
@@ -379,7 +394,7 @@ int at_scopes_hold(json_t *claims, const apr_array_header_t *required)
     }
     for (i = 0; required != NULL && i < required->nelts; i++) {
         want = APR_ARRAY_IDX(required, i, const char *);
-        if (scope != NULL ? !word_in(json_string_value(scope), want)
+        if (scope != NULL ? !word_in(scope, want)
                           : !scp_holds(scp, want)) {
             return 0;
         }

@@ -23,8 +23,8 @@ apr_status_t at_claims_check(const at_jws_t *jws, const at_claim_rules_t *rules,
                              long long now, at_error_t *err);
 
 /* The user name claim NAME gives, as at_claims_check accepts it: a
- * non-empty string as it is, a number as its JSON text (in P); NULL for
- * anything else. */
+ * non-empty string without NUL as it is, a number as its JSON text (in
+ * P); NULL for anything else. */
 const char *at_claim_user(apr_pool_t *p, json_t *claims, const char *name);
 
 /* A JSON number V as whole seconds, saturated at LLONG_MIN / LLONG_MAX
@@ -35,7 +35,8 @@ long long at_claim_seconds(json_t *v);
 /* The value at a dotted path ("realm_access.roles") in an object, or NULL. */
 json_t *at_claim_lookup(json_t *claims, const char *path);
 
-/* 1 when CLAIM equals VALUE per the token-claim rules: strings exactly,
+/* 1 when CLAIM equals VALUE per the token-claim rules: strings exactly
+ * (one holding a NUL equals nothing),
  * numbers numerically, true/false/null literally, arrays by membership,
  * objects never. */
 int at_claim_matches(json_t *claim, const char *value);

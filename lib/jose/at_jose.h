@@ -94,7 +94,8 @@ json_t *at_jwk_public(const at_key_t *key);
 /* A parsed (not yet verified) JWS in compact serialisation. */
 typedef struct at_jws {
     json_t *header;           /* owned by the pool passed to at_jws_parse */
-    json_t *claims;           /* payload, must be a JSON object */
+    json_t *claims;           /* payload, must be a JSON object; its
+                                 strings may hold NUL: at_json_text */
     at_alg_t alg;
     const char *kid;          /* NULL when absent */
     const char *typ;          /* NULL when absent */
@@ -107,7 +108,8 @@ typedef struct at_jws {
 /* Strict parse: exactly three non-empty segments, base64url without padding,
  * JSON objects without duplicate members or nesting deeper than
  * AT_JSON_MAX_DEPTH, a known alg (never "none"), no "crit", size at most
- * AT_JWS_MAX_LEN. */
+ * AT_JWS_MAX_LEN. "\u0000" is refused in the header, accepted in claim
+ * strings (at_json_parse_claims). */
 apr_status_t at_jws_parse(apr_pool_t *p, const char *token, size_t len,
                           at_jws_t *jws, at_error_t *err);
 
@@ -170,9 +172,18 @@ char *at_b64url_encode(apr_pool_t *p, const unsigned char *in, size_t len);
 apr_status_t at_b64url_decode(apr_pool_t *p, const char *in, size_t len,
                               unsigned char **out, size_t *outlen);
 
-/* Strict JSON text -> value: duplicate members rejected, depth bounded.
- * The value is released with the pool. */
+/* Strict JSON text -> value: duplicate members rejected, depth bounded,
+ * no NUL (not even as "\u0000" in a string). The value is released with
+ * the pool. */
 json_t *at_json_parse(apr_pool_t *p, const char *text, size_t len,
                       at_error_t *err);
+/* The same for a JWT claim set, except that strings may hold "\u0000"
+ * (member names still may not): read its strings with at_json_text. */
+json_t *at_json_parse_claims(apr_pool_t *p, const char *text, size_t len,
+                             at_error_t *err);
+/* The value of the JSON string V as a C string; NULL when V is not a
+ * string or holds a NUL character (as a C string it would end early:
+ * "alice\u0000x" must never pass for "alice"). */
+const char *at_json_text(const json_t *v);
 
 #endif /* AT_JOSE_H */

@@ -1,7 +1,12 @@
 /* Strict JSON for JOSE: jansson parses (duplicate member names rejected,
- * no NUL anywhere), and a depth walk of our own bounds nesting, because
- * jansson's own limit (2048) is far above anything a token needs and deep
- * values are a cheap way to make later recursive code work hard. */
+ * no NUL byte in the text), and a depth walk of our own bounds nesting,
+ * because jansson's own limit (2048) is far above anything a token needs
+ * and deep values are a cheap way to make later recursive code work hard.
+ *
+ * "\u0000" inside a string is valid JSON (RFC 8259 section 7). Headers and
+ * key sets refuse it; a claim set accepts it (at_json_parse_claims), and
+ * every reader of claim strings goes through at_json_text, which never
+ * hands out such a string as a C string that would silently end early. */
 #include <string.h>
 #include "at_jose.h"
 
@@ -64,8 +69,9 @@ static const char *json_error_class(const json_error_t *jerr)
     }
 }
 
-json_t *at_json_parse(apr_pool_t *p, const char *text, size_t len,
-                      at_error_t *err)
+/* FLAGS: jansson decoding flags added to the strict ones. */
+static json_t *json_parse(apr_pool_t *p, const char *text, size_t len,
+                          size_t flags, at_error_t *err)
 {
     json_error_t jerr;
     json_t *v;
@@ -74,9 +80,10 @@ json_t *at_json_parse(apr_pool_t *p, const char *text, size_t len,
         at_error_set(err, "JSON holds a NUL byte");
         return NULL;
     }
-    /* Without JSON_ALLOW_NUL jansson also refuses "\u0000" in strings. */
-    v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-                   &jerr);
+    /* Without JSON_ALLOW_NUL jansson also refuses "\u0000" in strings;
+     * with it, still in member names. */
+    v = json_loadb(text, len,
+                   JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | flags, &jerr);
     if (v == NULL) {
         /* jerr.text quotes the input, so only its class is reported. */
         at_error_set(err, "%s at offset %d", json_error_class(&jerr),
@@ -90,4 +97,26 @@ json_t *at_json_parse(apr_pool_t *p, const char *text, size_t len,
     }
     apr_pool_cleanup_register(p, v, json_release, apr_pool_cleanup_null);
     return v;
+}
+
+json_t *at_json_parse(apr_pool_t *p, const char *text, size_t len,
+                      at_error_t *err)
+{
+    return json_parse(p, text, len, 0, err);
+}
+
+json_t *at_json_parse_claims(apr_pool_t *p, const char *text, size_t len,
+                             at_error_t *err)
+{
+    return json_parse(p, text, len, JSON_ALLOW_NUL, err);
+}
+
+const char *at_json_text(const json_t *v)
+{
+    const char *s = json_string_value(v);
+
+    if (s == NULL || strlen(s) != json_string_length(v)) {
+        return NULL;
+    }
+    return s;
 }

@@ -15,9 +15,9 @@
 #define AT_ECDSA_DER_MAX 160
 
 /* Decodes one segment of a token into a JSON object; WHAT names the
- * segment in messages. */
+ * segment in messages. CLAIMS: the payload, whose strings may hold NUL. */
 static json_t *segment_json(apr_pool_t *p, const char *seg, size_t len,
-                            const char *what, at_error_t *err)
+                            const char *what, int claims, at_error_t *err)
 {
     unsigned char *raw;
     size_t raw_len;
@@ -27,7 +27,8 @@ static json_t *segment_json(apr_pool_t *p, const char *seg, size_t len,
         at_error_set(err, "%s is not base64url", what);
         return NULL;
     }
-    v = at_json_parse(p, (const char *)raw, raw_len, err);
+    v = claims ? at_json_parse_claims(p, (const char *)raw, raw_len, err)
+               : at_json_parse(p, (const char *)raw, raw_len, err);
     if (v == NULL) {
         char why[sizeof(err->text)];
 
@@ -93,7 +94,7 @@ static apr_status_t jws_parse(apr_pool_t *p, const char *token, size_t len,
     }
 
     jws->header = segment_json(p, token, (size_t)(dot1 - token), "header",
-                               err);
+                               0, err);
     if (jws->header == NULL) {
         return APR_EINVAL;
     }
@@ -120,7 +121,7 @@ static apr_status_t jws_parse(apr_pool_t *p, const char *token, size_t len,
 
     if (payload_json) {
         jws->claims = segment_json(p, dot1 + 1, (size_t)(dot2 - dot1 - 1),
-                                   "payload", err);
+                                   "payload", 1, err);
         if (jws->claims == NULL) {
             return APR_EINVAL;
         }

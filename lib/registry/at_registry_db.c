@@ -151,7 +151,9 @@ static apr_status_t db_statement(at_registry_t *reg, const char *sql,
         return db_failure(reg, rc, err);
     }
     if (reg->stmts) {
-        apr_hash_set(reg->stmts, sql, APR_HASH_KEY_STRING, *stmt);
+        /* The key is kept: SQL may be the caller's (a request's) text. */
+        apr_hash_set(reg->stmts, apr_pstrdup(reg->stmt_pool, sql),
+                     APR_HASH_KEY_STRING, *stmt);
     }
     return APR_SUCCESS;
 }

@@ -24,6 +24,7 @@
 #include <apr_time.h>
 
 #include "at_registry_private.h"
+#include "at_schema_probe.h"
 
 #define APP_MARK "mod_auth_token"
 
@@ -135,6 +136,12 @@ static const char *const *const migrations[] = {
     schema_v2,
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* For at_schema_probe (at_schema_probe.h). */
+int at_schema_version(void)
+{
+    return SCHEMA_VERSION;
+}
 
 /* Rewords the first failed read of a file. SQLite says "file is not a
  * database" (or "malformed") for a file that is not, or no longer, an

@@ -111,7 +111,7 @@ static const char *string_claim(json_t *claims, const char *name)
 {
     json_t *v = json_object_get(claims, name);
 
-    return json_is_string(v) ? json_string_value(v) : NULL;
+    return at_json_text(v);
 }
 
 apr_status_t at_access_parse(request_rec *r, const char *token,

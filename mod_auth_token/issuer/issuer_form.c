@@ -260,7 +260,7 @@ int at_issuer_authenticate(request_rec *r, at_registry_t *reg,
     if (rv == APR_NOTFOUND || rv == APR_EACCES) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "AT00410: client %s failed to authenticate (%s)",
-                      ap_escape_logitem(r->pool, id),
+                      at_log_item(r->pool, id),
                       rv == APR_NOTFOUND ? "unknown client"
                                          : "wrong secret or disabled");
         return at_issuer_oauth_error(r, HTTP_UNAUTHORIZED, "invalid_client",

@@ -51,30 +51,6 @@ static apr_status_t give_to_user(const char *path, server_rec *s)
     return APR_SUCCESS;
 }
 
-/* 1 when DIR holds nothing but the registry FILE and its companions
- * (-wal, -shm, the console's key...): a directory of its own. */
-static int dir_is_registrys_own(apr_pool_t *p, const char *dir,
-                                const char *file)
-{
-    const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-    size_t blen = strlen(base);
-    apr_finfo_t fi;
-    apr_dir_t *d;
-    int own = 1;
-
-    if (apr_dir_open(&d, dir, p) != APR_SUCCESS) {
-        return 0;
-    }
-    while (own && apr_dir_read(&fi, APR_FINFO_NAME, d) == APR_SUCCESS) {
-        if (strcmp(fi.name, ".") != 0 && strcmp(fi.name, "..") != 0
-            && strncmp(fi.name, base, blen) != 0) {
-            own = 0;
-        }
-    }
-    apr_dir_close(d);
-    return own;
-}
-
 /* SQLite writes -wal and -shm beside the database and so needs the
  * directory too. Only a directory of the registry's own is taken: handing
  * over /var/lib or /etc because the registry was put there would give the
@@ -102,7 +78,7 @@ static apr_status_t give_registry_to_user(apr_pool_t *p, const char *file,
         || (st.st_mode & S_IWOTH)) {
         return APR_SUCCESS;
     }
-    if (!dir_is_registrys_own(p, dir, file)) {
+    if (!at_registry_dir_is_own(p, dir, file)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                      "AT00607: the registry's directory %s holds other "
                      "files, so it is not given to the server's User; "

@@ -64,6 +64,12 @@ int at_issuer_done(request_rec *r, at_conn_t *c, int db_failed, int status);
 void at_issuer_write_begin(at_conn_t *c);
 void at_issuer_write_end(at_conn_t *c);
 
+/* 1 when DIR holds nothing but the registry FILE and its companions
+ * (-wal, -shm, the console's key...): a directory of its own, which a
+ * root-started httpd gives to its User (registry_place.c; used by
+ * issuer_hooks.c's hand-over and configtest's check alike). */
+int at_registry_dir_is_own(apr_pool_t *p, const char *dir, const char *file);
+
 /* Non-zero when STATUS from a registry call means the database itself
  * failed (as opposed to "not found", "refused", "duplicate", "wrong
  * secret"): AT_DB_DOWN when it could not be reached (answer 503), 1

@@ -75,7 +75,7 @@ int at_issuer_oauth_error(request_rec *r, int status, const char *code,
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "AT00401: %s answered %d %s: %s", r->handler, status, code,
-                  ap_escape_logitem(r->pool, description));
+                  at_log_item(r->pool, description));
     return at_issuer_send_json(r, status, body, 1);
 }
 

@@ -42,7 +42,8 @@ static apr_status_t revoke_access(request_rec *r, at_registry_t *reg,
     if (strcmp(access->client_id, app->client_id) != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "AT00450: %s asked to revoke another client's access "
-                      "token; ignored", app->client_id);
+                      "token; ignored",
+                      at_log_item(r->pool, app->client_id));
         return APR_NOTFOUND;
     }
     return at_jti_revoke(reg, r->pool, access->jti, app->client_id, err);
@@ -82,8 +83,8 @@ int at_handle_revoke(request_rec *r)
         }
         else {
             status = at_refresh_revoke(at_conn_registry(conn), r->pool, token,
-                                       client->app->client_id,
-                                       client->app->client_id, &err);
+                                       at_log_item(r->pool, client->app->client_id),
+                                       at_log_item(r->pool, client->app->client_id), &err);
         }
         at_issuer_write_end(conn);
         /* Only "nothing of yours to revoke" is an answer of 200: a
@@ -92,7 +93,7 @@ int at_handle_revoke(request_rec *r)
             || status == APR_EINVAL) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           "AT00451: revocation by %s: %s",
-                          client->app->client_id,
+                          at_log_item(r->pool, client->app->client_id),
                           status == APR_SUCCESS ? "revoked"
                                                 : "nothing to revoke");
             apr_table_setn(r->headers_out, "Cache-Control", "no-store");

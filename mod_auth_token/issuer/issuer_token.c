@@ -152,7 +152,8 @@ static int client_credentials(request_rec *r, at_conn_t *conn,
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   "AT00441: issued an access token%s to %s",
-                  refresh ? " and a refresh token" : "", app->client_id);
+                  refresh ? " and a refresh token" : "",
+                  at_log_item(r->pool, app->client_id));
     return send_tokens(r, access, lifetime, scope, refresh);
 }
 
@@ -251,7 +252,7 @@ static int refresh_token(request_rec *r, at_conn_t *conn,
     if (rv == APR_EACCES) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "AT00443: refresh token of %s used twice: its family "
-                      "is revoked", app->client_id);
+                      "is revoked", at_log_item(r->pool, app->client_id));
         return at_issuer_oauth_error(r, HTTP_BAD_REQUEST, "invalid_grant",
                                      "refresh token already used");
     }

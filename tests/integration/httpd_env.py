@@ -6,8 +6,15 @@ free loopback port. A test class installs its config fragment with
 `apachectl -d ROOT -f conf/httpd.conf -k start|stop`. After every test the
 error log is checked: an unexpected [error]/[warn]/[crit]/[emerg] line or a
 crash fails the test, unless the line carries a log id the test whitelisted.
+
+The children run as www-data, which may not enter the clone (a clone in
+/root is 0700). So nothing they read at request time may point into it:
+a config names the console as {console_cgi} and {console_htdocs}, and
+install() copies both into the ServerRoot (0755, in /tmp). Only the module
+is loaded from the clone, by root before the children start.
 """
 import os
+import pwd
 import re
 import shutil
 import socket
@@ -19,7 +26,9 @@ import requests
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODULE = os.path.join(REPO, "mod_auth_token", "mod_auth_token.so")
-TOKEN_ADMIN = os.path.join(REPO, "admin-cgi", "token-admin")
+TOKEN_ADMIN = os.environ.get("AT_TOKEN_ADMIN") or \
+    os.path.join(REPO, "admin-cgi", "token-admin")
+CONSOLE_HTDOCS = os.path.join(REPO, "htdocs")
 APACHECTL = shutil.which("apachectl") or "/usr/sbin/apachectl"
 MODULES_DIR = "/usr/lib/apache2/modules"
 RUN_USER = "www-data"
@@ -108,14 +117,36 @@ class HttpdEnv:
             if os.path.exists(so):
                 mods.append("LoadModule %s_module %s" % (m, so))
         if load_module:
-            mods.append("LoadModule auth_token_module %s" % MODULE)
+            mods.append('LoadModule auth_token_module "%s"' % MODULE)
         return BASE_CONF.format(root=self.root, port=self.port,
                                 loglevel=self.loglevel, user=RUN_USER,
                                 modules="\n".join(mods))
 
+    def stage_console(self):
+        """Copies token-admin and the console's templates and assets into
+        ROOT/console (bin/, htdocs/: the layout the binary also finds by
+        itself), readable by the children; returns (cgi, htdocs)."""
+        cgi = self.path("console/bin/token-admin")
+        htdocs = self.path("console/htdocs")
+        if not os.path.exists(cgi):
+            os.makedirs(os.path.dirname(cgi), exist_ok=True)
+            shutil.copy(TOKEN_ADMIN, cgi)
+            shutil.copytree(CONSOLE_HTDOCS, htdocs)
+            for d, dirs, files in os.walk(self.path("console")):
+                os.chmod(d, 0o755)
+                for f in files:
+                    p = os.path.join(d, f)
+                    os.chmod(p, 0o755 if p == cgi else 0o644)
+        return cgi, htdocs
+
     def install(self, extra, load_module=True):
         """Writes conf/httpd.conf: the base plus EXTRA ({root} and {port}
-        are substituted)."""
+        are substituted; {console_cgi} and {console_htdocs} too, staged by
+        stage_console)."""
+        if "{console_" in extra:
+            cgi, htdocs = self.stage_console()
+            extra = extra.replace("{console_cgi}", cgi).replace(
+                "{console_htdocs}", htdocs)
         self.extra = extra.replace("{root}", self.root).replace(
             "{port}", str(self.port))
         self.write_file("conf/httpd.conf",
@@ -141,10 +172,33 @@ class HttpdEnv:
             try:
                 requests.get(self.url + "/", timeout=1)
                 self.running = True
+                self.wait_cgid(deadline)
                 return
             except requests.RequestException:
                 time.sleep(0.1)
         raise RuntimeError("httpd did not answer: %s" % self.read_log()[-3000:])
+
+    def wait_cgid(self, deadline):
+        """Waits for mod_cgid's socket to be handed to the User. Its daemon
+        binds the socket as root (mode 0700) and chowns it later, while the
+        children already serve: a CGI request in between gets a 503
+        (EACCES, which mod_cgid does not retry), seen on a loaded machine."""
+        with open(self.path("conf/httpd.conf")) as f:
+            if "mod_cgid.so" not in f.read() or os.geteuid() != 0:
+                return
+        uid = pwd.getpwnam(RUN_USER).pw_uid
+        # Named after the parent's pid: a socket left by an earlier run in
+        # this root does not count.
+        sock = self.path("logs/cgisock.%s" % self.pid())
+        while time.time() < deadline:
+            try:
+                if os.stat(sock).st_uid == uid:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("mod_cgid's socket not ready: %s"
+                           % self.read_log()[-3000:])
 
     def pid(self):
         try:

@@ -158,3 +158,30 @@ def install_env_cgi(env, name="env.py"):
     """cgi-bin/NAME printing the CGI environment as JSON (ScriptAlias
     /cgi-bin/ to it in CONF)."""
     env.write_file("cgi-bin/" + name, ENV_CGI, mode=0o755)
+
+
+def line_of(env, needle):
+    """The line number of the first line of ENV's httpd.conf holding
+    NEEDLE (configtest messages name it)."""
+    with open(env.path("conf/httpd.conf")) as f:
+        for n, line in enumerate(f, 1):
+            if needle in line:
+                return n
+    raise AssertionError("needle %r not in the config" % needle)
+
+
+def bearer_cgi(path, require, name, forbidden="On", extra=""):
+    """PATH served by the environment-printing CGI (install_env_cgi) in a
+    Bearer location named NAME, keyed with keys/hs256.key, under the
+    REQUIRE lines."""
+    return """
+ScriptAlias {path} {{root}}/cgi-bin/env.py
+<Location {path}>
+    AuthType Bearer
+    AuthName {name}
+    AuthTokenVerifyKey HS256 {{root}}/keys/hs256.key
+    AuthzSendForbiddenOnFailure {forbidden}
+    {extra}
+    {require}
+</Location>""".format(path=path, require=require, name=name,
+                      forbidden=forbidden, extra=extra)

@@ -640,7 +640,7 @@ class TestConsoleThroughHttpd:
     or could lose between the console and the browser."""
 
     CONF = """
-ScriptAlias /admin "%s"
+ScriptAlias /admin "{console_cgi}"
 <Location /admin>
     AuthType Basic
     AuthName "token-admin"
@@ -648,9 +648,9 @@ ScriptAlias /admin "%s"
     AuthUserFile "{root}/conf/operators.passwd"
     Require valid-user
     SetEnv AUTH_TOKEN_REGISTRY {root}/var/registry.db
-    SetEnv AUTH_TOKEN_CONSOLE_HTDOCS "%s"
+    SetEnv AUTH_TOKEN_CONSOLE_HTDOCS "{console_htdocs}"
 </Location>
-""" % (TOKEN_ADMIN, os.path.join(REPO, "htdocs"))
+"""
     ALLOWED_LOG_IDS = ("AT00805",)
     AUTH = ("alice", "s3cret-pass")
 

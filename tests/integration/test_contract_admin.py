@@ -833,7 +833,7 @@ import lxml.html  # noqa: E402
 import requests  # noqa: E402
 
 CONSOLE_CONF = """
-ScriptAlias /admin "%s"
+ScriptAlias /admin "{console_cgi}"
 <Location /admin>
     AuthType Basic
     AuthName "token-admin"
@@ -841,10 +841,9 @@ ScriptAlias /admin "%s"
     AuthUserFile "{root}/conf/operators.passwd"
     Require valid-user
     SetEnv AUTH_TOKEN_REGISTRY {root}/var/registry.db
-    SetEnv AUTH_TOKEN_CONSOLE_HTDOCS "%s"
+    SetEnv AUTH_TOKEN_CONSOLE_HTDOCS "{console_htdocs}"
 </Location>
-""" % (TOKEN_ADMIN, os.path.join(os.path.dirname(TOKEN_ADMIN), "..",
-                                 "htdocs"))
+"""
 
 
 class Operator:

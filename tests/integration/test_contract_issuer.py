@@ -596,7 +596,7 @@ DefaultRuntimeDir "{root}/logs"
 LoadModule mpm_event_module {mods}/mod_mpm_event.so
 LoadModule authn_core_module {mods}/mod_authn_core.so
 LoadModule authz_core_module {mods}/mod_authz_core.so
-LoadModule auth_token_module {module}
+LoadModule auth_token_module "{module}"
 AuthTokenRegistry sqlite3 {root}/var/registry.db
 AuthTokenIssuerName http://127.0.0.1:{port}
 AuthTokenSigningKey ES256 {root}/keys/es256.pem

@@ -10,8 +10,8 @@ from jwcrypto import jwk
 
 from httpd_env import HttpdEnv
 from resource_tokens import (AUTHZ_LOG_IDS, ISSUER, auth_params, b64u,
-                             challenge, claims, keys, mint, no_token_in_log,
-                             write_keys)  # noqa: F401
+                             challenge, claims, keys, line_of, mint,
+                             no_token_in_log, write_keys)  # noqa: F401
 
 
 def bearer(*lines, path="/api"):
@@ -34,14 +34,6 @@ def cenv():
                    .export_public()), alg="RS256")]}))
     yield env
     env.cleanup()
-
-
-def line_of(env, needle):
-    with open(env.path("conf/httpd.conf")) as f:
-        for n, line in enumerate(f, 1):
-            if needle in line:
-                return n
-    raise AssertionError("needle %r not in the config" % needle)
 
 
 KEY = "AuthTokenVerifyKey HS256 {root}/keys/hs256.key"
@@ -132,6 +124,15 @@ BAD = [
      "token-claim", ["dotted path"]),
     ("endpoint-name", "AuthTokenEndpointURL tokens https://a.example/t\n",
      "tokens", ["unknown endpoint 'tokens'", "introspect"]),
+    # No handler for these yet: never advertised (issue 10 item 2).
+    ("endpoint-authorize",
+     "AuthTokenEndpointURL authorize https://a.example/authorize\n",
+     "authorize", ["has no authorization endpoint (oauth-authorize)",
+                   "remove the line"]),
+    ("endpoint-userinfo",
+     "AuthTokenEndpointURL userinfo https://a.example/userinfo\n",
+     "userinfo", ["has no userinfo endpoint (oauth-userinfo)",
+                  "remove the line"]),
     ("endpoint-url", "AuthTokenEndpointURL token /oauth/token\n",
      "EndpointURL", ["absolute"]),
     ("issuer-name", "AuthTokenIssuerName auth.example.com\n",

@@ -18,12 +18,13 @@
 #include <apr_strings.h>
 
 #include "at_registry.h"
+#include "unit.h"
 
 static struct {
     apr_pool_t *pool;
     const char *driver;      /* "sqlite3" or "pgsql" */
     const char *base;        /* pgsql: the connection string */
-    char dir[64];            /* sqlite3: the temporary directory */
+    const char *dir;         /* sqlite3: the temporary directory */
     apr_hash_t *made;        /* pgsql: schemas made by this process */
 } treg;
 
@@ -68,11 +69,7 @@ static inline void treg_init(apr_pool_t *p)
         return;
     }
     treg.driver = "sqlite3";
-    strcpy(treg.dir, "/tmp/at-test-registry-XXXXXX");
-    if (mkdtemp(treg.dir) == NULL) {
-        perror("mkdtemp");
-        exit(2);
-    }
+    treg.dir = unit_tmpdir();
 }
 
 static inline const char *treg_schema(const char *name)
@@ -130,13 +127,9 @@ static inline int treg_sql(const char *name, const char *sql)
 static inline void treg_cleanup(void)
 {
     apr_hash_index_t *hi;
-    char cmd[200];
 
+    /* Files go with unit_tmpdir() at exit. */
     if (!treg_pg()) {
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", treg.dir);
-        if (system(cmd) != 0) {
-            fprintf(stderr, "cleanup failed\n");
-        }
         return;
     }
     for (hi = apr_hash_first(treg.pool, treg.made); hi;

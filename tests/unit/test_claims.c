@@ -28,7 +28,8 @@ static apr_status_t run(const char *claims_json, const char *typ,
 
     memset(&jws, 0, sizeof(jws));
     memset(&err, 0, sizeof(err));
-    jws.claims = json_loads(claims_json, 0, &jerr);
+    /* as at_json_parse_claims reads them: strings may hold "\u0000" */
+    jws.claims = json_loads(claims_json, JSON_ALLOW_NUL, &jerr);
     if (jws.claims == NULL) {
         fprintf(stderr, "bad test JSON %s: %s\n", claims_json, jerr.text);
         return APR_EGENERAL;
@@ -357,6 +358,67 @@ static void test_scopes(void)
     json_decref(none);
 }
 
+/* "\u0000" in a claim string is valid JSON: the claim set parses, and
+ * every comparison reads the whole string, so "alice\u0000x" is never
+ * "alice" (user, iss, aud, token-claim, token-scope). */
+static void test_nul_in_strings(void)
+{
+    at_claim_rules_t r = {list("https://a.example", NULL), list("api", NULL),
+                          NULL, LEEWAY, "sub"};
+    at_error_t err;
+    long long e = NOW + 100;
+    const char *j = "{\"sub\":\"alice\\u0000x\",\"ok\":\"alice\","
+                    "\"arr\":[\"alice\\u0000x\"],"
+                    "\"scope\":\"orders:read\\u0000x orders:write\","
+                    "\"scp\":[\"a\\u0000\"]}";
+    json_t *c = at_json_parse_claims(pool, j, strlen(j), &err);
+
+    CHECK(c != NULL, "claims with an escaped NUL parse");
+    CHECK(at_json_parse(pool, j, strlen(j), &err) == NULL,
+          "... but not as a header or key set");
+    CHECK(at_json_parse_claims(pool, "{\"a\\u0000b\":1}", 14, &err) == NULL,
+          "a NUL in a member name is still refused");
+    if (c == NULL) {
+        return;
+    }
+    CHECK(at_json_text(json_object_get(c, "sub")) == NULL,
+          "no C string for a string holding NUL");
+    CHECK(at_json_text(json_object_get(c, "ok")) != NULL
+              && strcmp(at_json_text(json_object_get(c, "ok")), "alice") == 0,
+          "other strings as they are");
+    CHECK(at_json_text(json_object_get(c, "arr")) == NULL,
+          "no C string for a non-string");
+    CHECK(at_claim_user(pool, c, "sub") == NULL, "no user cut at the NUL");
+    CHECK(!at_claim_matches(json_object_get(c, "sub"), "alice"),
+          "token-claim: the prefix before the NUL does not match");
+    CHECK(!at_claim_matches(json_object_get(c, "arr"), "alice"),
+          "token-claim: nor inside an array");
+    CHECK(at_claim_matches(json_object_get(c, "ok"), "alice"),
+          "token-claim: a clean string still matches");
+    CHECK(!at_scopes_hold(c, list("orders:read", NULL)),
+          "token-scope: a word holding NUL is no scope");
+    CHECK(at_scopes_hold(c, list("orders:write", NULL)),
+          "token-scope: the other words still count");
+    json_object_del(c, "scope");
+    CHECK(!at_scopes_hold(c, list("a", NULL)), "scp: NUL string no scope");
+
+    BAD(&r, NULL, "NUL",
+        "{\"exp\":%lld,\"sub\":\"alice\\u0000x\",\"iss\":\"https://a.example\","
+        "\"aud\":\"api\"}", e);
+    OK(&r, NULL,
+       "{\"exp\":%lld,\"sub\":\"alice\",\"iss\":\"https://a.example\","
+       "\"aud\":\"api\",\"note\":\"a\\u0000b\"}", e);
+    BAD(&r, NULL, "issuer not accepted",
+        "{\"exp\":%lld,\"sub\":\"alice\",\"iss\":\"https://a.example\\u0000\","
+        "\"aud\":\"api\"}", e);
+    BAD(&r, NULL, "audience not accepted",
+        "{\"exp\":%lld,\"sub\":\"alice\",\"iss\":\"https://a.example\","
+        "\"aud\":\"api\\u0000x\"}", e);
+    OK(&r, NULL,
+       "{\"exp\":%lld,\"sub\":\"alice\",\"iss\":\"https://a.example\","
+       "\"aud\":[\"api\\u0000x\",\"api\"]}", e);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -371,6 +433,7 @@ int main(void)
     test_errors_are_safe();
     test_lookup_and_match();
     test_scopes();
+    test_nul_in_strings();
 
     apr_pool_destroy(pool);
     apr_terminate();

@@ -32,7 +32,7 @@ static const char *private_file(at_alg_t alg)
 
 int main(void)
 {
-    char path[] = "/tmp/at_interop_XXXXXX";
+    char *path;
     json_t *claims;
     FILE *out;
     at_key_t *key;
@@ -42,6 +42,7 @@ int main(void)
 
     apr_initialize();
     apr_pool_create(&pool, NULL);
+    path = apr_pstrcat(pool, unit_tmpdir(), "/tokens_XXXXXX", NULL);
     fd = mkstemp(path);
     out = fd >= 0 ? fdopen(fd, "w") : NULL;
     CHECK(out != NULL, "temporary file");
@@ -69,8 +70,9 @@ int main(void)
     json_decref(claims);
     CHECK(signed_ok == AT_ALG_COUNT - 1, "signed %d tokens", signed_ok);
 
+    /* Quoted: $TMPDIR may hold a space (mkstemp adds no quote). */
     rc = system(apr_psprintf(pool, "/usr/bin/python3 corpus/verify_interop.py"
-                                   " %s", path));
+                                   " '%s'", path));
     CHECK(rc == 0, "independent libraries accept our tokens (status %d)",
           rc);
     unlink(path);
