@@ -8,12 +8,13 @@
 #   scripts/demo.sh --pgsql stop   stop both nodes and PostgreSQL
 # Plain http on loopback (scripts/demo.sh itself shows HTTPS). DEMO_PORT
 # moves node 1 (node 2 is the next port), DEMO_PG_PORT the database
-# (default 54329). Running it again keeps the database, the signing key,
-# the application and the operator password.
+# (default 54329), DEMO_RUN the state folder (default demo/run-pgsql).
+# Running it again keeps the database, the signing key, the application
+# and the operator password.
 set -eu
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
-RUN=$REPO/demo/run-pgsql
+RUN=${DEMO_RUN:-$REPO/demo/run-pgsql}
 PORT1=${DEMO_PORT:-8081}
 PORT2=$((PORT1 + 1))
 PG_PORT=${DEMO_PG_PORT:-54329}
@@ -33,7 +34,7 @@ state_dir() {
        && runuser -u postgres -- test -x "$RUN"; then
         echo "$RUN"
     else
-        echo /var/lib/mod_auth_token-demo-pgsql
+        echo "/var/lib/mod_auth_token-demo-pgsql-$(printf '%s' "$RUN" | md5sum | cut -c1-8)"
     fi
 }
 
@@ -202,5 +203,5 @@ The command line on the same registry (its password is in a file):
   $ADMIN_BIN --registry "$(printf '%s' "$REG" | sed "s|password=[^ ]*|password=\\\$(cat $STATE/pg/registry.pw)|")" app list
 Operators' console on either node: $N1/admin/ or $N2/admin/
   (user: operator, password: $OPERATOR_PASSWORD)
-Stop: scripts/demo.sh --pgsql stop
+Stop: ${DEMO_RUN:+DEMO_RUN=$RUN }scripts/demo.sh --pgsql stop
 EOF

@@ -15,6 +15,7 @@ keep answering, nothing a 200 promised is lost, and service comes back
 without restarting httpd; a node started while the database is down
 serves once it is up."""
 import concurrent.futures
+import hashlib
 import json
 import os
 import re
@@ -28,7 +29,7 @@ import pytest
 import requests
 
 import test_issuer_load
-from httpd_env import HttpdEnv, TOKEN_ADMIN
+from httpd_env import REPO, HttpdEnv, TOKEN_ADMIN, free_port
 from issuer_helpers import ISSUER_LOCATIONS, make_key, unverified_claims
 from pg_env import PgServer
 from test_console_cgi import Console
@@ -505,3 +506,60 @@ class TestPgOutage:
             time.sleep(0.2)
         assert r.status_code == 200, r.text
         nodes.logs_clean(OUTAGE_IDS + ("AT01200",))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the demo runs as root")
+def test_pg_030_demo(tmp_path):
+    """scripts/demo.sh --pgsql on private ports and a private folder (0700,
+    as a clone under /root is): the steps it prints work, and stop stops
+    the nodes and the database."""
+    run = str(tmp_path / "run")
+    os.makedirs(run)
+    os.chmod(str(tmp_path), 0o700)
+    port = free_port()
+    env = dict(os.environ, DEMO_RUN=run, DEMO_PORT=str(port),
+               DEMO_PG_PORT=str(free_port()))
+    demo = os.path.join(REPO, "scripts", "demo.sh")
+    r = subprocess.run([demo, "--pgsql"], env=env, capture_output=True,
+                       text=True, timeout=900)
+    try:
+        assert r.returncode == 0, (r.stdout[-2000:], r.stderr[-2000:])
+        out = r.stdout
+        n1, n2 = ("http://127.0.0.1:%d" % p for p in (port, port + 1))
+        cid, secret = re.search(r"-u '([^:']+):([^']+)'", out).groups()
+        at = requests.post(n1 + "/oauth/token", auth=(cid, secret),
+                           data={"grant_type": "client_credentials",
+                                 "scope": "orders:read"},
+                           timeout=30).json()["access_token"]
+        assert api(Url(n2), at, "/api/orders.json").status_code == 200
+        assert requests.post(n2 + "/oauth/revoke", auth=(cid, secret),
+                             data={"token": at},
+                             timeout=30).status_code == 200
+        t = wait_refused(Url(n1), at, time.time(), limit=5)
+        assert t is not None and t < 2.0
+        cli = re.search(r'--registry "([^"]+)" app list', out).group(1)
+        listed = subprocess.run(["sh", "-c", 'exec "$0" --registry "%s" '
+                                 "app list" % cli, TOKEN_ADMIN],
+                                capture_output=True, text=True, timeout=60)
+        assert "demo-client" in listed.stdout, listed.stderr
+        assert "password=$(cat " in out and \
+            open(os.path.join(run, "operator-password")).read() in out
+    finally:
+        s = subprocess.run([demo, "--pgsql", "stop"], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert "demo PostgreSQL stopped" in s.stdout, s.stdout + s.stderr
+    with pytest.raises(requests.RequestException):
+        requests.get("http://127.0.0.1:%d/" % port, timeout=3)
+    # The folder www-data and postgres could reach, outside the private
+    # one (named by the demo after the private folder's path).
+    state = "/var/lib/mod_auth_token-demo-pgsql-" + \
+        hashlib.md5(run.encode()).hexdigest()[:8]
+    assert os.path.isdir(os.path.join(state, "pg", "data"))
+    shutil.rmtree(state)
+
+
+class Url:
+    """What api() needs of an env."""
+
+    def __init__(self, url):
+        self.url = url
