@@ -294,6 +294,29 @@ class TestPgTwoNodes:
             console.cleanup()
         nodes.logs_clean()
 
+    def test_pg_007_secret_rotation_with_grace(self, nodes):
+        """A rotation made through one node's registry is what every node
+        authenticates with: both secrets during the grace, only the new
+        one once the old are ended."""
+        app = nodes.app("rotated")
+        new = nodes.admin("app", "rotate-secret", app[0], "--grace", "600")
+        fresh = (app[0], new.get("client_secret") or new.get("secret"))
+        for env in nodes.both:
+            assert token(env, app)["access_token"]
+            assert token(env, fresh)["access_token"]
+        r = requests.post(nodes.a.url + "/oauth/token", auth=fresh,
+                          data={"grant_type": "client_credentials"},
+                          timeout=30)
+        assert r.status_code == 200
+        nodes.admin("app", "rotate-secret", app[0], "--grace", "0")
+        for env in nodes.both:
+            for auth in (app, fresh):
+                r = requests.post(env.url + "/oauth/token", auth=auth,
+                                  data={"grant_type": "client_credentials"},
+                                  timeout=30)
+                assert r.status_code == 401, r.text
+        nodes.logs_clean()
+
     def test_pg_006_password_in_no_message(self, nodes, tmp_path):
         pw = nodes.pg.password
         wrong = nodes.spec.replace(pw, "Wr0ng-" + pw[::-1])
