@@ -16,12 +16,13 @@
  *
  * Pool sizes per process: SQLite keeps up to 4 idle connections and opens
  * up to ThreadsPerChild (its writes queue on the write lock anyway);
- * PostgreSQL keeps 2 and opens at most 16, closing idle ones after a
+ * PostgreSQL keeps 2 and opens at most 8, closing idle ones after a
  * minute. A token request holds its connection until its jti is committed
- * (with the group commit, until the batch's fsync), so under load fewer
- * connections than busy threads make requests queue for one: 16 measured
- * well against 8 with 32 concurrent token requests per process. The
- * database's max_connections must cover nodes x processes x 16 (plus the
+ * (with the group commit, until its batch's commit), so busy threads
+ * beyond 8 queue for one; with 32 concurrent token requests per process 8
+ * served more tokens per second, at less CPU per token, than 4 or 16
+ * (fewer server processes to switch between, larger commit batches). The
+ * database's max_connections must cover nodes x processes x 8 (plus the
  * console and CLI); docs/multi-node.md.
  */
 #include <string.h>
@@ -48,7 +49,7 @@ APLOG_USE_MODULE(auth_token);
 #define CONN_WAIT       apr_time_from_sec(5)
 /* PostgreSQL: idle kept, most open, idle lifetime (see above). */
 #define PG_CONN_KEEP    2
-#define PG_CONN_MAX     16
+#define PG_CONN_MAX     8
 #define PG_CONN_TTL     apr_time_from_sec(60)
 /* After a failed connect, no new one for this long (503 meanwhile). */
 #define RETRY_AFTER     apr_time_from_sec(1)
