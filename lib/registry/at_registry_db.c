@@ -100,9 +100,6 @@ static apr_status_t reconnect(at_registry_t *reg, at_error_t *err)
     return reg->dialect->setup(reg, reg->pool, err);
 }
 
-/* After a failed call: 1 when it may be sent again on a connection made
- * afresh. Only outside a transaction and only once; the caller says
- * whether the statement may run twice (reads; BEGIN). */
 /* Before a statement outside a transaction: a connection already known
  * dead (a failure earlier) is made again first; nothing was sent on it. */
 static void revive(at_registry_t *reg)
@@ -114,6 +111,10 @@ static void revive(at_registry_t *reg)
     }
 }
 
+/* After a failed call that lost the connection: 1 when the connection was
+ * made again and the call may be repeated on it. Only outside a
+ * transaction and only once; the callers repeat only what may run twice
+ * (a read, preparing, BEGIN). */
 static int retry_lost(at_registry_t *reg, int attempt)
 {
     at_error_t ignored;
