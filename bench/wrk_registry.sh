@@ -280,6 +280,30 @@ done
 # Propagation: a token accepted, revoked by the CLI (a process of its
 # own, as on another node), then polled every 10 ms until refused.
 start_httpd "pgsql \"$PG\""
+# And first, what the check itself costs on PostgreSQL: its share of httpd's
+# CPU in the checked run, sampled with perf (call graphs by DWARF
+# unwinding), times the CPU per request. On a shared machine this is the
+# steadier figure: the On and Off rates above differ by more from one run
+# to the next than the check costs. Optional: perf may be missing.
+SHARE=""
+if command -v perf >/dev/null 2>&1 && perf stat -e task-clock true >/dev/null 2>&1; then
+    tok=$(curl -fs -u "$PG_ID:$PG_SECRET" -d grant_type=client_credentials \
+          "$URL/oauth/token" | json_field access_token)
+    taskset -c 1 timeout 30 wrk -t2 -c"$CONNECTIONS" -d1s \
+        -H "Authorization: Bearer $tok" "$URL/api/data.txt" >/dev/null
+    perf record -q -F 4999 --call-graph dwarf,8192 \
+        -p "$(pgrep -d, -P "$(cat "$ROOT/logs/httpd.pid")")" \
+        -o "$ROOT/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+    PERF=$!
+    sleep 0.2
+    taskset -c 1 timeout $((DURATION + 30)) wrk -t2 -c"$CONNECTIONS" \
+        -d"$((DURATION - 1))s" -H "Authorization: Bearer $tok" \
+        "$URL/api/data.txt" >/dev/null
+    wait $PERF || true
+    SHARE=$(perf report -i "$ROOT/perf.data" --stdio --children \
+            --sort symbol -g none 2>/dev/null \
+            | awk '$4 == "at_revocation_is_revoked" {gsub("%", "", $1); s += $1} END {printf "%.3f", s}')
+fi
 : > "$ROOT/propagation.txt"
 n=0
 while [ $n -lt 20 ]; do
@@ -319,10 +343,12 @@ PPC=$(median pgsql-plain.cpu); PCC=$(median pgsql-checked.cpu)
 PM=$(median propagation.txt); PX=$(sort -n "$ROOT/propagation.txt" | tail -1)
 awk -v st="$ST" -v pt="$PT" -v sr="$SR" -v pr="$PR" -v pp="$PP" -v pc="$PC" \
     -v stc="$STC" -v ptc="$PTC" -v src="$SRC" -v prc="$PRC" -v ppc="$PPC" \
-    -v pcc="$PCC" -v pm="$PM" -v px="$PX" 'BEGIN {
+    -v pcc="$PCC" -v pm="$PM" -v px="$PX" -v share="$SHARE" 'BEGIN {
     printf "medians:                  req/s SQLite  PostgreSQL  ratio | CPU us/req SQLite  PostgreSQL  ratio\n"
     printf "  client_credentials       %8.0f    %8.0f   %5.2f | %8.1f      %8.1f   %5.2f  (goal >= 0.6)\n", st, pt, pt / st, stc, ptc, stc / ptc
     printf "  refresh rotation         %8.0f    %8.0f   %5.2f | %8.1f      %8.1f   %5.2f  (goal >= 0.5)\n", sr, pr, pr / sr, src, prc, src / prc
     printf "  PostgreSQL protected file, RevocationCheck On vs Off: %.0f / %.0f req/s = %.2f; %.1f / %.1f us CPU = %.2f (goal >= 0.90)\n", pc, pp, pc / pp, pcc, ppc, ppc / pcc
+    if (share != "")
+        printf "  RevocationCheck On on PostgreSQL: %.3f%% of httpd CPU in at_revocation_is_revoked = %.2f us/request, %.1f%% of a request without it (perf)\n", share, share / 100 * pcc, share / 100 * pcc / ppc * 100
     printf "  revocation honoured after (CLI revoke -> 401): median %.3f s, max %.3f s (goal < 2 s)\n", pm, px
 }'

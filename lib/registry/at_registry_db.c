@@ -256,9 +256,12 @@ apr_status_t at_reg_exec(at_registry_t *reg, apr_pool_t *p, at_error_t *err,
     return at_reg_execv(reg, p, err, nrows, sql, args);
 }
 
+/* WRITES: the statement changes data (a data-changing WITH ... SELECT),
+ * so once sent it is not sent again after a lost connection. */
 static apr_status_t db_select_v(at_registry_t *reg, apr_pool_t *p,
                                 at_error_t *err, apr_array_header_t **rows,
-                                int *ncols, const char *sql, va_list ap)
+                                int *ncols, int writes, const char *sql,
+                                va_list ap)
 {
     apr_dbd_prepared_t *stmt;
     apr_dbd_results_t *res = NULL;
@@ -288,7 +291,7 @@ static apr_status_t db_select_v(at_registry_t *reg, apr_pool_t *p,
         if (reg->dialect->lost(reg)) {
             /* A read may be sent again (once, outside a transaction). */
             rv = db_failure(reg, rc, err);
-            if (retry_lost(reg, attempt)) {
+            if (!writes && retry_lost(reg, attempt)) {
                 continue;
             }
             return rv;
@@ -326,7 +329,25 @@ apr_status_t at_reg_select(at_registry_t *reg, apr_pool_t *p,
     va_list ap;
 
     va_start(ap, sql);
-    rv = db_select_v(reg, p, err, rows, ncols, sql, ap);
+    rv = db_select_v(reg, p, err, rows, ncols, 0, sql, ap);
+    va_end(ap);
+    return rv;
+}
+
+apr_status_t at_reg_select_writing(at_registry_t *reg, apr_pool_t *p,
+                                   at_error_t *err, apr_array_header_t **rows,
+                                   const char *sql, ...)
+{
+    apr_status_t rv;
+    va_list ap;
+
+    if (reg->readonly) {
+        at_error_set(err, "registry %s is read-only (the file is not "
+                     "writable by this user)", reg->where);
+        return APR_EACCES;
+    }
+    va_start(ap, sql);
+    rv = db_select_v(reg, p, err, rows, NULL, 1, sql, ap);
     va_end(ap);
     return rv;
 }
@@ -340,7 +361,7 @@ apr_status_t at_reg_value(at_registry_t *reg, apr_pool_t *p, at_error_t *err,
 
     *value = NULL;
     va_start(ap, sql);
-    rv = db_select_v(reg, p, err, &rows, NULL, sql, ap);
+    rv = db_select_v(reg, p, err, &rows, NULL, 0, sql, ap);
     va_end(ap);
     if (rv != APR_SUCCESS) {
         return rv;

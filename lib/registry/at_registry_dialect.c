@@ -44,6 +44,25 @@ static int sqlite_never(at_registry_t *reg)
     return 0;
 }
 
+/* The common case of a refresh rotation in one statement, so in one round
+ * trip and without BEGIN and COMMIT: the token is consumed only when it is
+ * unused, unexpired, of this client and of a live family (the UPDATE's row
+ * lock makes a concurrent rotation wait, then find it used), and its
+ * successor is inserted by the same statement. Arguments: now, hash, now,
+ * client_id, the successor's hash, hash (its parent), now, its expiry.
+ * No row: nothing was changed, and the general path finds out why. */
+#define PG_ROTATE                                                          \
+    "WITH used AS (UPDATE refresh_tokens AS t SET used_at = %lld"          \
+    " FROM refresh_families AS f WHERE t.hash = %s AND t.used_at IS NULL"  \
+    " AND t.expires > %lld AND f.id = t.family_id AND f.client_id = %s"    \
+    " AND f.revoked IS NULL"                                               \
+    " RETURNING t.family_id, f.client_id, f.subject, f.scope),"            \
+    " successor AS (INSERT INTO refresh_tokens (hash, family_id, parent,"  \
+    " created, expires) SELECT %s, family_id, %s, %lld, %lld FROM used"    \
+    " RETURNING family_id)"                                                \
+    " SELECT u.family_id, u.client_id, u.subject, u.scope FROM used u"     \
+    " JOIN successor s ON s.family_id = u.family_id"
+
 static const at_dialect_t dialects[] = {
     {
         "sqlite3", 0, 0, sqlite_words,
@@ -51,6 +70,7 @@ static const at_dialect_t dialects[] = {
         " AND substr(name, 1, 7) <> 'sqlite_'",
         NULL,   /* the driver's BEGIN is BEGIN IMMEDIATE */
         NULL,
+        NULL,   /* no data-changing WITH: the general path */
         at_reg_sqlite_setup, at_reg_sqlite_failure, sqlite_never,
         sqlite_never,
     },
@@ -60,6 +80,7 @@ static const at_dialect_t dialects[] = {
         " WHERE table_schema = current_schema()",
         "SELECT pg_advisory_xact_lock(" PG_LOCK_CLASS ", 1)",
         "SELECT pg_advisory_xact_lock(" PG_LOCK_CLASS ", 2)",
+        PG_ROTATE,
         at_reg_pg_setup, at_reg_pg_failure, at_reg_pg_lost,
         at_reg_pg_reset,
     },

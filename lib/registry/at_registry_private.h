@@ -49,6 +49,9 @@ typedef struct at_dialect {
     /* The same for schema migrations, against other processes and nodes
      * migrating at once. */
     const char *migrate_sql;
+    /* A refresh token's rotation in one statement, or NULL
+     * (at_registry_refresh.c says what it takes and gives). */
+    const char *rotate_sql;
     /* Session settings right after connecting (and reconnecting). */
     apr_status_t (*setup)(at_registry_t *reg, apr_pool_t *p,
                           at_error_t *err);
@@ -117,6 +120,12 @@ apr_status_t at_reg_execv(at_registry_t *reg, apr_pool_t *p, at_error_t *err,
 apr_status_t at_reg_select(at_registry_t *reg, apr_pool_t *p,
                            at_error_t *err, apr_array_header_t **rows,
                            int *ncols, const char *sql, ...);
+/* A query that changes data too (a data-changing WITH): like
+ * at_reg_select, but refused on a read-only registry, and never sent a
+ * second time after a lost connection. */
+apr_status_t at_reg_select_writing(at_registry_t *reg, apr_pool_t *p,
+                                   at_error_t *err, apr_array_header_t **rows,
+                                   const char *sql, ...);
 /* The first column of the first row, or NULL with APR_NOTFOUND. */
 apr_status_t at_reg_value(at_registry_t *reg, apr_pool_t *p, at_error_t *err,
                           const char **value, const char *sql, ...);

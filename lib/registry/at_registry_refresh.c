@@ -10,7 +10,9 @@
  * way whichever rotation comes second sees the token used. A used token
  * presented again is a replay (RFC 9700 4.14): the whole family is
  * revoked, and that revocation is committed although the call reports
- * failure.
+ * failure. Where the dialect can (PostgreSQL), the common case, a good
+ * token rotated, is one statement (rotate_at_once: one round trip instead
+ * of five); anything else goes the general way, in a transaction.
  */
 #include <string.h>
 
@@ -141,6 +143,43 @@ apr_status_t at_refresh_issue(at_registry_t *reg, apr_pool_t *p,
     return rv;
 }
 
+/* The dialect's rotation in one statement: APR_SUCCESS with *next and *cur
+ * when the token was good and is rotated; APR_NOTFOUND when nothing was
+ * changed (the general path then tells unknown, reused, expired or
+ * revoked apart); another status when the database failed. */
+static apr_status_t rotate_at_once(at_registry_t *reg, apr_pool_t *p,
+                                   const char *hash, const char *client_id,
+                                   long long now, long lifetime,
+                                   const char **next, at_refresh_t **cur,
+                                   at_error_t *err)
+{
+    apr_array_header_t *rows;
+    const char *succ, *n = at_reg_i64(p, now), **v;
+    apr_status_t rv;
+
+    if (at_secret_generate(p, next) != APR_SUCCESS
+        || (succ = at_token_hash(p, *next)) == NULL) {
+        at_error_set(err, "no random bytes for a refresh token");
+        return APR_EGENERAL;
+    }
+    rv = at_reg_select_writing(reg, p, err, &rows, reg->dialect->rotate_sql,
+                               n, hash, n, client_id, succ, hash, n,
+                               at_reg_i64(p, now + lifetime));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nelts != 1) {
+        return APR_NOTFOUND;
+    }
+    v = APR_ARRAY_IDX(rows, 0, const char **);
+    *cur = apr_pcalloc(p, sizeof(**cur));
+    (*cur)->family_id = v[0];
+    (*cur)->client_id = v[1];
+    (*cur)->subject = v[2];
+    (*cur)->scope = v[3] ? v[3] : "";
+    return APR_SUCCESS;
+}
+
 apr_status_t at_refresh_rotate(at_registry_t *reg, apr_pool_t *p,
                                const char *token, const char *client_id,
                                long lifetime, const char **next,
@@ -163,6 +202,17 @@ apr_status_t at_refresh_rotate(at_registry_t *reg, apr_pool_t *p,
         || (hash = at_token_hash(p, token)) == NULL) {
         at_error_set(err, "unknown refresh token");
         return APR_NOTFOUND;
+    }
+    if (reg->dialect->rotate_sql) {
+        rv = rotate_at_once(reg, p, hash, client_id, now, lifetime, next,
+                            &cur, err);
+        if (rv == APR_SUCCESS) {
+            goto rotated;
+        }
+        *next = NULL;
+        if (rv != APR_NOTFOUND) {
+            return rv;
+        }
     }
     rv = at_reg_begin_rows(reg, p, err);
     if (rv != APR_SUCCESS) {
@@ -221,6 +271,7 @@ apr_status_t at_refresh_rotate(at_registry_t *reg, apr_pool_t *p,
         *next = NULL;
         return rv;
     }
+rotated:
     if (info) {
         cur->issued = now;
         cur->expires = now + lifetime;
