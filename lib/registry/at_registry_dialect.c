@@ -76,8 +76,12 @@ static const at_dialect_t dialects[] = {
     },
     {
         "pgsql", 1, 1, pg_words,
-        "SELECT table_name FROM information_schema.tables"
-        " WHERE table_schema = current_schema()",
+        /* pg_catalog rather than information_schema: the same answer in
+         * a fraction of the time (every new connection asks). */
+        "SELECT c.relname FROM pg_catalog.pg_class c"
+        " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = current_schema()"
+        " AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",
         "SELECT pg_advisory_xact_lock(" PG_LOCK_CLASS ", 1)",
         "SELECT pg_advisory_xact_lock(" PG_LOCK_CLASS ", 2)",
         PG_ROTATE,
