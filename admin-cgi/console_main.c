@@ -158,6 +158,7 @@ static int run_request(console_t *c)
     const char *why = NULL, *driver, *params;
     at_error_t err = {{0}};
     apr_pool_t *p = c->pool;
+    apr_status_t rv;
     int status;
 
     /* Without an authenticated operator there is no actor for the audit
@@ -193,10 +194,16 @@ static int run_request(console_t *c)
                         "server's error log says why.");
     }
     c->registry_file = strcmp(driver, "sqlite3") == 0 ? params : NULL;
-    if (at_registry_open(p, driver, params, &c->reg, &err) != APR_SUCCESS) {
+    rv = at_registry_open(p, driver, params, &c->reg, &err);
+    if (rv != APR_SUCCESS) {
         fprintf(stderr, "token-admin: AT00803: cannot open the registry: %s\n",
                 err.text);
-        return ui_error(c, 500, "Registry unavailable",
+        /* A database server that cannot be reached now may be later. */
+        if (rv == APR_ECONNREFUSED) {
+            apr_table_setn(c->headers_out, "Retry-After", "1");
+        }
+        return ui_error(c, rv == APR_ECONNREFUSED ? 503 : 500,
+                        "Registry unavailable",
                         "The console cannot open the registry. The "
                         "server's error log says why.");
     }
