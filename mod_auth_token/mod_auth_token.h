@@ -22,7 +22,9 @@
  *   AT00600-AT00699 registry access and revocation cache
  *   AT00800-AT00899 token-admin console (stderr, lands in the error log)
  *   AT01000-AT01049 forced authentication, export-name collisions, the
- *                   registry and AuthType checks of configtest */
+ *                   registry and AuthType checks of configtest
+ *   AT01200-AT01249 the registry on a database server (PostgreSQL):
+ *                   unreachable at startup, outages and recovery */
 #define AT_LOG_TAG "mod_auth_token: "
 
 /* log_item.c: S as it may appear in a log line when a client chose it:
