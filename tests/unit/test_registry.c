@@ -833,6 +833,7 @@ static void test_race(const char *file, const char *cid)
             close(pipefd[1]);
             apr_pool_create(&cp, NULL);
             if (treg_open(cp, file, &r, &err)) {
+                fprintf(stderr, "race child: open: %s\n", err.text);
                 _exit(3);
             }
             /* Wait for the start signal: all rotate together. */
@@ -845,6 +846,9 @@ static void test_race(const char *file, const char *cid)
                 : rv == APR_EACCES ? 1
                 : rv == APR_NOTFOUND ? 2
                                      : 5;
+            if (c == 5) {
+                fprintf(stderr, "race child: rotate: %s\n", err.text);
+            }
             _exit(c);
         }
     }
