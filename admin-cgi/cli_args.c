@@ -38,6 +38,9 @@ static json_t *json_text(char *text)
 }
 
 static int vfail(cli_t *cli, int status, const char *code, const char *fmt,
+                 va_list ap) __attribute__((format(printf, 4, 0)));
+
+static int vfail(cli_t *cli, int status, const char *code, const char *fmt,
                  va_list ap)
 {
     char msg[512];

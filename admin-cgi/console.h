@@ -82,22 +82,22 @@ int console_read_form(console_t *c, const char **why);
  * it reads the answer, so an answer given without reading the body (413,
  * 403...) would otherwise be lost to a broken pipe. */
 void console_drain_body(console_t *c);
-/* Decodes one %xx/+ component. NULL for a bad escape. */
+/* Decodes one %xx/+ component (apr_punescape_url). NULL for a bad escape,
+ * %00 or text that is not UTF-8. */
 char *console_url_decode(apr_pool_t *p, const char *s, size_t len);
-/* %-encodes S for a query value or path segment. */
+/* S form-encoded for a query value (apr_pescape_urlencoded). */
 const char *console_url_encode(apr_pool_t *p, const char *s);
 /* 1 when S (LEN bytes) is well-formed UTF-8 without NUL. */
 int console_utf8_valid(const char *s, size_t len);
-/* Lower-case hex of N bytes, in P. */
-const char *console_hex(apr_pool_t *p, const unsigned char *b, size_t n);
 /* A link inside the console: SCRIPT_NAME + PATH (which starts with '/'). */
 const char *console_url(console_t *c, const char *path);
 /* The value of a form field (POST) or query parameter (GET); "" when
  * missing. */
 const char *console_param(console_t *c, const char *name);
 /* Writes the headers every page carries, then STATUS and the document
- * DOC serialised as HTML5 (DOC is freed). */
-int console_send_doc(console_t *c, int status, xmlDocPtr doc);
+ * DOC serialised as HTML5 (DOC is freed). Pages go through ui_send_page,
+ * which finishes them first. */
+int console_send_html(console_t *c, int status, xmlDocPtr doc);
 /* 303 See Other to PATH inside the console (Post/Redirect/Get). */
 int console_redirect(console_t *c, const char *path);
 /* A cookie value from HTTP_COOKIE, or NULL. */
@@ -113,6 +113,10 @@ const char *console_csrf_token(console_t *c);
 /* 1 when TOKEN was made for C->remote_user by console_csrf_token and has
  * not expired; compared in constant time. */
 int console_csrf_check(console_t *c, const char *token);
+/* 1 when TOKEN was made for C->remote_user by this console but is older
+ * than CONSOLE_CSRF_TTL: the form is genuine, only late, so its input may
+ * be offered back for sending again. */
+int console_csrf_expired(console_t *c, const char *token);
 /* HMAC-SHA256 of DATA under the console key with a purpose label, for
  * other short-lived values (console_secret_cookie.c). OUT gets 32 bytes. */
 void console_key_derive(console_t *c, const char *purpose,
@@ -151,7 +155,7 @@ int ui_registry_error(console_t *c, const char *what, const at_error_t *err);
  */
 at_app_t *ui_load_app(console_t *c, const char *client_id);
 /* The console path of an application's page: "/apps/<client_id>" + TAIL
- * ("" or "/edit"...), the client_id %-encoded. */
+ * ("" or "/edit"...), the client_id %-encoded as a path segment. */
 const char *ui_app_path(console_t *c, const char *client_id, const char *tail);
 /* Copies each table's column headers to its cells as data-label (the
  * narrow-screen layout shows rows as labelled cards). */
@@ -164,6 +168,9 @@ void ui_flash(console_t *c, xmlNodePtr main);
 const char *ui_time(apr_pool_t *p, long long t);
 /* "600 s (10 min)" style text for a lifetime. */
 const char *ui_duration(apr_pool_t *p, long seconds);
+/* A span of time in words for people: "45 s", "9 min", "2 h 5 min",
+ * "3 days 4 h". */
+const char *ui_span(apr_pool_t *p, long long seconds);
 /* Appends a pager (previous / "page N of M" / next) for a list of TOTAL
  * rows at OFFSET to PARENT; BASE is the list URL with its filters
  * (query already started or not: the function adds ? or &). */
@@ -171,6 +178,35 @@ void ui_pager(console_t *c, xmlNodePtr parent, const char *base, int offset,
               int total);
 /* Parses ?page=N (1-based) into an offset; bad values give 0. */
 int ui_page_offset(console_t *c);
+/* OFFSET moved onto the last page when it lies beyond TOTAL rows. */
+int ui_clamp_offset(int offset, int total);
+/* This page's own address (path and query), with #FRAGMENT when not NULL:
+ * links within the page that stay right on a page answering a POST. */
+const char *ui_self_url(console_t *c, const char *fragment);
+/* TEXT (a registry message such as "name must not be empty") as a
+ * sentence: capital first letter, final period. */
+const char *ui_sentence(apr_pool_t *p, const char *text);
+/* Fills DOC's #form-error banner with one link per field marked
+ * aria-invalid (to the field, with its message) and gives the first wrong
+ * field the focus; removes the banner when no field is wrong. Called for
+ * every page by ui_send_page. */
+void ui_error_summary(console_t *c, xmlDocPtr doc);
+/* Finishes a page (error summary, CSRF tokens in its forms, labelled
+ * table cells) and sends it with console_send_html (DOC is freed). */
+int ui_send_page(console_t *c, int status, xmlDocPtr doc);
+/* A confirmation page (200) before something that cannot be undone:
+ * TITLE asks, TEXTS (NULL-terminated paragraphs) say what stops working;
+ * its form POSTs to ACTION (a console path) the request's own fields KEEP
+ * (NULL-terminated names) and confirm=yes; BUTTON (danger style) does it,
+ * Cancel goes back to CANCEL. */
+int ui_confirm(console_t *c, const char *title, const char *current,
+               const char *const *texts, const char *action,
+               const char *const *keep, const char *button, const char *cancel);
+/* 1 when the POST carries confirm=yes (it came from ui_confirm's page). */
+int ui_confirmed(console_t *c);
+/* The answer to a POST whose CSRF token is genuine but expired: 403, the
+ * input kept and offered to be sent again with a fresh token. */
+int ui_resubmit(console_t *c);
 /* Joins an array of strings with SEP. */
 const char *ui_join(apr_pool_t *p, const apr_array_header_t *a,
                     const char *sep);

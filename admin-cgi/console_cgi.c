@@ -1,6 +1,6 @@
 /* console_cgi.c: the CGI boundary of the console. Every environment
  * variable the console uses is read here, in console_cgi_read, and every
- * byte of the answer leaves through console_send_doc or console_redirect,
+ * byte of the answer leaves through ui_send_page or console_redirect,
  * which add the security headers every page carries.
  */
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include <apr_strings.h>
-#include <apr_lib.h>
+#include <apr_escape.h>
 
 #include "console.h"
 #include "html.h"
@@ -102,6 +102,8 @@ void console_cgi_read(console_t *c)
     c->headers_out = apr_table_make(c->pool, 4);
 }
 
+/* APR has no UTF-8 check; this one also refuses NUL, which the form
+ * decoder lets through as a byte of a LEN-long value. */
 int console_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -141,54 +143,45 @@ int console_utf8_valid(const char *s, size_t len)
 
 char *console_url_decode(apr_pool_t *p, const char *s, size_t len)
 {
-    char *out = apr_palloc(p, len + 1), *o = out;
-    size_t i;
+    /* APR's decoder refuses a bad or cut-off escape and %00; '+' is a
+     * space in form encoding. */
+    const char *out =
+        apr_punescape_url(p, apr_pstrmemdup(p, s, len), NULL, NULL, 1);
 
-    for (i = 0; i < len; i++) {
-        if (s[i] == '+') {
-            *o++ = ' ';
-        } else if (s[i] == '%') {
-            char hex[3];
-
-            if (i + 2 >= len || !apr_isxdigit(s[i + 1]) ||
-                !apr_isxdigit(s[i + 2]))
-                return NULL;
-            hex[0] = s[i + 1];
-            hex[1] = s[i + 2];
-            hex[2] = '\0';
-            *o++ = (char)strtol(hex, NULL, 16);
-            i += 2;
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = '\0';
-    if (!console_utf8_valid(out, (size_t)(o - out)))
+    if (out == NULL || !console_utf8_valid(out, strlen(out)))
         return NULL;
-    return out;
+    return (char *)out;
 }
 
 const char *console_url_encode(apr_pool_t *p, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    char *out = apr_palloc(p, 3 * strlen(s) + 1), *o = out;
-    const unsigned char *u;
+    return apr_pescape_urlencoded(p, s);
+}
 
-    for (u = (const unsigned char *)s; *u; u++) {
-        if (apr_isalnum(*u) || strchr("-._~", *u)) {
-            *o++ = (char)*u;
+/* HTML forms send each line break of a textarea as CR LF (the form
+ * encoding's "normalize newlines"); the console keeps LF, as a textarea's
+ * value has it, so that a line break stays one line break on the way in
+ * and on the way back into a form. A lone CR becomes LF too. */
+static void fold_newlines(char *v)
+{
+    char *o = v;
+
+    for (; *v; v++) {
+        if (*v == '\r') {
+            *o++ = '\n';
+            if (v[1] == '\n')
+                v++;
         } else {
-            *o++ = '%';
-            *o++ = hex[*u >> 4];
-            *o++ = hex[*u & 15];
+            *o++ = *v;
         }
     }
     *o = '\0';
-    return out;
 }
 
 /* Splits an urlencoded string into T. Returns 0 or -1 on a bad escape or
- * non-UTF-8 text. */
+ * non-UTF-8 text. The splitting is the console's own (APR has no form
+ * parser; apreq is not part of it) so that it can be strict: one bad
+ * field refuses the whole form instead of being skipped. */
 static int parse_urlencoded(apr_pool_t *p, const char *s, size_t len,
                             apr_table_t *t)
 {
@@ -208,6 +201,7 @@ static int parse_urlencoded(apr_pool_t *p, const char *s, size_t len,
                        : apr_pstrdup(p, "");
             if (k == NULL || v == NULL)
                 return -1;
+            fold_newlines(v);
             apr_table_addn(t, k, v);
         }
         i++;
@@ -215,12 +209,25 @@ static int parse_urlencoded(apr_pool_t *p, const char *s, size_t len,
     return 0;
 }
 
+/* A fragment never reaches a server from a browser, and no console
+ * address holds a '#' of its own (a scope name travels %-encoded): what
+ * follows one came from a client that did not strip it, and is dropped. */
+static const char *no_fragment(apr_pool_t *p, const char *s)
+{
+    const char *hash = strchr(s, '#');
+
+    return hash ? apr_pstrmemdup(p, s, (apr_size_t)(hash - s)) : s;
+}
+
 int console_parse_request(console_t *c, const char **why)
 {
-    const char *s = c->path_info;
+    const char *s;
     const char *seg;
     char *d;
 
+    c->path_info = no_fragment(c->pool, c->path_info);
+    c->query_string = no_fragment(c->pool, c->query_string);
+    s = c->path_info;
     if (parse_urlencoded(c->pool, c->query_string, strlen(c->query_string),
                          c->query) != 0) {
         *why = "The address holds a malformed or non-UTF-8 parameter.";
@@ -303,20 +310,6 @@ void console_drain_body(console_t *c)
     }
 }
 
-const char *console_hex(apr_pool_t *p, const unsigned char *b, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    char *s = apr_palloc(p, 2 * n + 1);
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        s[2 * i] = digits[b[i] >> 4];
-        s[2 * i + 1] = digits[b[i] & 15];
-    }
-    s[2 * n] = '\0';
-    return s;
-}
-
 const char *console_url(console_t *c, const char *path)
 {
     return apr_pstrcat(c->pool, c->script_name, path, NULL);
@@ -329,6 +322,9 @@ const char *console_param(console_t *c, const char *name)
     return v ? v : "";
 }
 
+/* APR has no cookie parser (apreq is not part of it); the console reads
+ * one cookie of its own, whose value is hex, so a plain split on ';' is
+ * all it needs. */
 const char *console_cookie(console_t *c, const char *name)
 {
     size_t nl = strlen(name);
@@ -402,13 +398,11 @@ static void send_headers(console_t *c, int status, const char *type)
     printf("\r\n");
 }
 
-int console_send_doc(console_t *c, int status, xmlDocPtr doc)
+int console_send_html(console_t *c, int status, xmlDocPtr doc)
 {
     size_t len;
     const char *html;
 
-    ui_add_csrf(c, doc);
-    ui_label_tables(c, doc);
     html = html_serialize(c->pool, doc, &len);
     xmlFreeDoc(doc);
     send_headers(c, status, "text/html; charset=utf-8");

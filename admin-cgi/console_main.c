@@ -21,6 +21,10 @@
  *   /scopes                         list and create (POST)
  *   /scopes/edit?name=NAME          edit description (POST saves)
  *   /scopes/delete                  POST name=NAME
+ * A POST that ends something (rotate, end-old-secrets, disable,
+ * revoke-all, grants/revoke, scopes/delete) first answers a page that
+ * says what will stop working; its button sends the same POST again with
+ * confirm=yes, which does it.
  *   /audit                          audit log, ?app= ?actor= ?page=
  */
 #include <stdio.h>
@@ -229,6 +233,12 @@ static int run_request(console_t *c)
         /* Nothing is changed unless the form came from a console page
          * served to this same operator recently. */
         if (!console_csrf_check(c, apr_table_get(c->form, "csrf"))) {
+            /* A genuine form that only came late keeps its input: the
+             * operator may send it again (with a fresh token). */
+            if (console_csrf_expired(c, apr_table_get(c->form, "csrf"))) {
+                status = ui_resubmit(c);
+                goto done;
+            }
             fprintf(stderr,
                     "token-admin: AT00805: refused a POST by %s without a "
                     "valid CSRF token\n",

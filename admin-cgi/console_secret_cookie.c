@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include <apr_strings.h>
+#include <apr_encode.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -34,22 +35,11 @@ static const char *cookie_attrs(console_t *c)
         "; HttpOnly; SameSite=Strict", c->https ? "; Secure" : "", NULL);
 }
 
-static int from_hex(apr_pool_t *p, const char *s, unsigned char **out,
-                    size_t *n)
+/* Lower-case hex for the cookie value (APR's encoder). */
+static const char *hex(apr_pool_t *p, const unsigned char *b, size_t n)
 {
-    size_t len = strlen(s), i;
-    unsigned char *b;
-
-    if (len % 2 || strspn(s, "0123456789abcdef") != len)
-        return -1;
-    b = apr_palloc(p, len / 2 + 1);
-    for (i = 0; i < len / 2; i++) {
-        char h[3] = {s[2 * i], s[2 * i + 1], 0};
-        b[i] = (unsigned char)strtol(h, NULL, 16);
-    }
-    *out = b;
-    *n = len / 2;
-    return 0;
+    return apr_pencode_base16_binary(p, b, (apr_ssize_t)n, APR_ENCODE_LOWER,
+                                     NULL);
 }
 
 /* Seals or opens (ENC 1/0) IN with the cookie key; NULL on failure. */
@@ -100,19 +90,18 @@ void console_secret_cookie_set(console_t *c, const char *client_id,
     memcpy(all, nonce, NONCE_LEN);
     memcpy(all + NONCE_LEN, sealed, len);
     memcpy(all + NONCE_LEN + len, tag, TAG_LEN);
-    apr_table_addn(
-        c->headers_out, "Set-Cookie",
-        apr_pstrcat(c->pool, COOKIE_NAME "=",
-                    console_hex(c->pool, all, NONCE_LEN + len + TAG_LEN),
-                    "; Max-Age=" APR_STRINGIFY(COOKIE_TTL), cookie_attrs(c),
-                    NULL));
+    apr_table_addn(c->headers_out, "Set-Cookie",
+                   apr_pstrcat(c->pool, COOKIE_NAME "=",
+                               hex(c->pool, all, NONCE_LEN + len + TAG_LEN),
+                               "; Max-Age=" APR_STRINGIFY(COOKIE_TTL),
+                               cookie_attrs(c), NULL));
 }
 
 const char *console_secret_cookie_take(console_t *c, const char *client_id)
 {
     const char *v = console_cookie(c, COOKIE_NAME);
     unsigned char *raw, *plain;
-    size_t n;
+    apr_size_t n;
     char *f[4], *last = NULL, *s;
     const char *ticket;
     at_error_t err = {{0}};
@@ -124,7 +113,11 @@ const char *console_secret_cookie_take(console_t *c, const char *client_id)
     apr_table_addn(c->headers_out, "Set-Cookie",
                    apr_pstrcat(c->pool, COOKIE_NAME "=; Max-Age=0",
                                cookie_attrs(c), NULL));
-    if (from_hex(c->pool, v, &raw, &n) != 0 || n <= NONCE_LEN + TAG_LEN)
+    /* APR's decoder, strict (not APR_ENCODE_RELAXED): any byte that is
+     * not hex refuses the cookie. */
+    raw = (unsigned char *)apr_pdecode_base16_binary(
+        c->pool, v, APR_ENCODE_STRING, APR_ENCODE_NONE, &n);
+    if (raw == NULL || n <= NONCE_LEN + TAG_LEN)
         return NULL;
     plain = gcm(c, 0, raw, raw + NONCE_LEN, n - NONCE_LEN - TAG_LEN,
                 raw + n - TAG_LEN);
@@ -139,11 +132,12 @@ const char *console_secret_cookie_take(console_t *c, const char *client_id)
     if (strtoll(f[0], NULL, 10) < (long long)time(NULL) ||
         strcmp(f[1], c->remote_user) != 0 || strcmp(f[2], client_id) != 0)
         return NULL;
-    ticket = apr_pstrcat(c->pool, "ticket ",
-                         console_hex(c->pool, raw, NONCE_LEN), NULL);
+    ticket =
+        apr_pstrcat(c->pool, "ticket ", hex(c->pool, raw, NONCE_LEN), NULL);
     if (at_audit_once(c->reg, c->pool, c->remote_user, "secret.shown",
                       client_id, ticket, &first, &err) != APR_SUCCESS) {
-        fprintf(stderr, "token-admin: AT00811: cannot record that the new "
+        fprintf(stderr,
+                "token-admin: AT00811: cannot record that the new "
                 "secret of %s was shown, so it is not shown: %s\n",
                 client_id, err.text);
         return NULL;

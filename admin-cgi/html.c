@@ -3,6 +3,7 @@
  * libxml2's HTML serialiser so that browsers get HTML5 (void elements
  * without end tags, a plain doctype).
  */
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 
@@ -48,8 +49,11 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
-/* TEXT made safe for libxml2, allocated with malloc (the caller frees). */
-static xmlChar *clean_dup(const char *text)
+/* TEXT made safe for libxml2, allocated with malloc (the caller frees).
+ * DROP leaves control characters out instead of showing U+FFFD: a form
+ * field gives back what it was sent, and a replacement character sent
+ * again would be stored as text the operator never typed. */
+static xmlChar *clean_text(const char *text, int drop)
 {
     const unsigned char *s = (const unsigned char *)(text ? text : "");
     size_t n = strlen((const char *)s), i = 0, o = 0, k;
@@ -65,9 +69,11 @@ static xmlChar *clean_dup(const char *text)
         if (k == 1 && s[i] == 0x7f)
             k = 0;
         if (k == 0) {
-            out[o++] = 0xef;
-            out[o++] = 0xbf;
-            out[o++] = 0xbd;
+            if (!drop || s[i] >= 0x80) {
+                out[o++] = 0xef;
+                out[o++] = 0xbf;
+                out[o++] = 0xbd;
+            }
             i++;
             continue;
         }
@@ -77,6 +83,11 @@ static xmlChar *clean_dup(const char *text)
     }
     out[o] = '\0';
     return out;
+}
+
+static xmlChar *clean_dup(const char *text)
+{
+    return clean_text(text, 0);
 }
 
 const char *html_clean(apr_pool_t *p, const char *text)
@@ -203,7 +214,13 @@ void html_set_value(xmlDocPtr doc, const char *id, const char *value)
         return;
     if (xmlStrEqual(n->name, BAD_CAST "textarea")) {
         html_clear(n);
-        html_text(n, value);
+        /* HTML drops one line break right after <textarea>: a value that
+         * starts with one needs another in front to keep it. */
+        v = clean_text(value, 1);
+        if (v[0] == '\n')
+            xmlAddChild(n, xmlNewDocText(n->doc, BAD_CAST "\n"));
+        xmlAddChild(n, xmlNewDocText(n->doc, v));
+        free(v);
     } else if (xmlStrEqual(n->name, BAD_CAST "select")) {
         for (o = n->children; o; o = o->next) {
             if (o->type != XML_ELEMENT_NODE)
@@ -216,8 +233,16 @@ void html_set_value(xmlDocPtr doc, const char *id, const char *value)
             xmlFree(v);
         }
     } else {
-        html_attr(n, "value", value);
+        html_value_attr(n, value);
     }
+}
+
+void html_value_attr(xmlNodePtr node, const char *value)
+{
+    xmlChar *v = clean_text(value, 1);
+
+    xmlSetProp(node, BAD_CAST "value", v);
+    free(v);
 }
 
 void html_set_checked(xmlDocPtr doc, const char *id, int checked)
@@ -235,6 +260,7 @@ void html_set_checked(xmlDocPtr doc, const char *id, int checked)
 void html_field_error(xmlDocPtr doc, const char *id, const char *message)
 {
     xmlNodePtr n = html_by_id(doc, id), msg;
+    xmlChar *hint;
     char eid[128];
 
     if (n == NULL)
@@ -246,7 +272,16 @@ void html_field_error(xmlDocPtr doc, const char *id, const char *message)
     html_attr(msg, "id", eid);
     xmlAddNextSibling(n, msg);
     html_attr(n, "aria-invalid", "true");
-    html_attr(n, "aria-describedby", eid);
+    /* The message first, then whatever hint already described it. */
+    hint = xmlGetProp(n, BAD_CAST "aria-describedby");
+    if (hint) {
+        char both[512];
+        snprintf(both, sizeof(both), "%s %s", eid, (const char *)hint);
+        html_attr(n, "aria-describedby", both);
+        xmlFree(hint);
+    } else {
+        html_attr(n, "aria-describedby", eid);
+    }
 }
 
 void html_import_children(xmlNodePtr parent, xmlDocPtr src)

@@ -34,6 +34,10 @@ void html_remove(xmlNodePtr node);
 /* Sets the value of the form control with id ID in DOC: value= for input,
  * text content for textarea, selected option for select. */
 void html_set_value(xmlDocPtr doc, const char *id, const char *value);
+/* Sets the value attribute of the form control NODE to VALUE as a form
+ * gives it back: control characters are left out, never shown as U+FFFD
+ * (which, sent again, would be stored as text nobody typed). */
+void html_value_attr(xmlNodePtr node, const char *value);
 /* Sets or clears the checked attribute of the input with id ID. */
 void html_set_checked(xmlDocPtr doc, const char *id, int checked);
 /* Adds a message beside the form field with id ID: a <p class="field-error"

@@ -5,13 +5,17 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <apr_strings.h>
 
+#include "at_registry_console.h"
+#include "at_registry_limits.h"
 #include "console.h"
 #include "html.h"
 
-static void field(xmlNodePtr dl, const char *term, const char *value, int mono)
+static xmlNodePtr field(xmlNodePtr dl, const char *term, const char *value,
+                        int mono)
 {
     xmlNodePtr div = html_el(dl, "div", NULL), dd;
 
@@ -19,6 +23,7 @@ static void field(xmlNodePtr dl, const char *term, const char *value, int mono)
     dd = html_el(div, "dd", *value ? value : "-");
     if (mono)
         html_attr(dd, "class", "mono");
+    return dd;
 }
 
 static void list_field(console_t *c, xmlNodePtr dl, const char *term,
@@ -59,17 +64,21 @@ static void set_action(console_t *c, xmlDocPtr doc, const char *id,
               console_url(c, ui_app_path(c, client_id, tail)));
 }
 
-int ui_app_show(console_t *c, const char *client_id)
+/* The application's page; after a refused rotation STATUS is 422 and
+ * GRACE and GRACE_ERROR go back beside the grace field. */
+static int app_page(console_t *c, const at_app_t *a, int status,
+                    const char *grace, const char *grace_error)
 {
-    at_app_t *a;
+    const char *client_id = a->client_id;
+    long long old_until = 0, rotated = 0, now = (long long)time(NULL);
+    at_error_t err = {{0}};
     xmlNodePtr main, dl, n;
     xmlDocPtr doc;
 
-    if (c->is_post)
-        return ui_error(c, 405, "Method not allowed",
-                        "Use the buttons of the application's page.");
-    if ((a = ui_load_app(c, client_id)) == NULL)
-        return 0;
+    if (strcmp(a->type, "confidential") == 0 &&
+        at_console_secret_state(c->reg, c->pool, client_id, &old_until,
+                                &rotated, &err) != APR_SUCCESS)
+        return ui_registry_error(c, "reading the secrets", &err);
     doc = ui_page(c, a->name, "apps", "app.xhtml", &main);
     if (doc == NULL)
         return 0;
@@ -82,7 +91,8 @@ int ui_app_show(console_t *c, const char *client_id)
     dl = html_by_id(doc, "fields");
     field(dl, "client_id", a->client_id, 1);
     field(dl, "Name", a->name, 0);
-    field(dl, "Description", a->description ? a->description : "", 0);
+    html_attr(field(dl, "Description", a->description ? a->description : "", 0),
+              "class", "multiline");
     field(dl, "Type", a->type, 0);
     list_field(c, dl, "Grant types", a->grants);
     field(dl, "Refresh tokens with client credentials",
@@ -112,16 +122,62 @@ int ui_app_show(console_t *c, const char *client_id)
     n = html_by_id(doc, "enable-button");
     html_clear(n);
     html_text(n, a->enabled ? "Disable application" : "Enable application");
-    if (strcmp(a->type, "confidential") != 0)
+    /* Enabling ends nothing: an ordinary button, no confirmation. */
+    if (!a->enabled)
+        xmlUnsetProp(n, BAD_CAST "class");
+    if (strcmp(a->type, "confidential") != 0) {
         html_remove(html_by_id(doc, "secret-section"));
-    return console_send_doc(c, 200, doc);
+        return ui_send_page(c, status, doc);
+    }
+    dl = html_by_id(doc, "secret-fields");
+    field(dl, "Last rotated",
+          rotated ? ui_time(c->pool, rotated)
+                  : "never: the secret is the one made with the application",
+          0);
+    field(dl, "Old secret",
+          old_until > now
+              ? apr_psprintf(c->pool, "valid until %s (%s from now)",
+                             ui_time(c->pool, old_until),
+                             ui_span(c->pool, old_until - now))
+              : "none: only the current secret works",
+          0);
+    /* Only while a previous secret still works is there one to end. */
+    if (old_until <= now)
+        html_remove(html_by_id(doc, "end-old-form"));
+    n = html_by_id(doc, "grace-hint");
+    html_clear(n);
+    html_text(n, apr_psprintf(c->pool,
+                              "At most %ld (%s). The next page says what "
+                              "stops working and asks again.",
+                              AT_GRACE_MAX, ui_span(c->pool, AT_GRACE_MAX)));
+    html_attr(html_by_id(doc, "grace"), "maxlength",
+              apr_itoa(c->pool, (int)strlen(apr_ltoa(c->pool, AT_GRACE_MAX))));
+    if (grace)
+        html_set_value(doc, "grace", grace);
+    if (grace_error)
+        html_field_error(doc, "grace", grace_error);
+    return ui_send_page(c, status, doc);
+}
+
+int ui_app_show(console_t *c, const char *client_id)
+{
+    at_app_t *a;
+
+    if (c->is_post)
+        return ui_error(c, 405, "Method not allowed",
+                        "Use the buttons of the application's page.");
+    if ((a = ui_load_app(c, client_id)) == NULL)
+        return 0;
+    return app_page(c, a, 200, NULL, NULL);
 }
 
 int ui_app_secret(console_t *c, const char *client_id)
 {
     at_app_t *a;
     const char *secret;
-    xmlNodePtr main;
+    long long old_until = 0, rotated = 0, now = (long long)time(NULL);
+    at_error_t err = {{0}};
+    xmlNodePtr main, n;
     xmlDocPtr doc;
 
     if (c->is_post)
@@ -135,14 +191,31 @@ int ui_app_secret(console_t *c, const char *client_id)
                         "A client secret is shown only once, right after "
                         "it was made. Rotate the secret on the "
                         "application's page to get a new one.");
+    if (at_console_secret_state(c->reg, c->pool, client_id, &old_until,
+                                &rotated, &err) != APR_SUCCESS)
+        return ui_registry_error(c, "reading the secrets", &err);
     doc = ui_page(c, apr_pstrcat(c->pool, "New secret for ", a->name, NULL),
                   "apps", "secret.xhtml", &main);
     if (doc == NULL)
         return 0;
     html_set_value(doc, "client-id", a->client_id);
     html_set_value(doc, "secret", secret);
+    /* What became of the secret it replaces. */
+    n = html_by_id(doc, "grace-text");
+    html_clear(n);
+    if (rotated == 0)
+        html_text(n, "This is the application's first secret.");
+    else if (old_until > now)
+        html_text(n, apr_psprintf(c->pool,
+                                  "The previous secret keeps working until "
+                                  "%s (%s from now), then stops.",
+                                  ui_time(c->pool, old_until),
+                                  ui_span(c->pool, old_until - now)));
+    else
+        html_text(n, "The previous secret stopped working when this one "
+                     "was made.");
     set_action(c, doc, "app-link", "href", client_id, "");
-    return console_send_doc(c, 200, doc);
+    return ui_send_page(c, 200, doc);
 }
 
 /* The result of a one-button change: redirect with a notice, or an error
@@ -159,23 +232,61 @@ static int after_change(console_t *c, apr_status_t rv, const at_error_t *err,
         return ui_error(c, 404, "No such application",
                         "No application has this client_id.");
     if (rv == APR_EINVAL)
-        return ui_error(c, 422, "Refused", err->text);
+        return ui_error(c, 422, "Refused", ui_sentence(c->pool, err->text));
     return ui_registry_error(c, what, err);
+}
+
+/* The grace field: "" is 0; *grace gets the seconds. 0 when it is a whole
+ * number the registry accepts. */
+static int parse_grace(const char *g, long *grace)
+{
+    *grace = 0;
+    if (*g == '\0')
+        return 0;
+    if (strspn(g, "0123456789") != strlen(g) || strlen(g) > 9)
+        return -1;
+    *grace = strtol(g, NULL, 10);
+    return *grace <= AT_GRACE_MAX ? 0 : -1;
 }
 
 int ui_app_rotate(console_t *c, const char *client_id)
 {
     const char *g = console_param(c, "grace"), *secret = NULL;
+    static const char *const keep[] = {"grace", NULL};
+    const char *texts[4];
+    long long now = (long long)time(NULL);
     at_error_t err = {{0}};
     apr_status_t rv;
-    long grace = 0;
+    at_app_t *a;
+    long grace;
 
-    if (*g && (strspn(g, "0123456789") != strlen(g) || strlen(g) > 9))
-        return ui_error(c, 422, "Grace period refused",
-                        "The grace period is a whole number of seconds. "
-                        "Nothing was changed.");
-    if (*g)
-        grace = strtol(g, NULL, 10);
+    if ((a = ui_load_app(c, client_id)) == NULL)
+        return 0;
+    /* Words of the registry's own refusal (at_app_rotate_secret). */
+    if (parse_grace(g, &grace) != 0)
+        return app_page(c, a, 422, g,
+                        apr_psprintf(c->pool, "Grace must be 0 to %ld seconds.",
+                                     AT_GRACE_MAX));
+    if (!ui_confirmed(c)) {
+        texts[0] =
+            grace == 0
+                ? "The current secret stops working at once: every client "
+                  "that uses it gets invalid_client until it is given the "
+                  "new secret."
+                : apr_psprintf(c->pool,
+                               "The current secret keeps working for %s, "
+                               "until %s, then stops: give the new secret "
+                               "to every client that uses it before then.",
+                               ui_span(c->pool, grace),
+                               ui_time(c->pool, now + grace));
+        texts[1] = "The new secret is shown once, on the next page.";
+        texts[2] = NULL;
+        return ui_confirm(
+            c,
+            apr_pstrcat(c->pool, "Rotate the secret of ", a->name, "?", NULL),
+            "apps", texts, ui_app_path(c, client_id, "/rotate"), keep,
+            "Rotate secret", ui_app_path(c, client_id, ""));
+    }
     rv = at_app_rotate_secret(c->reg, c->pool, client_id, grace, c->remote_user,
                               &secret, &err);
     if (rv != APR_SUCCESS)
@@ -186,20 +297,69 @@ int ui_app_rotate(console_t *c, const char *client_id)
 
 int ui_app_end_old_secrets(console_t *c, const char *client_id)
 {
+    long long old_until = 0, rotated = 0, now = (long long)time(NULL);
+    const char *texts[3];
     at_error_t err = {{0}};
-    apr_status_t rv = at_app_end_old_secrets(c->reg, c->pool, client_id,
-                                             c->remote_user, &err);
+    apr_status_t rv;
+    at_app_t *a;
 
+    if (!ui_confirmed(c)) {
+        if ((a = ui_load_app(c, client_id)) == NULL)
+            return 0;
+        if (strcmp(a->type, "confidential") == 0 &&
+            at_console_secret_state(c->reg, c->pool, client_id, &old_until,
+                                    &rotated, &err) != APR_SUCCESS)
+            return ui_registry_error(c, "reading the secrets", &err);
+        if (old_until <= now)
+            return console_redirect(
+                c, ui_app_path(c, client_id, "?done=no-old-secret"));
+        texts[0] = apr_psprintf(
+            c->pool,
+            "The previous secret, valid until %s, stops working now: "
+            "clients still using it get invalid_client.",
+            ui_time(c->pool, old_until));
+        texts[1] = "The current secret keeps working.";
+        texts[2] = NULL;
+        return ui_confirm(
+            c,
+            apr_pstrcat(c->pool, "Revoke the old secret of ", a->name, " now?",
+                        NULL),
+            "apps", texts, ui_app_path(c, client_id, "/end-old-secrets"), NULL,
+            "Revoke old secret now", ui_app_path(c, client_id, ""));
+    }
+    rv = at_app_end_old_secrets(c->reg, c->pool, client_id, c->remote_user,
+                                &err);
     return after_change(c, rv, &err, "ending old secrets", client_id,
                         "old-secrets-revoked");
 }
 
 int ui_app_enable(console_t *c, const char *client_id, int enabled)
 {
+    const char *texts[3];
     at_error_t err = {{0}};
-    apr_status_t rv = at_app_set_enabled(c->reg, c->pool, client_id, enabled,
-                                         c->remote_user, &err);
+    apr_status_t rv;
+    at_app_t *a;
 
+    if (!enabled && !ui_confirmed(c)) {
+        if ((a = ui_load_app(c, client_id)) == NULL)
+            return 0;
+        texts[0] = apr_psprintf(
+            c->pool,
+            "%s gets no more tokens: the token endpoint answers its "
+            "credentials with invalid_client and refuses its refresh "
+            "tokens, until it is enabled again.",
+            a->name);
+        texts[1] = "Access tokens already issued stay valid until they "
+                   "expire; \"Revoke all tokens\" ends them where the "
+                   "resource server checks revocation.";
+        texts[2] = NULL;
+        return ui_confirm(
+            c, apr_pstrcat(c->pool, "Disable ", a->name, "?", NULL), "apps",
+            texts, ui_app_path(c, client_id, "/disable"), NULL,
+            "Disable application", ui_app_path(c, client_id, ""));
+    }
+    rv = at_app_set_enabled(c->reg, c->pool, client_id, enabled, c->remote_user,
+                            &err);
     return after_change(c, rv, &err, "enabling an application", client_id,
                         enabled ? "enabled" : "disabled");
 }
@@ -207,13 +367,13 @@ int ui_app_enable(console_t *c, const char *client_id, int enabled)
 int ui_app_delete(console_t *c, const char *client_id)
 {
     at_error_t err = {{0}};
+    const char *texts[3];
     at_app_t *a;
-    xmlNodePtr main, q;
-    xmlDocPtr doc;
     apr_status_t rv;
 
     if ((a = ui_load_app(c, client_id)) == NULL)
         return 0;
+    /* The confirmation is this address's GET; its button the POST. */
     if (c->is_post) {
         rv = at_app_delete(c->reg, c->pool, client_id, c->remote_user, &err);
         if (rv != APR_SUCCESS)
@@ -221,15 +381,15 @@ int ui_app_delete(console_t *c, const char *client_id)
                                 client_id, "");
         return console_redirect(c, "/apps?done=deleted");
     }
-    doc = ui_page(c, apr_pstrcat(c->pool, "Delete ", a->name, "?", NULL),
-                  "apps", "confirm-delete.xhtml", &main);
-    if (doc == NULL)
-        return 0;
-    q = html_by_id(doc, "question");
-    html_clear(q);
-    html_text(q, apr_pstrcat(c->pool, "Delete the application \"", a->name,
-                             "\" (", a->client_id, ")?", NULL));
-    set_action(c, doc, "delete-form", "action", client_id, "/delete");
-    set_action(c, doc, "cancel", "href", client_id, "");
-    return console_send_doc(c, 200, doc);
+    texts[0] = apr_pstrcat(
+        c->pool, "The application \"", a->name, "\" (", a->client_id,
+        ") is deleted with its secrets and refresh-token grants: it can no "
+        "longer get tokens, and every access token issued to it is revoked "
+        "where the resource server checks revocation.",
+        NULL);
+    texts[1] = "This cannot be undone.";
+    texts[2] = NULL;
+    return ui_confirm(c, apr_pstrcat(c->pool, "Delete ", a->name, "?", NULL),
+                      "apps", texts, ui_app_path(c, client_id, "/delete"), NULL,
+                      "Delete application", ui_app_path(c, client_id, ""));
 }

@@ -6,12 +6,11 @@
 #include <string.h>
 
 #include <apr_strings.h>
-#include <apr_uri.h>
 
+#include "at_registry_console.h"
+#include "at_registry_limits.h"
 #include "console.h"
 #include "html.h"
-
-#define MAX_LIFETIME 315360000L /* ten years */
 
 static const char *const known_grants[] = {
     "client_credentials",
@@ -58,23 +57,28 @@ static apr_array_header_t *form_list(console_t *c, const char *name)
     return a;
 }
 
-/* Non-empty, trimmed lines of TEXT. */
-static apr_array_header_t *lines(apr_pool_t *p, const char *text)
+/* Non-empty, trimmed lines of TEXT (line breaks are LF: the form parser
+ * folded CR LF); *numbers gets each one's line number, 1-based. */
+static apr_array_header_t *lines(apr_pool_t *p, const char *text,
+                                 apr_array_header_t **numbers)
 {
     apr_array_header_t *a = apr_array_make(p, 4, sizeof(char *));
-    const char *s = text, *e;
+    const char *s = text, *e, *next;
+    int line = 1;
 
-    while (*s) {
-        e = s + strcspn(s, "\r\n");
+    *numbers = apr_array_make(p, 4, sizeof(int));
+    for (; *s; s = next, line++) {
+        e = s + strcspn(s, "\n");
+        next = *e ? e + 1 : e;
         while (s < e && (*s == ' ' || *s == '\t'))
             s++;
         while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
             e--;
-        if (e > s)
+        if (e > s) {
             APR_ARRAY_PUSH(a, const char *) =
                 apr_pstrmemdup(p, s, (apr_size_t)(e - s));
-        s = e + strcspn(e, "\r\n");
-        s += strspn(s, "\r\n");
+            APR_ARRAY_PUSH(*numbers, int) = line;
+        }
     }
     return a;
 }
@@ -108,136 +112,87 @@ static void form_from_app(console_t *c, const at_app_t *a, app_form_t *f)
     f->offline = a->offline_client_credentials;
 }
 
-/* A lifetime field: "" or "0" mean the server default. */
-static int lifetime(const char *s, long *out)
+/* A lifetime field: "" or "0" mean the server default; anything but
+ * digits gives -1, which the registry's check refuses in its own words. */
+static long lifetime(const char *s)
 {
-    char *end;
-    long n;
-
-    if (*s == '\0') {
-        *out = 0;
+    if (*s == '\0')
         return 0;
-    }
     if (strspn(s, "0123456789") != strlen(s) || strlen(s) > 10)
         return -1;
-    n = strtol(s, &end, 10);
-    if (n > MAX_LIFETIME)
-        return -1;
-    *out = n;
-    return 0;
+    return strtol(s, NULL, 10);
 }
 
-static int valid_redirect_uri(apr_pool_t *p, const char *s)
-{
-    apr_uri_t u;
+/* The form's id of each field at_app_problems names. */
+static const char *const field_ids[][2] = {
+    {"name", "name"},
+    {"description", "description"},
+    {"type", "type"},
+    {"grants", "grants-field"},
+    {"offline_client_credentials", "offline"},
+    {"scopes", "scopes-field"},
+    {"audiences", "audiences"},
+    {"redirect_uris", "redirect_uris"},
+    {"access_lifetime", "access_lifetime"},
+    {"refresh_lifetime", "refresh_lifetime"},
+};
 
-    if (strpbrk(s, " \t<>\"") != NULL)
-        return 0;
-    if (apr_uri_parse(p, s, &u) != APR_SUCCESS || u.scheme == NULL ||
-        u.fragment != NULL)
-        return 0;
-    /* Web redirects need a host; a native app's private scheme needs a
-     * path (RFC 8252 §7.1). */
-    if ((!strcasecmp(u.scheme, "http") || !strcasecmp(u.scheme, "https")) &&
-        (u.hostname == NULL || *u.hostname == '\0'))
-        return 0;
-    return 1;
+static const char *field_id(const char *field)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(field_ids) / sizeof(field_ids[0]); i++) {
+        if (strcmp(field_ids[i][0], field) == 0)
+            return field_ids[i][1];
+    }
+    return "name";
 }
 
-/* Checks F, puts a message beside each wrong field of DOC (may be NULL)
- * and fills F->app. Returns the number of mistakes. */
-static int validate(console_t *c, app_form_t *f,
-                    const apr_array_header_t *scopes, xmlDocPtr doc)
+/* Checks F with the registry's own rules (at_app_problems: the command
+ * line's checks and words), puts each message beside its field of DOC and
+ * fills F->app. Returns the number of mistakes. */
+static int validate(console_t *c, app_form_t *f, xmlDocPtr doc)
 {
-    int bad = 0, i;
-    apr_array_header_t *aud, *uris;
+    apr_array_header_t *aud_lines, *uri_lines, *problems;
     at_app_t *a = &f->app;
+    int i;
 
-#define WRONG(id, msg)                                                         \
-    do {                                                                       \
-        bad++;                                                                 \
-        html_field_error(doc, id, msg);                                        \
-    } while (0)
-
-    if (*f->name == '\0')
-        WRONG("name", "Give the application a name.");
-    else if (strlen(f->name) > 200)
-        WRONG("name", "The name is longer than 200 bytes.");
-    if (strlen(f->description) > 2000)
-        WRONG("description", "The description is longer than 2000 bytes.");
-    if (strcmp(f->type, "confidential") && strcmp(f->type, "public"))
-        WRONG("type", "Choose confidential or public.");
-    for (i = 0; i < f->grants->nelts; i++) {
-        const char *g = APR_ARRAY_IDX(f->grants, i, const char *);
-        size_t k;
-        for (k = 0; k < N_GRANTS && strcmp(g, known_grants[k]); k++)
-            ;
-        if (k == N_GRANTS) {
-            WRONG("grants-field", "Unknown grant type.");
-            break;
-        }
-    }
-    if (f->grants->nelts == 0)
-        WRONG("grants-field", "Allow at least one grant type.");
-    else if (!strcmp(f->type, "public") && has(f->grants, "client_credentials"))
-        WRONG("grants-field", "A public application has no secret, so it "
-                              "cannot use client_credentials.");
-    else if (f->offline && !(has(f->grants, "client_credentials") &&
-                             has(f->grants, "refresh_token")))
-        WRONG("grants-field", "Refresh tokens with client credentials need "
-                              "both the client_credentials and the "
-                              "refresh_token grant.");
-    for (i = 0; i < f->scopes->nelts; i++) {
-        const char *s = APR_ARRAY_IDX(f->scopes, i, const char *);
-        int k, found = 0;
-        for (k = 0; k < scopes->nelts && !found; k++)
-            found = !strcmp(APR_ARRAY_IDX(scopes, k, at_scope_t *)->name, s);
-        if (!found) {
-            WRONG("scopes-field", "One of the scopes does not exist (any "
-                                  "more).");
-            break;
-        }
-    }
-    aud = lines(c->pool, f->audiences);
-    for (i = 0; i < aud->nelts; i++) {
-        const char *s = APR_ARRAY_IDX(aud, i, const char *);
-        if (strpbrk(s, " \t") || strlen(s) > 500) {
-            WRONG("audiences", "One audience per line, without spaces.");
-            break;
-        }
-    }
-    uris = lines(c->pool, f->redirect_uris);
-    for (i = 0; i < uris->nelts; i++) {
-        if (!valid_redirect_uri(c->pool,
-                                APR_ARRAY_IDX(uris, i, const char *))) {
-            WRONG("redirect_uris",
-                  apr_psprintf(c->pool,
-                               "Line %d is not an absolute URI "
-                               "without a fragment.",
-                               i + 1));
-            break;
-        }
-    }
-    if (has(f->grants, "authorization_code") && uris->nelts == 0)
-        WRONG("redirect_uris", "The authorization_code grant needs at "
-                               "least one redirect URI.");
-    if (lifetime(f->access, &a->access_lifetime) != 0)
-        WRONG("access_lifetime", "Give a whole number of seconds (at most "
-                                 "ten years), or leave it empty.");
-    if (lifetime(f->refresh, &a->refresh_lifetime) != 0)
-        WRONG("refresh_lifetime", "Give a whole number of seconds (at most "
-                                  "ten years), or leave it empty.");
-#undef WRONG
     a->name = f->name;
     a->description = f->description;
     a->type = f->type;
     a->grants = f->grants;
     a->scopes = f->scopes;
-    a->audiences = aud;
-    a->redirect_uris = uris;
+    a->audiences = lines(c->pool, f->audiences, &aud_lines);
+    a->redirect_uris = lines(c->pool, f->redirect_uris, &uri_lines);
+    a->access_lifetime = lifetime(f->access);
+    a->refresh_lifetime = lifetime(f->refresh);
     a->offline_client_credentials = f->offline;
     a->enabled = 1;
-    return bad;
+    problems = at_app_problems(c->pool, a);
+    for (i = 0; i < problems->nelts; i++) {
+        const at_problem_t *pr = APR_ARRAY_IDX(problems, i, at_problem_t *);
+        const char *text = ui_sentence(c->pool, pr->text);
+        apr_array_header_t *nums = !strcmp(pr->field, "audiences") ? aud_lines
+                                   : !strcmp(pr->field, "redirect_uris")
+                                       ? uri_lines
+                                       : NULL;
+        /* A list typed one item a line: say which line. */
+        if (nums && pr->item >= 0 && pr->item < nums->nelts)
+            text = apr_psprintf(c->pool, "Line %d: %s",
+                                APR_ARRAY_IDX(nums, pr->item, int), text);
+        html_field_error(doc, field_id(pr->field), text);
+    }
+    /* The console's one rule of its own: a form that allows the
+     * authorization_code grant is useless without somewhere to send the
+     * code. */
+    if (has(f->grants, "authorization_code") && a->redirect_uris->nelts == 0 &&
+        html_by_id(doc, "redirect_uris-error") == NULL) {
+        html_field_error(doc, "redirect_uris",
+                         "Grant authorization_code needs at least one "
+                         "redirect URI.");
+        return problems->nelts + 1;
+    }
+    return problems->nelts;
 }
 
 /* Fills DOC's form with F; the scope boxes come from SCOPES. */
@@ -248,6 +203,11 @@ static void fill(console_t *c, xmlDocPtr doc, const app_form_t *f,
     size_t k;
     int i;
 
+    /* The registry's limits, so the browser stops where it would. */
+    html_attr(html_by_id(doc, "name"), "maxlength",
+              apr_itoa(c->pool, AT_APP_NAME_MAX));
+    html_attr(html_by_id(doc, "description"), "maxlength",
+              apr_itoa(c->pool, AT_APP_DESCRIPTION_MAX));
     html_set_value(doc, "name", f->name);
     html_set_value(doc, "description", f->description);
     html_set_value(doc, "type", f->type);
@@ -308,29 +268,23 @@ static xmlDocPtr form_page(console_t *c, const char *title, const char *action,
     return doc;
 }
 
-/* Answers a refused form: the library's or our own message. */
+/* Answers a refused form (422): the input as it was sent, a message
+ * beside each wrong field (ui_error_summary lists them at the top). */
 static int refused(console_t *c, xmlDocPtr doc, const app_form_t *f,
-                   const apr_array_header_t *scopes, int bad)
+                   const apr_array_header_t *scopes)
 {
     fill(c, doc, f, scopes);
-    if (!bad)
-        html_remove(html_by_id(doc, "form-error"));
-    return console_send_doc(c, 422, doc);
+    return ui_send_page(c, 422, doc);
 }
 
-/* The library refused the input: say so beside the name (duplicate) or
- * at the top of the form. Returns 1 when handled. */
-static void lib_refusal(xmlDocPtr doc, apr_status_t rv, const char *text)
+/* The registry refused what passed the form's checks: a name another
+ * application has (APR_EEXIST), or a scope deleted meanwhile (the only
+ * APR_EINVAL left after at_app_problems). */
+static void lib_refusal(console_t *c, xmlDocPtr doc, apr_status_t rv,
+                        const char *text)
 {
-    xmlNodePtr p;
-
-    if (rv == APR_EEXIST) {
-        html_field_error(doc, "name", "Another application has this name.");
-        return;
-    }
-    p = html_by_id(doc, "form-error");
-    html_clear(p);
-    html_text(p, text);
+    html_field_error(doc, rv == APR_EEXIST ? "name" : "scopes-field",
+                     ui_sentence(c->pool, text));
 }
 
 int ui_app_new(console_t *c)
@@ -341,7 +295,6 @@ int ui_app_new(console_t *c)
     xmlDocPtr doc;
     const char *secret = NULL;
     apr_status_t rv;
-    int bad;
 
     memset(&f, 0, sizeof(f));
     if (at_scope_list(c->reg, c->pool, &scopes, &err) != APR_SUCCESS)
@@ -358,17 +311,16 @@ int ui_app_new(console_t *c)
         APR_ARRAY_PUSH(f.grants, const char *) = "client_credentials";
         f.scopes = apr_array_make(c->pool, 1, sizeof(char *));
         fill(c, doc, &f, scopes);
-        html_remove(html_by_id(doc, "form-error"));
-        return console_send_doc(c, 200, doc);
+        return ui_send_page(c, 200, doc);
     }
     form_from_post(c, &f);
-    if ((bad = validate(c, &f, scopes, doc)) != 0)
-        return refused(c, doc, &f, scopes, bad);
+    if (validate(c, &f, doc) != 0)
+        return refused(c, doc, &f, scopes);
     f.app.client_id = NULL;
     rv = at_app_create(c->reg, c->pool, &f.app, c->remote_user, &secret, &err);
     if (rv == APR_EEXIST || rv == APR_EINVAL) {
-        lib_refusal(doc, rv, err.text);
-        return refused(c, doc, &f, scopes, 1);
+        lib_refusal(c, doc, rv, err.text);
+        return refused(c, doc, &f, scopes);
     }
     xmlFreeDoc(doc);
     if (rv != APR_SUCCESS)
@@ -389,7 +341,6 @@ int ui_app_edit(console_t *c, const char *client_id)
     app_form_t f;
     xmlDocPtr doc;
     apr_status_t rv;
-    int bad;
 
     if (app == NULL)
         return 0;
@@ -404,18 +355,17 @@ int ui_app_edit(console_t *c, const char *client_id)
     if (!c->is_post) {
         form_from_app(c, app, &f);
         fill(c, doc, &f, scopes);
-        html_remove(html_by_id(doc, "form-error"));
-        return console_send_doc(c, 200, doc);
+        return ui_send_page(c, 200, doc);
     }
     form_from_post(c, &f);
-    if ((bad = validate(c, &f, scopes, doc)) != 0)
-        return refused(c, doc, &f, scopes, bad);
+    if (validate(c, &f, doc) != 0)
+        return refused(c, doc, &f, scopes);
     f.app.client_id = app->client_id;
     f.app.enabled = app->enabled;
     rv = at_app_update(c->reg, c->pool, &f.app, c->remote_user, &err);
     if (rv == APR_EEXIST || rv == APR_EINVAL) {
-        lib_refusal(doc, rv, err.text);
-        return refused(c, doc, &f, scopes, 1);
+        lib_refusal(c, doc, rv, err.text);
+        return refused(c, doc, &f, scopes);
     }
     xmlFreeDoc(doc);
     if (rv != APR_SUCCESS)

@@ -23,6 +23,14 @@ int ui_apps_list(console_t *c)
     if (at_console_app_ids(c->reg, c->pool, q, offset, CONSOLE_PAGE_SIZE, &ids,
                            &total, &err) != APR_SUCCESS)
         return ui_registry_error(c, "listing applications", &err);
+    /* A page beyond the last (an old link, a list that shrank) shows the
+     * last one. */
+    if (offset != ui_clamp_offset(offset, total)) {
+        offset = ui_clamp_offset(offset, total);
+        if (at_console_app_ids(c->reg, c->pool, q, offset, CONSOLE_PAGE_SIZE,
+                               &ids, NULL, &err) != APR_SUCCESS)
+            return ui_registry_error(c, "listing applications", &err);
+    }
     apps = apr_array_make(c->pool, ids->nelts, sizeof(at_app_t *));
     for (i = 0; i < ids->nelts; i++) {
         at_app_t *a = NULL;
@@ -51,7 +59,7 @@ int ui_apps_list(console_t *c)
         td = html_el(tr, "td", NULL);
         html_link(td, console_url(c, ui_app_path(c, a->client_id, "")),
                   a->name);
-        html_attr(html_el(tr, "td", a->client_id), "class", "mono");
+        html_attr(html_el(tr, "td", a->client_id), "class", "mono id");
         html_el(tr, "td", a->type);
         html_el(tr, "td", a->enabled ? "enabled" : "disabled");
         html_el(tr, "td", ui_time(c->pool, a->updated));
@@ -65,5 +73,5 @@ int ui_apps_list(console_t *c)
         base = apr_pstrcat(c->pool, base, "?q=", console_url_encode(c->pool, q),
                            NULL);
     ui_pager(c, html_by_id(doc, "pager"), base, offset, total);
-    return console_send_doc(c, 200, doc);
+    return ui_send_page(c, 200, doc);
 }

@@ -1,5 +1,6 @@
 /* ui_audit.c: the audit log, newest first, one SQL page at a time,
- * filtered by application (target) and operator (actor). */
+ * filtered by application (its name or part of its client_id, or any
+ * exact target) and operator (part of the name), ignoring case. */
 #include <apr_strings.h>
 
 #include "at_registry_console.h"
@@ -25,6 +26,13 @@ int ui_audit(console_t *c)
                               CONSOLE_PAGE_SIZE, &rows, &total,
                               &err) != APR_SUCCESS)
         return ui_registry_error(c, "reading the audit log", &err);
+    if (offset != ui_clamp_offset(offset, total)) {
+        offset = ui_clamp_offset(offset, total);
+        if (at_console_audit_page(c->reg, c->pool, app, actor, offset,
+                                  CONSOLE_PAGE_SIZE, &rows, NULL,
+                                  &err) != APR_SUCCESS)
+            return ui_registry_error(c, "reading the audit log", &err);
+    }
     doc = ui_page(c, "Audit log", "audit", "audit.xhtml", &main);
     if (doc == NULL)
         return 0;
@@ -34,7 +42,11 @@ int ui_audit(console_t *c)
     html_set_value(doc, "app", app);
     html_set_value(doc, "actor", actor);
     if (rows->nelts) {
-        ui_audit_rows(c, html_by_id(doc, "audit-rows"), rows);
+        if (ui_audit_rows(c, html_by_id(doc, "audit-rows"), rows, &err) !=
+            APR_SUCCESS) {
+            xmlFreeDoc(doc);
+            return ui_registry_error(c, "reading application names", &err);
+        }
         html_remove(html_by_id(doc, "audit-empty"));
     } else {
         html_remove(html_by_id(doc, "audit"));
@@ -43,5 +55,5 @@ int ui_audit(console_t *c)
                        "?app=", console_url_encode(c->pool, app),
                        "&actor=", console_url_encode(c->pool, actor), NULL);
     ui_pager(c, html_by_id(doc, "pager"), base, offset, total);
-    return console_send_doc(c, 200, doc);
+    return ui_send_page(c, 200, doc);
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <apr_strings.h>
+#include <apr_escape.h>
 #include <libxml/HTMLtree.h>
 
 #include "console.h"
@@ -52,6 +53,7 @@ xmlDocPtr ui_page(console_t *c, const char *title, const char *current,
     html_attr(html_by_id(doc, "script"), "src",
               apr_pstrcat(c->pool, c->assets, "/console.js", NULL));
     html_attr(html_by_id(doc, "brand"), "href", console_url(c, "/"));
+    html_attr(html_by_id(doc, "skip-link"), "href", ui_self_url(c, "main"));
     for (i = 0; i < sizeof(nav_ids) / sizeof(nav_ids[0]); i++) {
         n = html_by_id(doc, apr_pstrcat(c->pool, "nav-", nav_ids[i][0], NULL));
         html_attr(n, "href", console_url(c, nav_ids[i][1]));
@@ -86,7 +88,7 @@ int ui_error_bare(console_t *c, int status, const char *text)
     body = html_el(html, "body", NULL);
     html_el(body, "h1", "Error");
     html_el(body, "p", text);
-    return console_send_doc(c, status, doc);
+    return ui_send_page(c, status, doc);
 }
 
 int ui_error(console_t *c, int status, const char *heading, const char *text)
@@ -101,7 +103,7 @@ int ui_error(console_t *c, int status, const char *heading, const char *text)
     html_clear(p);
     html_text(p, text);
     html_attr(html_by_id(doc, "error-home"), "href", console_url(c, "/"));
-    return console_send_doc(c, status, doc);
+    return ui_send_page(c, status, doc);
 }
 
 int ui_no_operator(console_t *c)
@@ -117,7 +119,7 @@ int ui_no_operator(console_t *c)
         html_clear(path);
         html_text(path, c->script_name);
     }
-    return console_send_doc(c, 403, doc);
+    return ui_send_page(c, 403, doc);
 }
 
 static void add_csrf(console_t *c, xmlNodePtr n)
@@ -211,6 +213,8 @@ static const char *const notices[][2] = {
     {"enabled", "The application is enabled."},
     {"disabled", "The application is disabled: it gets no more tokens."},
     {"old-secrets-revoked", "The previous secrets no longer work."},
+    {"no-old-secret", "No previous secret was still valid: nothing to "
+                      "revoke."},
     {"grant-revoked", "The grant was revoked."},
     {"token-revoked", "The access token was revoked."},
     {"all-revoked", "Every token of the application was revoked."},
@@ -268,6 +272,23 @@ const char *ui_duration(apr_pool_t *p, long s)
     return apr_psprintf(p, "%ld s", s);
 }
 
+const char *ui_span(apr_pool_t *p, long long s)
+{
+    /* Small numbers: int is enough, and APR's formatter knows no %lld. */
+    int d = (int)(s / 86400), h = (int)(s % 86400 / 3600);
+    int m = (int)(s % 3600 / 60);
+
+    if (d > 0)
+        return h ? apr_psprintf(p, "%d day%s %d h", d, d == 1 ? "" : "s", h)
+                 : apr_psprintf(p, "%d day%s", d, d == 1 ? "" : "s");
+    if (h > 0)
+        return m ? apr_psprintf(p, "%d h %d min", h, m)
+                 : apr_psprintf(p, "%d h", h);
+    if (m > 0)
+        return apr_psprintf(p, "%d min", m + (s % 60 >= 30));
+    return apr_psprintf(p, "%d s", (int)s);
+}
+
 int ui_page_offset(console_t *c)
 {
     const char *v = apr_table_get(c->query, "page");
@@ -280,6 +301,13 @@ int ui_page_offset(console_t *c)
     if (*end != '\0' || n < 1 || n > 1000000)
         return 0;
     return (int)(n - 1) * CONSOLE_PAGE_SIZE;
+}
+
+int ui_clamp_offset(int offset, int total)
+{
+    if (total <= 0 || offset < total)
+        return offset < 0 ? 0 : offset;
+    return (total - 1) / CONSOLE_PAGE_SIZE * CONSOLE_PAGE_SIZE;
 }
 
 void ui_pager(console_t *c, xmlNodePtr parent, const char *base, int offset,
@@ -333,7 +361,8 @@ int ui_registry_error(console_t *c, const char *what, const at_error_t *err)
 const char *ui_app_path(console_t *c, const char *client_id, const char *tail)
 {
     return apr_pstrcat(c->pool, "/apps/",
-                       console_url_encode(c->pool, client_id), tail, NULL);
+                       apr_pescape_path_segment(c->pool, client_id), tail,
+                       NULL);
 }
 
 at_app_t *ui_load_app(console_t *c, const char *client_id)
@@ -351,4 +380,112 @@ at_app_t *ui_load_app(console_t *c, const char *client_id)
     else
         ui_registry_error(c, "reading an application", &err);
     return NULL;
+}
+
+const char *ui_self_url(console_t *c, const char *fragment)
+{
+    const char *url =
+        console_url(c, apr_pescape_path(c->pool, c->path_info, 1));
+
+    if (*c->query_string)
+        url = apr_pstrcat(c->pool, url, "?", c->query_string, NULL);
+    if (fragment)
+        url = apr_pstrcat(c->pool, url, "#", fragment, NULL);
+    return url;
+}
+
+const char *ui_sentence(apr_pool_t *p, const char *text)
+{
+    char *s = apr_pstrdup(p, text);
+    size_t n = strlen(s);
+
+    if (n == 0)
+        return s;
+    if (s[0] >= 'a' && s[0] <= 'z')
+        s[0] = (char)(s[0] - 'a' + 'A');
+    return s[n - 1] == '.' ? s : apr_pstrcat(p, s, ".", NULL);
+}
+
+/* The elements marked aria-invalid under N, in document order. */
+static void find_invalid(xmlNodePtr n, apr_array_header_t *out)
+{
+    xmlChar *v;
+
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        v = xmlGetProp(n, BAD_CAST "aria-invalid");
+        if (v && xmlStrEqual(v, BAD_CAST "true"))
+            APR_ARRAY_PUSH(out, xmlNodePtr) = n;
+        xmlFree(v);
+        find_invalid(n->children, out);
+    }
+}
+
+/* The control a person lands on for a wrong field: the field itself, or
+ * the first control of a fieldset. */
+static xmlNodePtr first_control(xmlNodePtr n)
+{
+    xmlNodePtr c, hit;
+
+    if (xmlStrEqual(n->name, BAD_CAST "input") ||
+        xmlStrEqual(n->name, BAD_CAST "select") ||
+        xmlStrEqual(n->name, BAD_CAST "textarea"))
+        return n;
+    for (c = n->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE && (hit = first_control(c)) != NULL)
+            return hit;
+    }
+    return NULL;
+}
+
+void ui_error_summary(console_t *c, xmlDocPtr doc)
+{
+    xmlNodePtr banner = html_by_id(doc, "form-error"), ul, li, n, ctl;
+    apr_array_header_t *bad = apr_array_make(c->pool, 4, sizeof(xmlNodePtr));
+    xmlChar *id, *msg;
+    int i;
+
+    if (banner == NULL)
+        return;
+    find_invalid(xmlDocGetRootElement(doc), bad);
+    if (bad->nelts == 0) {
+        html_remove(banner);
+        return;
+    }
+    html_clear(banner);
+    html_el(banner, "p",
+            bad->nelts == 1
+                ? "The form has a mistake; nothing was changed:"
+                : apr_psprintf(c->pool,
+                               "The form has %d mistakes; nothing was "
+                               "changed:",
+                               bad->nelts));
+    ul = html_el(banner, "ul", NULL);
+    for (i = 0; i < bad->nelts; i++) {
+        n = APR_ARRAY_IDX(bad, i, xmlNodePtr);
+        id = xmlGetProp(n, BAD_CAST "id");
+        msg = NULL;
+        if (id) {
+            xmlNodePtr m = html_by_id(
+                doc, apr_pstrcat(c->pool, (const char *)id, "-error", NULL));
+            msg = m ? xmlNodeGetContent(m) : NULL;
+            li = html_el(ul, "li", NULL);
+            html_link(li, ui_self_url(c, (const char *)id),
+                      msg ? (const char *)msg : (const char *)id);
+        }
+        /* The first wrong field gets the focus when the page opens. */
+        if (i == 0 && (ctl = first_control(n)) != NULL)
+            xmlSetProp(ctl, BAD_CAST "autofocus", BAD_CAST "autofocus");
+        xmlFree(msg);
+        xmlFree(id);
+    }
+}
+
+int ui_send_page(console_t *c, int status, xmlDocPtr doc)
+{
+    ui_error_summary(c, doc);
+    ui_add_csrf(c, doc);
+    ui_label_tables(c, doc);
+    return console_send_html(c, status, doc);
 }

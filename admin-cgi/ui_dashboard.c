@@ -1,5 +1,7 @@
 /* ui_dashboard.c: the console's first page: how much is registered, and
  * what operators changed lately. */
+#include <stdio.h>
+
 #include <apr_strings.h>
 
 #include "at_registry_console.h"
@@ -22,6 +24,15 @@ static void set_count(console_t *c, xmlDocPtr doc, const char *id, int n,
     html_text(el, n == 1 ? one : many);
 }
 
+/* The dashboard's registry failure: logged, 500. */
+static int failed(console_t *c, const at_error_t *err)
+{
+    fprintf(stderr, "token-admin: AT00809: dashboard: %s\n", err->text);
+    return ui_error(c, 500, "Registry error",
+                    "The registry could not be read. The server's error "
+                    "log says why.");
+}
+
 int ui_dashboard(console_t *c)
 {
     xmlNodePtr main;
@@ -33,12 +44,8 @@ int ui_dashboard(console_t *c)
     if (at_registry_counts(c->reg, c->pool, &apps, &scopes, &families, &err) !=
             APR_SUCCESS ||
         at_console_audit_page(c->reg, c->pool, NULL, NULL, 0, RECENT_ROWS,
-                              &rows, NULL, &err) != APR_SUCCESS) {
-        fprintf(stderr, "token-admin: AT00809: dashboard: %s\n", err.text);
-        return ui_error(c, 500, "Registry error",
-                        "The registry could not be read. The server's "
-                        "error log says why.");
-    }
+                              &rows, NULL, &err) != APR_SUCCESS)
+        return failed(c, &err);
     doc = ui_page(c, "Dashboard", "dashboard", "dashboard.xhtml", &main);
     if (doc == NULL)
         return 0;
@@ -54,10 +61,14 @@ int ui_dashboard(console_t *c)
               console_url(c, "/apps/new"));
     html_attr(html_by_id(doc, "audit-link"), "href", console_url(c, "/audit"));
     if (rows->nelts) {
-        ui_audit_rows(c, html_by_id(doc, "recent-rows"), rows);
+        if (ui_audit_rows(c, html_by_id(doc, "recent-rows"), rows, &err) !=
+            APR_SUCCESS) {
+            xmlFreeDoc(doc);
+            return failed(c, &err);
+        }
         html_remove(html_by_id(doc, "recent-empty"));
     } else {
         html_remove(html_by_id(doc, "recent"));
     }
-    return console_send_doc(c, 200, doc);
+    return ui_send_page(c, 200, doc);
 }

@@ -42,7 +42,12 @@ static int grants_page(console_t *c, const at_app_t *a, int status,
         const at_refresh_t *f = APR_ARRAY_IDX(fams, i, const at_refresh_t *);
         tr = html_el(tbody, "tr", NULL);
         html_attr(html_el(tr, "td", f->family_id), "class", "mono");
-        html_el(tr, "td", f->subject ? f->subject : "");
+        /* With client credentials the subject is the application itself:
+         * its name beside its client_id. */
+        html_el(tr, "td",
+                f->subject && !strcmp(f->subject, client_id)
+                    ? apr_pstrcat(c->pool, a->name, " (", f->subject, ")", NULL)
+                    : (f->subject ? f->subject : ""));
         html_el(tr, "td", f->scope ? f->scope : "");
         html_el(tr, "td", ui_time(c->pool, f->issued));
         html_el(tr, "td", ui_time(c->pool, f->expires));
@@ -57,12 +62,13 @@ static int grants_page(console_t *c, const at_app_t *a, int status,
         html_attr(in, "value", f->family_id);
         button = html_el(form, "button", "Revoke grant");
         html_attr(button, "type", "submit");
+        html_attr(button, "class", "danger");
     }
     if (fams->nelts)
         html_remove(html_by_id(doc, "grants-empty"));
     else
         html_remove(html_by_id(doc, "grants"));
-    return console_send_doc(c, status, doc);
+    return ui_send_page(c, status, doc);
 }
 
 int ui_grants(console_t *c, const char *client_id)
@@ -87,7 +93,7 @@ int ui_jti_revoke(console_t *c, const char *client_id)
     if ((a = ui_load_app(c, client_id)) == NULL)
         return 0;
     if (*jti == '\0')
-        return grants_page(c, a, 422, jti, "Give the jti of the access token.");
+        return grants_page(c, a, 422, jti, "The jti must not be empty.");
     rv = at_console_jti_client(c->reg, c->pool, jti, &owner, &err);
     if (rv == APR_NOTFOUND ||
         (rv == APR_SUCCESS && strcmp(owner, client_id) != 0))
@@ -105,23 +111,45 @@ int ui_jti_revoke(console_t *c, const char *client_id)
 
 int ui_grant_revoke(console_t *c, const char *client_id)
 {
-    const char *family = console_param(c, "family");
+    static const char *const keep[] = {"family", NULL};
+    const char *family = console_param(c, "family"), *texts[3];
     apr_array_header_t *fams = NULL;
+    const at_refresh_t *mine = NULL;
     at_error_t err = {{0}};
     apr_status_t rv;
-    int i, mine = 0;
+    at_app_t *a;
+    int i;
 
+    if ((a = ui_load_app(c, client_id)) == NULL)
+        return 0;
     /* Only a family of this application may be revoked from its page. */
     if (at_refresh_families(c->reg, c->pool, client_id, &fams, &err) !=
         APR_SUCCESS)
         return ui_registry_error(c, "listing grants", &err);
-    for (i = 0; i < fams->nelts && !mine; i++)
-        mine =
-            !strcmp(APR_ARRAY_IDX(fams, i, at_refresh_t *)->family_id, family);
+    for (i = 0; i < fams->nelts && !mine; i++) {
+        const at_refresh_t *f = APR_ARRAY_IDX(fams, i, at_refresh_t *);
+        if (!strcmp(f->family_id, family))
+            mine = f;
+    }
     if (!mine)
         return ui_error(c, 404, "No such grant",
                         "This application has no active grant by that "
                         "name; it may have been revoked already.");
+    if (!ui_confirmed(c)) {
+        texts[0] = apr_psprintf(
+            c->pool,
+            "The refresh-token grant %s of %s (subject %s, scope \"%s\", "
+            "issued %s) stops working: its refresh token is refused, and "
+            "the client has to be granted access again.",
+            mine->family_id, a->name, mine->subject ? mine->subject : "-",
+            mine->scope ? mine->scope : "", ui_time(c->pool, mine->issued));
+        texts[1] = "Access tokens already issued from it stay valid until "
+                   "they expire.";
+        texts[2] = NULL;
+        return ui_confirm(c, "Revoke this grant?", "apps", texts,
+                          ui_app_path(c, client_id, "/grants/revoke"), keep,
+                          "Revoke grant", ui_app_path(c, client_id, "/grants"));
+    }
     rv = at_family_revoke(c->reg, c->pool, family, c->remote_user, &err);
     if (rv == APR_NOTFOUND)
         return ui_error(c, 404, "No such grant",
@@ -134,10 +162,36 @@ int ui_grant_revoke(console_t *c, const char *client_id)
 
 int ui_revoke_all(console_t *c, const char *client_id)
 {
+    apr_array_header_t *fams = NULL;
     at_error_t err = {{0}};
-    apr_status_t rv =
-        at_client_revoke_all(c->reg, c->pool, client_id, c->remote_user, &err);
+    const char *texts[3];
+    apr_status_t rv;
+    at_app_t *a;
 
+    if (!ui_confirmed(c)) {
+        if ((a = ui_load_app(c, client_id)) == NULL)
+            return 0;
+        if (at_refresh_families(c->reg, c->pool, client_id, &fams, &err) !=
+            APR_SUCCESS)
+            return ui_registry_error(c, "listing grants", &err);
+        texts[0] = apr_psprintf(
+            c->pool,
+            "Every refresh-token grant of %s (%d active) stops working, and "
+            "so does every access token issued to it until now, where the "
+            "resource server checks revocation (AuthTokenRevocationCheck "
+            "On).",
+            a->name, fams->nelts);
+        texts[1] = "The application itself keeps working: it can get new "
+                   "tokens.";
+        texts[2] = NULL;
+        return ui_confirm(
+            c,
+            apr_pstrcat(c->pool, "Revoke every token of ", a->name, "?", NULL),
+            "apps", texts, ui_app_path(c, client_id, "/revoke-all"), NULL,
+            "Revoke all tokens of this application",
+            ui_app_path(c, client_id, ""));
+    }
+    rv = at_client_revoke_all(c->reg, c->pool, client_id, c->remote_user, &err);
     if (rv == APR_NOTFOUND)
         return ui_error(c, 404, "No such application",
                         "No application has this client_id.");

@@ -7,22 +7,10 @@
 
 #include <apr_strings.h>
 
+#include "at_registry_console.h"
+#include "at_registry_limits.h"
 #include "console.h"
 #include "html.h"
-
-/* RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E. */
-static int valid_scope_name(const char *s)
-{
-    const unsigned char *u = (const unsigned char *)s;
-
-    if (*u == '\0' || strlen(s) > 100)
-        return 0;
-    for (; *u; u++) {
-        if (*u < 0x21 || *u > 0x7e || *u == '"' || *u == '\\')
-            return 0;
-    }
-    return 1;
-}
 
 static const char *scope_path(console_t *c, const char *name)
 {
@@ -30,12 +18,54 @@ static const char *scope_path(console_t *c, const char *name)
         c->pool, "/scopes/edit?name=", console_url_encode(c->pool, name), NULL);
 }
 
+/* Puts each problem (at_scope_problems, or one refusal of the registry
+ * as FIELD/TEXT) beside its field: "name" is #scope-name, "description"
+ * #scope-description. */
+static void scope_errors(console_t *c, xmlDocPtr doc,
+                         const apr_array_header_t *problems)
+{
+    int i;
+
+    for (i = 0; problems && i < problems->nelts; i++) {
+        const at_problem_t *pr = APR_ARRAY_IDX(problems, i, at_problem_t *);
+        html_field_error(doc,
+                         strcmp(pr->field, "name") == 0 ? "scope-name"
+                                                        : "scope-description",
+                         ui_sentence(c->pool, pr->text));
+    }
+}
+
+/* One problem of FIELD, for a refusal the registry made itself. */
+static apr_array_header_t *one_problem(console_t *c, const char *field,
+                                       const char *text)
+{
+    apr_array_header_t *a = apr_array_make(c->pool, 1, sizeof(at_problem_t *));
+    at_problem_t *pr = apr_pcalloc(c->pool, sizeof(*pr));
+
+    pr->field = field;
+    pr->item = -1;
+    pr->text = text;
+    APR_ARRAY_PUSH(a, at_problem_t *) = pr;
+    return a;
+}
+
+/* The registry's limits into the fields' maxlength. */
+static void limits(console_t *c, xmlDocPtr doc)
+{
+    xmlNodePtr n = html_by_id(doc, "scope-name");
+
+    if (n)
+        html_attr(n, "maxlength", apr_itoa(c->pool, AT_SCOPE_NAME_MAX));
+    html_attr(html_by_id(doc, "scope-description"), "maxlength",
+              apr_itoa(c->pool, AT_SCOPE_DESCRIPTION_MAX));
+}
+
 /* The list page with the create form; STATUS 200, or 422 after a refused
- * create (the form keeps NAME and DESCRIPTION; ERROR is put beside
- * FIELD). */
+ * create (the form keeps NAME and DESCRIPTION, PROBLEMS go beside their
+ * fields). */
 static int list_page(console_t *c, int status, const char *name,
-                     const char *description, const char *field,
-                     const char *error)
+                     const char *description,
+                     const apr_array_header_t *problems)
 {
     apr_array_header_t *scopes = NULL;
     at_error_t err = {{0}};
@@ -54,44 +84,37 @@ static int list_page(console_t *c, int status, const char *name,
         const at_scope_t *s = APR_ARRAY_IDX(scopes, i, const at_scope_t *);
         tr = html_el(tbody, "tr", NULL);
         td = html_el(tr, "td", NULL);
+        html_attr(td, "class", "mono");
         html_link(td, console_url(c, scope_path(c, s->name)), s->name);
         html_el(tr, "td", s->description ? s->description : "");
         html_el(tr, "td", s->builtin ? "built in" : "defined here");
     }
     html_attr(html_by_id(doc, "scope-form"), "action",
               console_url(c, "/scopes"));
+    limits(c, doc);
     html_set_value(doc, "scope-name", name);
     html_set_value(doc, "scope-description", description);
-    if (error)
-        html_field_error(doc, field, error);
-    else
-        html_remove(html_by_id(doc, "form-error"));
-    return console_send_doc(c, status, doc);
+    scope_errors(c, doc, problems);
+    return ui_send_page(c, status, doc);
 }
 
 int ui_scopes(console_t *c)
 {
     const char *name = console_param(c, "name");
     const char *description = console_param(c, "description");
+    apr_array_header_t *problems;
     at_error_t err = {{0}};
     apr_status_t rv;
 
     if (!c->is_post)
-        return list_page(c, 200, "", "", NULL, NULL);
-    if (!valid_scope_name(name))
-        return list_page(c, 422, name, description, "scope-name",
-                         "A scope name is 1 to 100 printable ASCII "
-                         "characters without spaces, quotes or "
-                         "backslashes.");
-    if (strlen(description) > 500)
-        return list_page(c, 422, name, description, "scope-description",
-                         "The description is longer than 500 bytes.");
+        return list_page(c, 200, "", "", NULL);
+    problems = at_scope_problems(c->pool, name, description);
+    if (problems->nelts)
+        return list_page(c, 422, name, description, problems);
     rv = at_scope_add(c->reg, c->pool, name, description, c->remote_user, &err);
-    if (rv == APR_EEXIST)
-        return list_page(c, 422, name, description, "scope-name",
-                         "This scope exists already.");
-    if (rv == APR_EINVAL)
-        return list_page(c, 422, name, description, "scope-name", err.text);
+    if (rv == APR_EEXIST || rv == APR_EINVAL)
+        return list_page(c, 422, name, description,
+                         one_problem(c, "name", err.text));
     if (rv != APR_SUCCESS)
         return ui_registry_error(c, "creating a scope", &err);
     return console_redirect(c, "/scopes?done=scope-created");
@@ -117,10 +140,12 @@ static const at_scope_t *find_scope(console_t *c, const char *name)
     return NULL;
 }
 
-/* The edit page of S. USERS (client_ids) lists the applications that kept
- * a delete from happening; ERROR is a message beside the description. */
+/* The edit page of S. USERS (at_app_t * with client_id and name) lists
+ * the applications that kept a delete from happening (409); PROBLEMS go
+ * beside the description. */
 static int scope_page(console_t *c, int status, const at_scope_t *s,
-                      const char *description, const char *error,
+                      const char *description,
+                      const apr_array_header_t *problems,
                       const apr_array_header_t *users)
 {
     xmlNodePtr main, ul, li;
@@ -136,21 +161,21 @@ static int scope_page(console_t *c, int status, const at_scope_t *s,
     html_attr(html_by_id(doc, "delete-form"), "action",
               console_url(c, "/scopes/delete"));
     html_attr(html_by_id(doc, "cancel"), "href", console_url(c, "/scopes"));
+    limits(c, doc);
     html_set_value(doc, "scope-description", description);
-    if (error)
-        html_field_error(doc, "scope-description", error);
-    else
-        html_remove(html_by_id(doc, "form-error"));
+    scope_errors(c, doc, problems);
     if (users && users->nelts) {
         ul = html_by_id(doc, "users");
         for (i = 0; i < users->nelts; i++) {
-            const char *id = APR_ARRAY_IDX(users, i, const char *);
+            const at_app_t *a = APR_ARRAY_IDX(users, i, const at_app_t *);
             li = html_el(ul, "li", NULL);
-            html_link(li, console_url(c, ui_app_path(c, id, "")), id);
+            html_link(li, console_url(c, ui_app_path(c, a->client_id, "")),
+                      a->name);
+            html_text(li, " ");
+            html_attr(html_el(li, "span", a->client_id), "class", "mono");
         }
     } else {
         html_remove(html_by_id(doc, "in-use"));
-        html_remove(html_by_id(doc, "users"));
     }
     if (s->builtin) {
         html_remove(html_by_id(doc, "delete-form"));
@@ -161,12 +186,13 @@ static int scope_page(console_t *c, int status, const at_scope_t *s,
         html_attr(in, "value", s->name);
         html_remove(html_by_id(doc, "builtin"));
     }
-    return console_send_doc(c, status, doc);
+    return ui_send_page(c, status, doc);
 }
 
 int ui_scope_edit(console_t *c, const char *name)
 {
     const char *description = console_param(c, "description");
+    apr_array_header_t *problems;
     const at_scope_t *s;
     at_error_t err = {{0}};
     apr_status_t rv;
@@ -180,13 +206,14 @@ int ui_scope_edit(console_t *c, const char *name)
     if (!c->is_post)
         return scope_page(c, 200, s, s->description ? s->description : "", NULL,
                           NULL);
-    if (strlen(description) > 500)
-        return scope_page(c, 422, s, description,
-                          "The description is longer than 500 bytes.", NULL);
+    problems = at_scope_problems(c->pool, NULL, description);
+    if (problems->nelts)
+        return scope_page(c, 422, s, description, problems, NULL);
     rv = at_scope_update(c->reg, c->pool, s->name, description, c->remote_user,
                          &err);
     if (rv == APR_EINVAL)
-        return scope_page(c, 422, s, description, err.text, NULL);
+        return scope_page(c, 422, s, description,
+                          one_problem(c, "description", err.text), NULL);
     if (rv != APR_SUCCESS)
         return ui_registry_error(c, "updating a scope", &err);
     return console_redirect(c, "/scopes?done=scope-saved");
@@ -194,21 +221,50 @@ int ui_scope_edit(console_t *c, const char *name)
 
 int ui_scope_delete(console_t *c, const char *unused)
 {
-    const char *name = console_param(c, "name");
-    apr_array_header_t *users = NULL;
+    static const char *const keep[] = {"name", NULL};
+    const char *name = console_param(c, "name"), *texts[3];
+    apr_array_header_t *users = NULL, *ids = NULL;
     const at_scope_t *s;
     at_error_t err = {{0}};
     apr_status_t rv;
 
     if ((s = find_scope(c, name)) == NULL)
         return 0;
-    rv =
-        at_scope_delete(c->reg, c->pool, s->name, c->remote_user, &users, &err);
-    if (rv == APR_EBUSY)
+    if (s->builtin)
+        return ui_error(c, 422, "Scope not deleted",
+                        apr_pstrcat(c->pool, "The scope ", s->name,
+                                    " is built in and cannot be deleted.",
+                                    NULL));
+    /* Applications still allowed it: the answer names them, by name. */
+    if (at_console_scope_users(c->reg, c->pool, s->name, &users, &err) !=
+        APR_SUCCESS)
+        return ui_registry_error(c, "reading a scope's applications", &err);
+    if (users->nelts)
+        return scope_page(c, 409, s, s->description ? s->description : "", NULL,
+                          users);
+    if (!ui_confirmed(c)) {
+        texts[0] = apr_pstrcat(
+            c->pool, "The scope ", s->name,
+            " is removed. No application is allowed it now, so no "
+            "application stops working; a token request that asks for it "
+            "gets invalid_scope.",
+            NULL);
+        texts[1] = "Access tokens already issued with it keep it until "
+                   "they expire.";
+        texts[2] = NULL;
+        return ui_confirm(
+            c, apr_pstrcat(c->pool, "Delete the scope ", s->name, "?", NULL),
+            "scopes", texts, "/scopes/delete", keep, "Delete scope",
+            scope_path(c, s->name));
+    }
+    rv = at_scope_delete(c->reg, c->pool, s->name, c->remote_user, &ids, &err);
+    if (rv == APR_EBUSY && at_console_scope_users(c->reg, c->pool, s->name,
+                                                  &users, &err) == APR_SUCCESS)
         return scope_page(c, 409, s, s->description ? s->description : "", NULL,
                           users);
     if (rv == APR_EINVAL)
-        return ui_error(c, 422, "Scope not deleted", err.text);
+        return ui_error(c, 422, "Scope not deleted",
+                        ui_sentence(c->pool, err.text));
     if (rv != APR_SUCCESS)
         return ui_registry_error(c, "deleting a scope", &err);
     return console_redirect(c, "/scopes?done=scope-deleted");

@@ -45,7 +45,8 @@ bench/bench_console_seed "$WORK/r10000.db" 10000
 printf '%-28s %14s %14s\n' "page (median ms per run)" "10 apps" "10,000 apps"
 # Each case names its page for both registries; "last" is the last page.
 for case in "/apps|" "/apps|page=2" "/apps|page=last" "/apps|q=app-000007" \
-            "/|" "/audit|" "/apps/new|"; do
+            "/|" "/audit|" "/audit|app=APP-000007" "/audit|actor=sed" \
+            "/apps/new|"; do
     path=${case%%|*} query=${case#*|}
     : > "$WORK/t10"
     : > "$WORK/t10000"

@@ -28,6 +28,7 @@
 #include "mod_auth_token.h"
 #include "resource.h"
 #include "issuer.h"
+#include "jwks_remote.h"
 
 /* validate_early relies on the force_authn hook (MMN 20120211.47). */
 #if !AP_MODULE_MAGIC_AT_LEAST(20120211, 47)
@@ -35,9 +36,6 @@
 #endif
 
 APLOG_USE_MODULE(auth_token);
-
-/* Which keys verified the token decides which rules apply. */
-typedef enum { KEYS_NONE, KEYS_DIR, KEYS_LOCAL } key_origin_t;
 
 static int unauthorized(request_rec *r)
 {
@@ -92,64 +90,6 @@ static const char *credentials(request_rec *r)
                                             : "Authorization");
 }
 
-/* Where key K comes from for this location: its own keys, the server's
- * signing keys under AuthTokenVerifyLocal, or neither. */
-static key_origin_t key_origin(const at_key_t *k,
-                               const apr_array_header_t *dir_keys,
-                               const apr_array_header_t *local_keys)
-{
-    int i;
-
-    for (i = 0; dir_keys && i < dir_keys->nelts; i++) {
-        if (APR_ARRAY_IDX(dir_keys, i, const at_key_t *) == k) {
-            return KEYS_DIR;
-        }
-    }
-    for (i = 0; local_keys && i < local_keys->nelts; i++) {
-        if (APR_ARRAY_IDX(local_keys, i, const at_key_t *) == k) {
-            return KEYS_LOCAL;
-        }
-    }
-    return KEYS_NONE;
-}
-
-/* The keys a cached token may have been verified with to count here: the
- * location's and, under AuthTokenVerifyLocal, the server's signing keys. */
-static const apr_array_header_t *
-serving_keys(request_rec *r, const apr_array_header_t *dir_keys,
-             const apr_array_header_t *local_keys)
-{
-    apr_array_header_t *both;
-
-    if (!local_keys || !local_keys->nelts) {
-        return dir_keys;
-    }
-    if (!dir_keys) {
-        return local_keys;
-    }
-    both = apr_array_copy(r->pool, dir_keys);
-    apr_array_cat(both, local_keys);
-    return both;
-}
-
-/* Verifies with the location's keys and, under AuthTokenVerifyLocal, the
- * server's signing keys; *USED gets the key that verified. */
-static key_origin_t verify_signature(const at_jws_t *jws,
-                                     const apr_array_header_t *dir_keys,
-                                     const apr_array_header_t *local_keys,
-                                     const at_key_t **used, at_error_t *err)
-{
-    if (dir_keys &&
-        at_jws_verify_keys(jws, dir_keys, used, err) == APR_SUCCESS) {
-        return KEYS_DIR;
-    }
-    if (local_keys && local_keys->nelts &&
-        at_jws_verify_keys(jws, local_keys, used, err) == APR_SUCCESS) {
-        return KEYS_LOCAL;
-    }
-    return KEYS_NONE;
-}
-
 /* AuthTokenRevocationCheck: 0 go on, else the status to answer. */
 static int check_revocation(request_rec *r, json_t *claims)
 {
@@ -182,16 +122,15 @@ static int validate_bearer(request_rec *r, const char **user_out)
     at_dir_conf_t *dc;
     at_srv_conf_t *sc;
     const char *creds, *token, *hdr_prefix, *user, *iss[1];
-    const apr_array_header_t *dir_keys, *local_keys = NULL;
     const at_key_t *fresh, *cached = NULL;
     at_jws_cache_t *cache = at_token_cache();
     apr_array_header_t local_iss;
     at_claim_rules_t rules;
+    at_keyring_t *ring;
     at_jws_t jws;
     at_error_t err = {{0}};
     long long now;
-    int status;
-    key_origin_t origin;
+    int status, local = 0;
     at_req_t *st;
     size_t len = 0;
 
@@ -223,18 +162,15 @@ static int validate_bearer(request_rec *r, const char **user_out)
         return reject_token(r, "AT00103", "token too large");
     }
 
-    dir_keys = at_dir_keys(dc);
     sc = at_srv_conf(r->server);
-    if (at_dir_verify_local(dc)) {
-        local_keys = at_srv_signing_keys(sc);
-    }
-    if (!dir_keys && (!local_keys || !local_keys->nelts)) {
+    ring = at_keyring_get(r, dc, sc);
+    if (!ring) {
         /* Startup refuses this for the main config; an .htaccess can still
          * get here. */
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "AT00104: AuthType Bearer for %s has no key: add "
-                      "AuthTokenVerifyKey, AuthTokenJWKS or "
-                      "AuthTokenVerifyLocal On",
+                      "AuthTokenVerifyKey, AuthTokenJWKS, "
+                      "AuthTokenTrustIssuer or AuthTokenVerifyLocal On",
                       at_log_item(r->pool, r->uri));
         return HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -242,17 +178,12 @@ static int validate_bearer(request_rec *r, const char **user_out)
     memset(&jws, 0, sizeof(jws));
     fresh = NULL;
     now = apr_time_sec(r->request_time);
-    if (cache) {
-        cached = at_jws_cache_get(cache, r->pool, token, len,
-                                  serving_keys(r, dir_keys, local_keys), &jws);
-    }
     /* The key that verified it says whose rules apply, as below. */
-    origin = cached ? key_origin(cached, dir_keys, local_keys) : KEYS_NONE;
-    if (origin != KEYS_NONE) {
+    cached = at_keyring_cached(ring, cache, token, len, &jws, &local);
+    if (cached) {
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
                       "AT00115: token known from the cache");
-    }
-    if (origin == KEYS_NONE) {
+    } else {
         if (at_jws_parse(r->pool, token, len, &jws, &err) != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           "AT00105: token of %" APR_SIZE_T_FMT
@@ -261,8 +192,11 @@ static int validate_bearer(request_rec *r, const char **user_out)
             return reject_token(r, "AT00106",
                                 err.text[0] ? err.text : "malformed token");
         }
-        origin = verify_signature(&jws, dir_keys, local_keys, &fresh, &err);
-        if (origin == KEYS_NONE) {
+        status = at_keyring_verify(ring, &jws, &fresh, &local, &err);
+        if (status == HTTP_SERVICE_UNAVAILABLE) {
+            return status;
+        }
+        if (status != OK) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           "AT00107: alg %s kid %s: %s", at_alg_name(jws.alg),
                           at_log_item(r->pool, jws.kid), err.text);
@@ -278,7 +212,7 @@ static int validate_bearer(request_rec *r, const char **user_out)
     rules.require_typ = dc->require_typ;
     rules.leeway = at_dir_leeway(dc);
     rules.user_claim = at_dir_user_claim(dc);
-    if (origin == KEYS_LOCAL) {
+    if (local) {
         /* Our own tokens: only our issuer and RFC 9068 access tokens. */
         iss[0] = at_srv_issuer_name(sc);
         local_iss.pool = r->pool;
@@ -317,7 +251,7 @@ static int validate_bearer(request_rec *r, const char **user_out)
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   "AT00113: token (alg %s, kid %s%s) accepted for user %s",
                   at_alg_name(jws.alg), at_log_item(r->pool, jws.kid),
-                  origin == KEYS_LOCAL ? ", this server's issuer" : "",
+                  local ? ", this server's issuer" : "",
                   at_log_item(r->pool, *user_out));
     return OK;
 }

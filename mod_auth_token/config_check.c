@@ -55,6 +55,7 @@ static int is_key_directive(const ap_directive_t *d)
 {
     return !strcasecmp(d->directive, "AuthTokenVerifyKey") ||
            !strcasecmp(d->directive, "AuthTokenJWKS") ||
+           !strcasecmp(d->directive, "AuthTokenTrustIssuer") ||
            (!strcasecmp(d->directive, "AuthTokenVerifyLocal") && d->args &&
             !strcasecmp(d->args, "on"));
 }

@@ -14,6 +14,7 @@
 #include "mod_auth_token.h"
 #include "resource.h"
 #include "issuer.h"
+#include "jwks_remote.h"
 
 /* Directives that point at key files may not come from .htaccess: keys are
  * loaded and checked once at startup, never per request. */
@@ -27,7 +28,12 @@ static const command_rec auth_token_cmds[] = {
                       "ALG PATH [kid=ID]: a key that verifies tokens of "
                       "algorithm ALG (repeatable)"),
     AP_INIT_TAKE1("AuthTokenJWKS", at_set_jwks, NULL, AT_KEY_CONF,
-                  "PATH of a JWK Set file whose keys verify tokens"),
+                  "PATH of a JWK Set file, or its https:// URL, whose keys "
+                  "verify tokens"),
+    AP_INIT_TAKE2("AuthTokenTrustIssuer", at_set_trust_issuer, NULL,
+                  AT_KEY_CONF,
+                  "ISSUER jwks=URL|PATH or ISSUER discover: tokens of that "
+                  "iss are verified with that key set only (repeatable)"),
     AP_INIT_FLAG("AuthTokenVerifyLocal", at_set_verify_local, NULL, AT_KEY_CONF,
                  "On: also accept this server's own access tokens"),
     AP_INIT_ITERATE("AuthTokenIssuer", at_set_issuer, NULL, AT_DIR_CONF,
@@ -73,12 +79,24 @@ static const command_rec auth_token_cmds[] = {
     AP_INIT_TAKE1("AuthTokenVerifyCache", at_set_verify_cache, NULL, RSRC_CONF,
                   "ENTRIES|Off: per-process cache of verified tokens "
                   "(default 1024)"),
+    AP_INIT_TAKE1("AuthTokenJWKSRefresh", at_set_jwks_refresh, NULL, RSRC_CONF,
+                  "SECONDS a fetched key set is used before it is fetched "
+                  "again (default 3600)"),
+    AP_INIT_TAKE1("AuthTokenJWKSMinRefetch", at_set_jwks_min_refetch, NULL,
+                  RSRC_CONF,
+                  "SECONDS between refetches caused by unknown kids, per URL "
+                  "(default 30)"),
+    AP_INIT_TAKE1("AuthTokenFetchCA", at_set_fetch_ca, NULL, RSRC_CONF,
+                  "PATH of PEM CA certificates for key-set fetches (default: "
+                  "the system store)"),
     {NULL}};
 
 static void register_hooks(apr_pool_t *p)
 {
     at_config_check_register_hooks(p);
     at_token_cache_register_hooks(p);
+    at_jwks_config_register_hooks(p);
+    at_jwks_store_register_hooks(p);
     at_authn_register_hooks(p);
     at_authz_register_hooks(p);
     at_challenge_register_hooks(p);

@@ -23,6 +23,8 @@
  *   AT00800-AT00899 token-admin console (stderr, lands in the error log)
  *   AT01000-AT01049 forced authentication, export-name collisions, the
  *                   registry and AuthType checks of configtest
+ *   AT01150-AT01199 remote key sets and trusted issuers (jwks_*.c,
+ *                   key_route.c)
  *   AT01200-AT01249 the registry on a database server (PostgreSQL):
  *                   unreachable at startup, outages and recovery */
 #define AT_LOG_TAG "mod_auth_token: "
@@ -39,6 +41,8 @@ extern module AP_MODULE_DECLARE_DATA auth_token_module;
  * tell it from an explicit value; typed getters apply the defaults. */
 typedef struct at_dir_conf {
     apr_array_header_t *keys;       /* at_key_t *: VerifyKey + JWKS */
+    apr_array_header_t *remote;     /* at_jwks_src_t *: JWKS URL */
+    apr_array_header_t *trusted;    /* at_trust_t: TrustIssuer */
     int verify_local;               /* -1 unset */
     apr_array_header_t *issuers;    /* const char * */
     apr_array_header_t *audiences;  /* const char * */

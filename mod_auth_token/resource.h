@@ -56,10 +56,14 @@ const char *at_set_refresh_lifetime(cmd_parms *cmd, void *dummy,
 /* token_cache.c: AuthTokenVerifyCache ENTRIES|Off (global). */
 const char *at_set_verify_cache(cmd_parms *cmd, void *dummy, const char *arg);
 
-/* config.c, for config_server.c: a whole decimal number from 0 to MAX
+/* config_keys.c, for every setter: a whole decimal number from 0 to MAX
  * (1 and *OUT set, or 0); and ALG PATH [kid=ID] of a key directive,
  * loaded (WANT_PRIVATE: the private key) into *KEY, or the message. */
 int at_conf_parse_seconds(const char *arg, long max, long *out);
+/* The keys of the JWK Set file ARG (relative to ServerRoot) into *KEYS,
+ * or the message (named after the directive of CMD). */
+const char *at_conf_load_jwks(cmd_parms *cmd, const char *arg,
+                              apr_array_header_t **keys);
 const char *at_conf_load_key(cmd_parms *cmd, int argc, char *const argv[],
                              int want_private, at_key_t **key);
 

@@ -5,18 +5,22 @@ set -e
 PKGS="build-essential autoconf pkg-config apache2 apache2-dev
       libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libssl-dev
       libjansson-dev libxml2-dev libsqlite3-dev sqlite3 openssl curl
-      libaprutil1-dbd-pgsql libpq-dev"
+      libcurl4-openssl-dev libaprutil1-dbd-pgsql libpq-dev"
 # The PostgreSQL server, for the tests and the demo's --pgsql (a private
 # instance each; the registry itself needs only the client side above).
 if [ "$1" = "--tests" ] || [ "$1" = "--pgsql" ]; then
     PKGS="$PKGS postgresql"
 fi
 if [ "$1" = "--tests" ]; then
+    # The browser tests: Debian's Chromium driven by python3-selenium
+    # through chromedriver (no npm).
     PKGS="$PKGS python3-pytest python3-requests python3-jwt python3-jwcrypto
           python3-authlib python3-lxml python3-requests-oauthlib groff-base
-          wrk valgrind chromium"
-    # The machine image may ship its own Node.js with npm (which conflicts
-    # with Debian's npm package): take Debian's only when there is none.
+          python3-selenium wrk valgrind chromium chromium-driver
+          clang libclang-rt-14-dev"
+    # The demo's test drives openid-client with Node.js. The machine image
+    # may ship its own Node.js with npm (which conflicts with Debian's npm
+    # package): take Debian's only when there is none.
     command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
     command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 fi

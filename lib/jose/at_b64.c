@@ -1,99 +1,99 @@
-/* base64url without padding (RFC 7515 section 2, RFC 4648 section 5).
- * Decoding is strict so that every token has exactly one spelling: no '=',
- * no '+' or '/', no whitespace, and the unused low bits of the last
- * character must be zero (otherwise "...Q" and "...R" would decode alike). */
-#include <apr_strings.h>
+/* Base64 through APR's codec (apr_encode.h): base64url without padding for
+ * JOSE (RFC 7515 section 2) and padded base64 for HTTP Basic (RFC 4648
+ * section 4, RFC 7617).
+ *
+ * Decoding is strict so that every value has exactly one spelling. APR's
+ * decoder alone is not strict enough for that (APR 1.7): whatever the
+ * flags say it takes both alphabets ('+' and '-' alike), takes '=' padding
+ * with APR_ENCODE_NOPADDING and more '=' than needed, and ignores the
+ * unused low bits of the last character ("QQ" and "QR" both give "A").
+ * It does refuse other characters (APR_BADCH) and a length of 1 mod 4
+ * (APR_EINCOMPLETE). So the other alphabet and misplaced '=' are refused
+ * before APR decodes, and the last, partial group must be spelled as APR's
+ * encoder spells it back. */
+#include <string.h>
+#include <apr_encode.h>
 #include "at_jose.h"
-
-static const char b64url_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* 0..63 for alphabet characters, 64 for everything else. */
-static const unsigned char b64url_value[256] = {
-#define X64 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64
-    X64, X64,
-    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 62, 64, 64,
-    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 64, 64, 64, 64, 64, 64,
-    64, 0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14,
-    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 64, 64, 64, 64, 63,
-    64, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 64, 64, 64, 64, 64,
-    X64, X64, X64, X64, X64, X64, X64, X64
-#undef X64
-};
 
 char *at_b64url_encode(apr_pool_t *p, const unsigned char *in, size_t len)
 {
-    char *out = apr_palloc(p, (len + 2) / 3 * 4 + 1);
-    char *o = out;
-    size_t i;
+    /* APR returns NULL for a NULL source, even of length 0. */
+    return (char *)apr_pencode_base64_binary(
+        p, in ? in : (const unsigned char *)"", (apr_ssize_t)len,
+        APR_ENCODE_BASE64URL, NULL);
+}
 
-    for (i = 0; i + 2 < len; i += 3) {
-        *o++ = b64url_alphabet[in[i] >> 2];
-        *o++ = b64url_alphabet[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-        *o++ = b64url_alphabet[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
-        *o++ = b64url_alphabet[in[i + 2] & 63];
+/* 1 when one of the characters of SET is in IN[0..len). */
+static int holds_any(const char *in, size_t len, const char *set)
+{
+    for (; *set; set++) {
+        if (memchr(in, *set, len)) {
+            return 1;
+        }
     }
-    if (len - i == 1) {
-        *o++ = b64url_alphabet[in[i] >> 2];
-        *o++ = b64url_alphabet[(in[i] & 3) << 4];
+    return 0;
+}
+
+/* What APR lets through and a strict reader must not (see above): the
+ * other alphabet; with padding, a length that is not a multiple of 4 or
+ * '=' anywhere but in the last two places; without, any '='. */
+static int apr_too_lenient(const char *in, size_t len, int padded)
+{
+    size_t pads = 0;
+
+    if (!padded) {
+        return holds_any(in, len, "+/=");
     }
-    else if (len - i == 2) {
-        *o++ = b64url_alphabet[in[i] >> 2];
-        *o++ = b64url_alphabet[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-        *o++ = b64url_alphabet[(in[i + 1] & 15) << 2];
+    while (pads < 2 && pads < len && in[len - 1 - pads] == '=') {
+        pads++;
     }
-    *o = '\0';
-    return out;
+    return len % 4 != 0 || holds_any(in, len, "-_")
+           || memchr(in, '=', len - pads) != NULL;
+}
+
+/* Decodes IN[0..len) with APR under FLAGS, strictly; *out is
+ * NUL-terminated. */
+static apr_status_t decode_strict(apr_pool_t *p, const char *in, size_t len,
+                                  int flags, unsigned char **out,
+                                  size_t *outlen)
+{
+    int padded = !(flags & APR_ENCODE_NOPADDING);
+    unsigned char *buf;
+    char tail[5];
+    apr_size_t n = 0, k, tlen = 0;
+
+    if (in == NULL || len > APR_SIZE_MAX / 4
+        || apr_too_lenient(in, len, padded)) {
+        return APR_EINVAL;
+    }
+    buf = apr_palloc(p, len / 4 * 3 + 3);
+    if (apr_decode_base64_binary(buf, in, (apr_ssize_t)len, flags, &n)
+        != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    /* The last K bytes came from the last, partial group: its unused low
+     * bits must be zero, i.e. it must read as APR writes those bytes. */
+    k = n % 3;
+    if (k != 0
+        && (apr_encode_base64_binary(tail, buf + n - k, (apr_ssize_t)k, flags,
+                                     &tlen) != APR_SUCCESS
+            || tlen > len || memcmp(tail, in + len - tlen, tlen) != 0)) {
+        return APR_EINVAL;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *outlen = n;
+    return APR_SUCCESS;
 }
 
 apr_status_t at_b64url_decode(apr_pool_t *p, const char *in, size_t len,
                               unsigned char **out, size_t *outlen)
 {
-    const unsigned char *s = (const unsigned char *)in;
-    size_t full = len / 4 * 4, i;
-    unsigned char *o, *buf;
-    unsigned int a, b, c, d;
+    return decode_strict(p, in, len, APR_ENCODE_BASE64URL, out, outlen);
+}
 
-    /* One leftover character cannot carry a whole byte. */
-    if (len % 4 == 1) {
-        return APR_EINVAL;
-    }
-    buf = o = apr_palloc(p, len / 4 * 3 + 3);
-    for (i = 0; i < full; i += 4) {
-        a = b64url_value[s[i]];
-        b = b64url_value[s[i + 1]];
-        c = b64url_value[s[i + 2]];
-        d = b64url_value[s[i + 3]];
-        if ((a | b | c | d) & 64) {
-            return APR_EINVAL;
-        }
-        *o++ = (unsigned char)(a << 2 | b >> 4);
-        *o++ = (unsigned char)(b << 4 | c >> 2);
-        *o++ = (unsigned char)(c << 6 | d);
-    }
-    if (len - full >= 2) {
-        a = b64url_value[s[i]];
-        b = b64url_value[s[i + 1]];
-        if ((a | b) & 64) {
-            return APR_EINVAL;
-        }
-        *o++ = (unsigned char)(a << 2 | b >> 4);
-        if (len - full == 2) {
-            if (b & 15) {
-                return APR_EINVAL;
-            }
-        }
-        else {
-            c = b64url_value[s[i + 2]];
-            if ((c & 64) || (c & 3)) {
-                return APR_EINVAL;
-            }
-            *o++ = (unsigned char)(b << 4 | c >> 2);
-        }
-    }
-    *o = '\0';
-    *out = buf;
-    *outlen = (size_t)(o - buf);
-    return APR_SUCCESS;
+apr_status_t at_b64_decode(apr_pool_t *p, const char *in, size_t len,
+                           unsigned char **out, size_t *outlen)
+{
+    return decode_strict(p, in, len, APR_ENCODE_NONE, out, outlen);
 }

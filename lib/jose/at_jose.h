@@ -52,6 +52,10 @@ typedef struct at_key {
     int has_private;          /* can sign */
     const char *source;       /* file it came from, for messages */
     void *impl;               /* precomputed per-algorithm state */
+    /* Unique in the process (set by every loader): tells this key from one
+     * loaded later at the same address after a key set was replaced, so
+     * that no cached verdict outlives the key that made it. */
+    unsigned long long serial;
 } at_key_t;
 
 /* Loads a key for ALG from PATH: HS* a raw secret (one trailing newline
@@ -84,6 +88,14 @@ apr_status_t at_jwks_load_file(apr_pool_t *p, const char *path,
 apr_status_t at_jwks_load_json(apr_pool_t *p, const char *json, size_t len,
                                const char *source, apr_array_header_t **keys,
                                at_error_t *err);
+/* A JWK Set served by a key server: the same rules for each key, but a key
+ * that cannot be used (weak, unknown alg, malformed) is left out, as RFC
+ * 7517 section 5 asks, instead of failing the set; *SKIPPED counts them
+ * and ERR (on success) holds the first one's reason ("key 2 (kid ...):
+ * ..."). Fails when the text is not a JWK Set or no key is left. */
+apr_status_t at_jwks_load_set(apr_pool_t *p, const char *json, size_t len,
+                              const char *source, apr_array_header_t **keys,
+                              int *skipped, at_error_t *err);
 
 /* RFC 7638 SHA-256 thumbprint, base64url; NULL for HMAC keys. */
 const char *at_jwk_thumbprint(apr_pool_t *p, const at_key_t *key);
@@ -127,7 +139,9 @@ apr_status_t at_jws_verify(const at_jws_t *jws, const at_key_t *key,
 
 /* Picks the key from KEYS (at_key_t *): with a token kid, keys with that kid
  * or without a kid, of the token's alg; without a kid, keys of the token's
- * alg. Succeeds if one verifies; *used (may be NULL) gets the key. */
+ * alg. Succeeds if one verifies; *used (may be NULL) gets the key.
+ * APR_ENOENT when no key of KEYS could serve the token at all (unknown kid,
+ * or no key for its alg), another error when keys were tried. */
 apr_status_t at_jws_verify_keys(const at_jws_t *jws,
                                 const apr_array_header_t *keys,
                                 const at_key_t **used, at_error_t *err);
@@ -156,6 +170,14 @@ const at_key_t *at_jws_cache_get(at_jws_cache_t *cache, apr_pool_t *p,
                                  const apr_array_header_t *keys,
                                  at_jws_t *jws);
 
+/* The same with the caller's keys spread over NSETS arrays (any of which
+ * may be NULL): a hit counts when its verifying key, the very one (same
+ * address and serial), is in one of them. */
+const at_key_t *at_jws_cache_get_sets(at_jws_cache_t *cache, apr_pool_t *p,
+                                      const char *token, size_t len,
+                                      const apr_array_header_t *const *sets,
+                                      int nsets, at_jws_t *jws);
+
 /* Remembers TOKEN, parsed into JWS and verified by KEY (tokens over 4 KiB
  * are not kept). */
 void at_jws_cache_put(at_jws_cache_t *cache, const char *token, size_t len,
@@ -167,10 +189,14 @@ apr_status_t at_jws_sign(apr_pool_t *p, const at_key_t *key, json_t *header,
                          json_t *claims, char **token, at_error_t *err);
 
 /* Base64url without padding; strict decoding (no '=', no other alphabet,
- * no impossible trailing bits). */
+ * no impossible trailing bits). The decoded bytes are NUL-terminated. */
 char *at_b64url_encode(apr_pool_t *p, const unsigned char *in, size_t len);
 apr_status_t at_b64url_decode(apr_pool_t *p, const char *in, size_t len,
                               unsigned char **out, size_t *outlen);
+/* Base64 with padding (RFC 4648 section 4), as strictly: only "+/" beside
+ * letters and digits, exactly the '=' needed, no impossible trailing bits. */
+apr_status_t at_b64_decode(apr_pool_t *p, const char *in, size_t len,
+                           unsigned char **out, size_t *outlen);
 
 /* Strict JSON text -> value: duplicate members rejected, depth bounded,
  * no NUL (not even as "\u0000" in a string). The value is released with

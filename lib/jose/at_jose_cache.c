@@ -15,6 +15,11 @@
  * busy lock is a miss, and no request waits for another; the bound keeps a
  * large cache from costing a mutex per slot.
  *
+ * A slot remembers its key by address and serial: a hit counts only when
+ * the caller's keys hold that very key, so when a fetched key set is
+ * replaced, verdicts of its keys stop counting even if a new key lands at
+ * a freed key's address.
+ *
  * Cached JSON values are shared between threads, so they are read-only
  * from the moment at_jws_cache_put sees them (jansson's reference counts
  * are atomic, and since 2.13 it dumps without marking values). */
@@ -41,7 +46,8 @@ typedef struct cache_slot {
     unsigned char *sig;         /* malloc'd */
     size_t sig_len, signing_input_len;
     at_alg_t alg;
-    const at_key_t *key;        /* the key that verified it */
+    const at_key_t *key;        /* the key that verified it: compared, */
+    unsigned long long serial;  /* with its serial, never dereferenced */
     long long exp;              /* no hit from this second on */
 } cache_slot_t;
 
@@ -171,10 +177,37 @@ static apr_status_t held_release(void *data)
     return APR_SUCCESS;
 }
 
+/* 1 when one of SETS holds KEY itself (a live key of that address with
+ * that serial). Only the live keys are dereferenced. */
+static int holds_key(const apr_array_header_t *const *sets, int nsets,
+                     const at_key_t *key, unsigned long long serial)
+{
+    const at_key_t *k;
+    int s, i;
+
+    for (s = 0; s < nsets; s++) {
+        for (i = 0; sets[s] != NULL && i < sets[s]->nelts; i++) {
+            k = APR_ARRAY_IDX(sets[s], i, const at_key_t *);
+            if (k == key) {
+                return k->serial == serial;
+            }
+        }
+    }
+    return 0;
+}
+
 const at_key_t *at_jws_cache_get(at_jws_cache_t *cache, apr_pool_t *p,
                                  const char *token, size_t len,
                                  const apr_array_header_t *keys,
                                  at_jws_t *jws)
+{
+    return at_jws_cache_get_sets(cache, p, token, len, &keys, 1, jws);
+}
+
+const at_key_t *at_jws_cache_get_sets(at_jws_cache_t *cache, apr_pool_t *p,
+                                      const char *token, size_t len,
+                                      const apr_array_header_t *const *sets,
+                                      int nsets, at_jws_t *jws)
 {
     cache_slot_t *s;
     apr_thread_mutex_t *lock;
@@ -182,8 +215,8 @@ const at_key_t *at_jws_cache_get(at_jws_cache_t *cache, apr_pool_t *p,
     const at_key_t *key = NULL;
     unsigned char *sig = NULL;
     size_t si_len = 0, sig_len = 0;
+    unsigned long long serial = 0;
     at_alg_t alg = AT_ALG_UNKNOWN;
-    int i, member = 0;
 
     if (cache == NULL || len == 0 || len > AT_JWS_CACHE_MAX_TOKEN) {
         return NULL;
@@ -196,6 +229,7 @@ const at_key_t *at_jws_cache_get(at_jws_cache_t *cache, apr_pool_t *p,
     if (s->token != NULL && s->len == len && s->exp > now_sec()
         && ct_equal(s->token, token, len)) {
         key = s->key;
+        serial = s->serial;
         held = apr_palloc(p, sizeof(*held));
         held->header = json_incref(s->header);
         held->claims = json_incref(s->claims);
@@ -209,11 +243,9 @@ const at_key_t *at_jws_cache_get(at_jws_cache_t *cache, apr_pool_t *p,
         return NULL;
     }
     apr_pool_cleanup_register(p, held, held_release, apr_pool_cleanup_null);
-    for (i = 0; keys != NULL && i < keys->nelts && !member; i++) {
-        member = APR_ARRAY_IDX(keys, i, const at_key_t *) == key;
-    }
-    if (!member) {
-        /* Verified with a key of another location: not ours to trust. */
+    if (!holds_key(sets, nsets, key, serial)) {
+        /* Verified with a key of another location, or of a key set since
+         * replaced: not ours to trust. */
         return NULL;
     }
     memset(jws, 0, sizeof(*jws));
@@ -272,6 +304,7 @@ void at_jws_cache_put(at_jws_cache_t *cache, const char *token, size_t len,
     s->header = json_incref(jws->header);
     s->claims = json_incref(jws->claims);
     s->key = key;
+    s->serial = key->serial;
     s->exp = exp;
     apr_thread_mutex_unlock(lock);
 }

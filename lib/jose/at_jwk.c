@@ -445,6 +445,56 @@ apr_status_t at_jwks_load_json(apr_pool_t *p, const char *json, size_t len,
     return APR_SUCCESS;
 }
 
+apr_status_t at_jwks_load_set(apr_pool_t *p, const char *json, size_t len,
+                              const char *source, apr_array_header_t **keys,
+                              int *skipped, at_error_t *err)
+{
+    at_error_t why = {{0}}, first = {{0}};
+    json_t *doc, *list, *jwk;
+    at_key_t *key;
+    const char *what;
+    size_t i;
+
+    *skipped = 0;
+    doc = at_json_parse(p, json, len, &why);
+    if (doc == NULL) {
+        at_error_set(err, "%s: not valid JSON (%s)", source, why.text);
+        return APR_EINVAL;
+    }
+    list = json_object_get(doc, "keys");
+    if (!json_is_object(doc) || !json_is_array(list)) {
+        at_error_set(err, "%s: not a JWK Set (no \"keys\" array)", source);
+        return APR_EINVAL;
+    }
+    *keys = apr_array_make(p, 4, sizeof(at_key_t *));
+    json_array_foreach(list, i, jwk) {
+        what = apr_psprintf(p, "key %lu", (unsigned long)i);
+        if (jwk_to_key(p, jwk, what, &key, &why) != APR_SUCCESS) {
+            /* RFC 7517 section 5: ignore the keys not understood. */
+            if ((*skipped)++ == 0) {
+                first = why;
+            }
+            continue;
+        }
+        if (key != NULL) {
+            key->source = apr_pstrdup(p, source);
+            APR_ARRAY_PUSH(*keys, at_key_t *) = key;
+        }
+    }
+    if ((*keys)->nelts == 0) {
+        if (*skipped) {
+            at_error_set(err, "%s: no usable signature key; %s", source,
+                         first.text);
+        }
+        else {
+            at_error_set(err, "%s: no signature key", source);
+        }
+        return APR_EINVAL;
+    }
+    *err = first;
+    return APR_SUCCESS;
+}
+
 apr_status_t at_jwks_load_file(apr_pool_t *p, const char *path,
                                apr_array_header_t **keys, at_error_t *err)
 {

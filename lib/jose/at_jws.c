@@ -327,6 +327,7 @@ apr_status_t at_jws_verify_keys(const at_jws_t *jws,
     if (tried == 0) {
         at_error_set(err, jws->kid ? "no key for this kid and alg"
                                    : "no key for this alg");
+        return APR_ENOENT;
     }
     else {
         at_error_set(err, "signature does not verify");

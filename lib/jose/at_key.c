@@ -66,6 +66,9 @@ static apr_status_t impl_release(void *data)
 
 static int pkey_has_private(const EVP_PKEY *pkey);
 
+/* Source of at_key_t.serial: every key ever finished in this process. */
+static unsigned long long key_serials;
+
 /* IMPL's signing template for PKEY (see at_key_impl_t), when PKEY has a
  * private part; otherwise, or on any failure, none. PSS keys sign with
  * parameters set on each context, so they keep the per-call path. */
@@ -214,6 +217,7 @@ apr_status_t at_key_finish(apr_pool_t *p, at_key_t *key, const char *what,
     if (key->source == NULL) {
         key->source = what;
     }
+    key->serial = __atomic_add_fetch(&key_serials, 1, __ATOMIC_RELAXED);
 
     impl = apr_pcalloc(p, sizeof(*impl));
     impl->info = info;

@@ -18,11 +18,6 @@
     "  WHERE s.client_id = a.client_id)"
 #define APP_NCOLUMNS 14
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* One row of APP_COLUMNS as an at_app_t (scopes sorted by name). */
 static at_app_t *app_from_row(apr_pool_t *p, const char **v)
 {
@@ -43,7 +38,7 @@ static at_app_t *app_from_row(apr_pool_t *p, const char **v)
     app->updated = at_reg_atoll(v[12], 0);
     app->scopes = at_reg_split(p, v[13]);
     qsort(app->scopes->elts, app->scopes->nelts, sizeof(const char *),
-          cmp_str);
+          at_reg_cmp_str);
     return app;
 }
 

@@ -9,6 +9,7 @@
 
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include <jansson.h>
 
 #include "at_registry_private.h"
 #include "at_secret.h"
@@ -66,17 +67,94 @@ static apr_status_t insert_scopes(at_registry_t *reg, apr_pool_t *p,
     return rv;
 }
 
-/* A short, secret-free summary of an application for the audit log. */
+/* Audit details are JSON objects, so that the console can say in words
+ * what a change did (what changed, from what to what) and the command line
+ * prints them as they are. Never a secret. */
+static json_t *list_json(const apr_array_header_t *a)
+{
+    json_t *j = json_array();
+    int i;
+
+    for (i = 0; a && i < a->nelts; i++) {
+        json_array_append_new(j, json_string(APR_ARRAY_IDX(a, i,
+                                                           const char *)));
+    }
+    return j;
+}
+
+/* Every field of APP but the client_id and the times, shaped like the
+ * command line's JSON of an application (a lifetime of the server's
+ * default is null). */
+static json_t *app_json(const at_app_t *app)
+{
+    json_t *j = json_object();
+
+    json_object_set_new(j, "name", json_string(app->name));
+    json_object_set_new(j, "description",
+                        json_string(app->description ? app->description
+                                                     : ""));
+    json_object_set_new(j, "type", json_string(app->type));
+    json_object_set_new(j, "grants", list_json(app->grants));
+    json_object_set_new(j, "scopes", list_json(app->scopes));
+    json_object_set_new(j, "audiences", list_json(app->audiences));
+    json_object_set_new(j, "redirect_uris", list_json(app->redirect_uris));
+    json_object_set_new(j, "access_lifetime",
+                        app->access_lifetime ? json_integer(
+                            app->access_lifetime) : json_null());
+    json_object_set_new(j, "refresh_lifetime",
+                        app->refresh_lifetime ? json_integer(
+                            app->refresh_lifetime) : json_null());
+    json_object_set_new(j, "offline_client_credentials",
+                        json_boolean(app->offline_client_credentials));
+    json_object_set_new(j, "enabled", json_boolean(app->enabled));
+    return j;
+}
+
 static const char *app_detail(apr_pool_t *p, const at_app_t *app)
 {
-    return apr_psprintf(
-        p, "name=%s type=%s enabled=%d grants=%s scopes=%s audiences=%s "
-        "redirect_uris=%s access_lifetime=%ld refresh_lifetime=%ld "
-        "offline_client_credentials=%d", app->name, app->type, app->enabled,
-        at_reg_join(p, app->grants), at_reg_join(p, app->scopes),
-        at_reg_join(p, app->audiences), at_reg_join(p, app->redirect_uris),
-        app->access_lifetime, app->refresh_lifetime,
-        app->offline_client_credentials);
+    return at_reg_json_detail(p, app_json(app));
+}
+
+/* {"name": NEW NAME, "changed": {FIELD: [BEFORE, AFTER], ...}}: only the
+ * fields that differ; scopes compare as sets (they are stored so). */
+static const char *update_detail(apr_pool_t *p, const at_app_t *before,
+                                 const at_app_t *after)
+{
+    json_t *b = app_json(before), *a = app_json(after), *changed;
+    json_t *sorted = list_json(after->scopes), *v;
+    const char *key;
+    size_t n = json_array_size(sorted);
+    char **tmp = apr_pcalloc(p, (n + 1) * sizeof(char *));
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        tmp[i] = (char *)json_string_value(json_array_get(sorted, i));
+    }
+    qsort(tmp, n, sizeof(char *), at_reg_cmp_str);
+    json_object_set_new(a, "scopes", json_array());
+    for (i = 0; i < n; i++) {
+        json_array_append_new(json_object_get(a, "scopes"),
+                              json_string(tmp[i]));
+    }
+    json_decref(sorted);
+    changed = json_object();
+    json_object_foreach(a, key, v) {
+        json_t *old = json_object_get(b, key);
+        if (!json_equal(old, v)) {
+            json_object_set_new(changed, key, json_pack("[OO]", old, v));
+        }
+    }
+    json_decref(b);
+    json_decref(a);
+    return at_reg_json_detail(p, json_pack("{s:s, s:o}", "name",
+                                           after->name, "changed",
+                                           changed));
+}
+
+/* {"name": NAME} for the changes that need no more. */
+static const char *name_detail(apr_pool_t *p, const char *name)
+{
+    return at_reg_json_detail(p, json_pack("{s:s}", "name", name));
 }
 
 static apr_status_t valid_client_id(const char *id, at_error_t *err)
@@ -218,7 +296,7 @@ apr_status_t at_app_update(at_registry_t *reg, apr_pool_t *p,
     }
     if (rv == APR_SUCCESS) {
         rv = at_reg_audit(reg, p, err, actor, "app.update", app->client_id,
-                          app_detail(p, app));
+                          update_detail(p, old, app));
     }
     return at_reg_end(reg, rv, 0, err);
 }
@@ -227,26 +305,25 @@ apr_status_t at_app_set_enabled(at_registry_t *reg, apr_pool_t *p,
                                 const char *client_id, int enabled,
                                 const char *actor, at_error_t *err)
 {
+    at_app_t *app = NULL;
     apr_status_t rv;
-    int nrows = 0;
 
     rv = at_reg_begin(reg, p, err);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    rv = at_reg_exec(reg, p, err, &nrows,
-                     "UPDATE applications SET enabled = %lld,"
-                     " updated = %lld WHERE client_id = %s", enabled ? "1" : "0",
-                     at_reg_i64(p, at_reg_now()), client_id ? client_id : "");
-    if (rv == APR_SUCCESS && nrows == 0) {
-        at_error_set(err, "no application with client_id \"%.60s\"",
-                     client_id ? client_id : "");
-        rv = APR_NOTFOUND;
+    rv = at_app_get(reg, p, client_id, &app, err);
+    if (rv == APR_SUCCESS) {
+        rv = at_reg_exec(reg, p, err, NULL,
+                         "UPDATE applications SET enabled = %lld,"
+                         " updated = %lld WHERE client_id = %s",
+                         enabled ? "1" : "0",
+                         at_reg_i64(p, at_reg_now()), client_id);
     }
     if (rv == APR_SUCCESS) {
         rv = at_reg_audit(reg, p, err, actor,
                           enabled ? "app.enable" : "app.disable", client_id,
-                          "");
+                          name_detail(p, app->name));
     }
     return at_reg_end(reg, rv, 0, err);
 }
@@ -273,7 +350,7 @@ apr_status_t at_app_delete(at_registry_t *reg, apr_pool_t *p,
     }
     if (rv == APR_SUCCESS) {
         rv = at_reg_audit(reg, p, err, actor, "app.delete", client_id,
-                          apr_pstrcat(p, "name=", app->name, NULL));
+                          name_detail(p, app->name));
     }
     return at_reg_end(reg, rv, 0, err);
 }

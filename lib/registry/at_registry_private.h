@@ -203,6 +203,9 @@ apr_status_t at_validate_text(const char *field, const char *value,
 apr_status_t at_validate_app(apr_pool_t *p, const at_app_t *app,
                              at_error_t *err);
 
+/* An audit detail: J as compact JSON text in P (J is released). */
+struct json_t;
+const char *at_reg_json_detail(apr_pool_t *p, struct json_t *j);
 /* Space-joined list <-> array of const char * (empty text: empty array). */
 /* The length of the well-formed UTF-8 sequence (RFC 3629: no overlong
  * form, no surrogate, at most U+10FFFF) at S, or 0 when there is none. */
@@ -214,6 +217,8 @@ int at_reg_utf8_valid(const char *s);
  * (the audit actor), so that JSON and HTML output can always carry it. */
 const char *at_reg_utf8_clean(apr_pool_t *p, const char *s);
 const char *at_reg_join(apr_pool_t *p, const apr_array_header_t *list);
+/* qsort comparison of two const char * elements. */
+int at_reg_cmp_str(const void *a, const void *b);
 apr_array_header_t *at_reg_split(apr_pool_t *p, const char *text);
 
 /* SQLite's connection settings (at_schema.c). */

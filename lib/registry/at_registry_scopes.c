@@ -7,9 +7,12 @@
 
 #include <apr_strings.h>
 
-#include "at_registry_private.h"
+#include <jansson.h>
 
-#define SCOPE_DESCRIPTION_MAX 1000
+#include "at_registry_private.h"
+#include "at_registry_limits.h"
+
+#define SCOPE_DESCRIPTION_MAX AT_SCOPE_DESCRIPTION_MAX
 
 apr_status_t at_scope_add(at_registry_t *reg, apr_pool_t *p,
                           const char *name, const char *description,
@@ -41,7 +44,9 @@ apr_status_t at_scope_add(at_registry_t *reg, apr_pool_t *p,
     }
     if (rv == APR_SUCCESS) {
         rv = at_reg_audit(reg, p, err, actor, "scope.add", name,
-                          description ? description : "");
+                          at_reg_json_detail(p, json_pack(
+                              "{s:s}", "description",
+                              description ? description : "")));
     }
     return at_reg_end(reg, rv, 0, err);
 }
@@ -50,6 +55,7 @@ apr_status_t at_scope_update(at_registry_t *reg, apr_pool_t *p,
                              const char *name, const char *description,
                              const char *actor, at_error_t *err)
 {
+    const char *before = NULL;
     apr_status_t rv;
     int nrows = 0;
 
@@ -62,16 +68,25 @@ apr_status_t at_scope_update(at_registry_t *reg, apr_pool_t *p,
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    rv = at_reg_exec(reg, p, err, &nrows,
-                     "UPDATE scopes SET description = %s WHERE name = %s",
-                     description ? description : "", name ? name : "");
-    if (rv == APR_SUCCESS && nrows == 0) {
+    /* The description before the change goes into the audit detail. */
+    rv = at_reg_value(reg, p, err, &before,
+                      "SELECT description FROM scopes WHERE name = %s",
+                      name ? name : "");
+    if (rv == APR_SUCCESS) {
+        rv = at_reg_exec(reg, p, err, &nrows,
+                         "UPDATE scopes SET description = %s WHERE name = %s",
+                         description ? description : "", name);
+    }
+    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && nrows == 0)) {
         at_error_set(err, "no scope named \"%.80s\"", name ? name : "");
         rv = APR_NOTFOUND;
     }
     if (rv == APR_SUCCESS) {
         rv = at_reg_audit(reg, p, err, actor, "scope.update", name,
-                          description ? description : "");
+                          at_reg_json_detail(p, json_pack(
+                              "{s:[s,s]}", "description",
+                              before ? before : "",
+                              description ? description : "")));
     }
     return at_reg_end(reg, rv, 0, err);
 }

@@ -13,9 +13,9 @@
 
 #include "at_registry_private.h"
 #include "at_secret.h"
+#include "at_registry_limits.h"
 
 #define LAST_USED_GRANULARITY 60
-#define GRACE_MAX (30L * 86400L)
 
 apr_status_t at_reg_new_secret(at_registry_t *reg, apr_pool_t *p,
                                const char *client_id, const char **secret,
@@ -52,6 +52,16 @@ static apr_status_t confidential_app(at_registry_t *reg, apr_pool_t *p,
     return rv;
 }
 
+/* A change of secrets is a change of the application: "Updated" moves. */
+static apr_status_t touch_app(at_registry_t *reg, apr_pool_t *p,
+                              const char *client_id, at_error_t *err)
+{
+    return at_reg_exec(reg, p, err, NULL,
+                       "UPDATE applications SET updated = %lld"
+                       " WHERE client_id = %s",
+                       at_reg_i64(p, at_reg_now()), client_id);
+}
+
 apr_status_t at_app_rotate_secret(at_registry_t *reg, apr_pool_t *p,
                                   const char *client_id, long grace,
                                   const char *actor, const char **secret,
@@ -61,8 +71,8 @@ apr_status_t at_app_rotate_secret(at_registry_t *reg, apr_pool_t *p,
     apr_status_t rv;
 
     *secret = NULL;
-    if (grace < 0 || grace > GRACE_MAX) {
-        at_error_set(err, "grace must be 0 to %ld seconds", GRACE_MAX);
+    if (grace < 0 || grace > AT_GRACE_MAX) {
+        at_error_set(err, "grace must be 0 to %ld seconds", AT_GRACE_MAX);
         return APR_EINVAL;
     }
     rv = at_reg_begin(reg, p, err);
@@ -83,8 +93,14 @@ apr_status_t at_app_rotate_secret(at_registry_t *reg, apr_pool_t *p,
         rv = at_reg_new_secret(reg, p, client_id, secret, err);
     }
     if (rv == APR_SUCCESS) {
+        rv = touch_app(reg, p, client_id, err);
+    }
+    /* The detail says until when the old secret works: the console shows
+     * it in the log; the time itself is read back from app_secrets. */
+    if (rv == APR_SUCCESS) {
         rv = at_reg_audit(reg, p, err, actor, "secret.rotate", client_id,
-                          apr_psprintf(p, "grace=%ld", grace));
+                          apr_psprintf(p, "{\"grace\":%ld,\"old_until\":%s}",
+                                       grace, at_reg_i64(p, end)));
     }
     rv = at_reg_end(reg, rv, 0, err);
     if (rv != APR_SUCCESS) {
@@ -115,9 +131,12 @@ apr_status_t at_app_end_old_secrets(at_registry_t *reg, apr_pool_t *p,
                          "            WHERE client_id = %s)",
                          now, client_id, now, client_id);
     }
+    if (rv == APR_SUCCESS && nrows > 0) {
+        rv = touch_app(reg, p, client_id, err);
+    }
     if (rv == APR_SUCCESS) {
         rv = at_reg_audit(reg, p, err, actor, "secret.end_old", client_id,
-                          apr_psprintf(p, "ended=%d", nrows));
+                          apr_psprintf(p, "{\"ended\":%d}", nrows));
     }
     return at_reg_end(reg, rv, 0, err);
 }

@@ -6,6 +6,7 @@
 #include <apr_strings.h>
 #include <apr_time.h>
 #include <apr_encode.h>
+#include <jansson.h>
 #include <openssl/rand.h>
 
 #include "at_registry_private.h"
@@ -53,6 +54,16 @@ apr_status_t at_reg_random_id(apr_pool_t *p, const char **id)
     } while (s[0] == '-' || s[0] == '_');
     *id = s;
     return APR_SUCCESS;
+}
+
+const char *at_reg_json_detail(apr_pool_t *p, json_t *j)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    const char *out = apr_pstrdup(p, text ? text : "");
+
+    free(text);
+    json_decref(j);
+    return out;
 }
 
 const char *at_reg_join(apr_pool_t *p, const apr_array_header_t *list)
@@ -139,4 +150,9 @@ const char *at_reg_utf8_clean(apr_pool_t *p, const char *s)
         c += n;
     }
     return out;
+}
+
+int at_reg_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }

@@ -2,97 +2,22 @@
  * a bounded body, strict application/x-www-form-urlencoded parsing
  * (RFC 6749 section 3.1: a parameter at most once, an empty value is
  * absent), and client authentication by client_secret_basic or
- * client_secret_post (RFC 6749 section 2.3.1), never both at once. */
+ * client_secret_post (RFC 6749 section 2.3.1), never both at once. The
+ * parsing itself is lib/at_form.c (no httpd there, so it is fuzzed and
+ * unit-tested directly; why not ap_parse_form_data is said there). */
 #include <string.h>
 
 #include "httpd.h"
 #include "http_core.h"
 #include "http_log.h"
 #include "http_protocol.h"
-#include "apr_base64.h"
-#include "apr_lib.h"
 #include "apr_strings.h"
 
+#include "at_form.h"
 #include "mod_auth_token.h"
 #include "issuer_private.h"
 
 APLOG_USE_MODULE(auth_token);
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-/* Decodes one form-urlencoded component in place ('+' is a space). 0 on
- * success; -1 for a broken escape or an encoded NUL, which would cut the
- * value short where a C string ends. */
-static int form_decode(char *s)
-{
-    char *o = s;
-
-    for (; *s; s++) {
-        if (*s == '+') {
-            *o++ = ' ';
-        }
-        else if (*s == '%') {
-            int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
-
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-                return -1;
-            }
-            *o++ = (char)(hi * 16 + lo);
-            s += 2;
-        }
-        else {
-            *o++ = *s;
-        }
-    }
-    *o = '\0';
-    return 0;
-}
-
-/* Parses BODY into PARAMS. NULL on success, else what was wrong. */
-static const char *parse_form(apr_pool_t *p, char *body, apr_table_t *params)
-{
-    apr_table_t *seen = apr_table_make(p, 8);
-    char *state, *pair;
-
-    for (pair = apr_strtok(body, "&", &state); pair;
-         pair = apr_strtok(NULL, "&", &state)) {
-        char *eq = strchr(pair, '=');
-        /* Without '=' the value is the (writable) end of the pair: it is
-         * decoded in place like any other. */
-        char *name = pair, *value = eq ? eq + 1 : pair + strlen(pair);
-
-        if (eq) {
-            *eq = '\0';
-        }
-        if (form_decode(name) != 0 || form_decode(value) != 0) {
-            return "malformed form encoding";
-        }
-        if (*name == '\0') {
-            return "parameter without a name";
-        }
-        if (apr_table_get(seen, name)) {
-            return apr_psprintf(p, "parameter %s repeated",
-                                ap_escape_logitem(p, name));
-        }
-        apr_table_setn(seen, name, "");
-        if (*value) {
-            apr_table_setn(params, name, value);
-        }
-    }
-    return NULL;
-}
 
 /* Reads at most AT_FORM_MAX_BYTES of body. Returns OK, or an HTTP status
  * (413 when it is longer, 400 when it cannot be read). */
@@ -138,7 +63,7 @@ int at_issuer_read_form(request_rec *r, at_form_t **form)
 {
     const char *ct = apr_table_get(r->headers_in, "Content-Type");
     const char *clen = apr_table_get(r->headers_in, "Content-Length");
-    const char *problem;
+    const char *problem, *repeated = NULL;
     char *body = NULL;
     size_t ctlen;
     int rv;
@@ -174,42 +99,23 @@ int at_issuer_read_form(request_rec *r, at_form_t **form)
     }
     *form = apr_pcalloc(r->pool, sizeof(**form));
     (*form)->params = apr_table_make(r->pool, 8);
-    problem = parse_form(r->pool, body, (*form)->params);
-    if (problem) {
-        return at_issuer_oauth_error(r, HTTP_BAD_REQUEST, "invalid_request",
-                                     problem);
+    switch (at_form_parse(r->pool, body, (*form)->params, &repeated)) {
+    case AT_FORM_OK:
+        return AT_CONTINUE;
+    case AT_FORM_NO_NAME:
+        problem = "parameter without a name";
+        break;
+    case AT_FORM_REPEATED:
+        /* The name is the client's: cut, and escaped for the log line. */
+        problem = apr_psprintf(
+            r->pool, "parameter %s repeated",
+            ap_escape_logitem(r->pool, apr_pstrndup(r->pool, repeated, 128)));
+        break;
+    default:
+        problem = "malformed form encoding";
     }
-    return AT_CONTINUE;
-}
-
-/* Splits "Basic <base64(id:secret)>", each half form-urlencoded (RFC 6749
- * section 2.3.1). 0 on success, -1 when it is not well formed. */
-static int parse_basic(apr_pool_t *p, const char *header, char **id,
-                       char **secret)
-{
-    const char *b64 = header + 5;
-    char *plain, *colon;
-    int len;
-
-    while (*b64 == ' ' || *b64 == '\t') {
-        b64++;
-    }
-    if (*b64 == '\0' || strlen(b64) > 4 * AT_FORM_MAX_BYTES / 3) {
-        return -1;
-    }
-    plain = apr_palloc(p, apr_base64_decode_len(b64) + 1);
-    len = apr_base64_decode(plain, b64);
-    plain[len] = '\0';
-    if ((int)strlen(plain) != len || !(colon = strchr(plain, ':'))) {
-        return -1;
-    }
-    *colon = '\0';
-    *id = plain;
-    *secret = colon + 1;
-    if (form_decode(*id) != 0 || form_decode(*secret) != 0 || !**id) {
-        return -1;
-    }
-    return 0;
+    return at_issuer_oauth_error(r, HTTP_BAD_REQUEST, "invalid_request",
+                                 problem);
 }
 
 int at_issuer_authenticate(request_rec *r, at_registry_t *reg,
@@ -222,9 +128,9 @@ int at_issuer_authenticate(request_rec *r, at_registry_t *reg,
     char *id = NULL, *secret = NULL;
     at_app_t *app = NULL;
     at_error_t err;
-    apr_status_t rv;
-    int basic = auth && strncasecmp(auth, "Basic", 5) == 0
-                && (auth[5] == ' ' || auth[5] == '\t');
+    apr_status_t rv = auth ? at_basic_credentials(r->pool, auth, &id, &secret)
+                           : APR_NOTFOUND;
+    int basic = rv != APR_NOTFOUND;
 
     if (basic) {
         if (form_secret) {
@@ -232,7 +138,9 @@ int at_issuer_authenticate(request_rec *r, at_registry_t *reg,
                 r, HTTP_BAD_REQUEST, "invalid_request",
                 "more than one client authentication method");
         }
-        if (parse_basic(r->pool, auth, &id, &secret) != 0) {
+        /* RFC 6749 section 5.2: 401 invalid_client, with the Basic
+         * challenge at_issuer_oauth_error adds to every 401. */
+        if (rv != APR_SUCCESS) {
             return at_issuer_oauth_error(r, HTTP_UNAUTHORIZED,
                                          "invalid_client",
                                          "malformed Basic credentials");

@@ -1,13 +1,15 @@
 """A private httpd for the browser tests: the module with its issuer, a
-protected /api location, and the console at /admin/ behind Basic auth.
-Reuses tests/integration/httpd_env.py.
+protected /api location, and the console at /admin/ behind Basic auth, on
+a fresh registry. Reuses tests/integration/httpd_env.py.
 
-    server.py start ENVFILE   starts it; writes url, operator, password,
-                              root and registry to ENVFILE (JSON)
-    server.py stop ENVFILE    stops it by its pid file and removes it;
-                              fails on unexpected error-log lines
+httpd's children run as www-data, which may not enter the clone (a clone
+in /root is mode 0700): the CGI binary and the console's templates and
+assets are copied into the server's own root, which it can read.
+
+    python3 tests/browser/server.py    starts one for a person to look at
+                                       (an empty console), prints its
+                                       address and operator, stops on Enter
 """
-import json
 import os
 import secrets
 import shutil
@@ -20,6 +22,7 @@ sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 from httpd_env import HttpdEnv, TOKEN_ADMIN  # noqa: E402
 
 ADMIN = os.environ.get("AT_TOKEN_ADMIN") or TOKEN_ADMIN
+OPERATOR = "operator"
 
 CONF = """
 AuthTokenRegistry {root}/var/registry.db
@@ -49,8 +52,8 @@ Alias /checked "{root}/htdocs/api"
 </Location>
 
 # The console: token-admin as a CGI behind Basic auth, its stylesheet and
-# script served from htdocs/.
-ScriptAlias /admin "%(admin)s"
+# script served from its htdocs, both staged under the server root.
+ScriptAlias /admin "{root}/console/token-admin"
 <Location /admin>
     AuthType Basic
     AuthName "token-admin"
@@ -58,27 +61,55 @@ ScriptAlias /admin "%(admin)s"
     AuthUserFile "{root}/conf/operators.passwd"
     Require valid-user
     SetEnv AUTH_TOKEN_REGISTRY {root}/var/registry.db
-    SetEnv AUTH_TOKEN_CONSOLE_HTDOCS "%(htdocs)s"
+    SetEnv AUTH_TOKEN_CONSOLE_HTDOCS "{root}/console/htdocs"
 </Location>
-Alias /console-assets "%(htdocs)s"
-<Directory "%(htdocs)s">
-    Require all granted
-</Directory>
-<Directory "%(admin_dir)s">
+Alias /console-assets "{root}/console/htdocs"
+<Directory "{root}/console">
     Require all granted
 </Directory>
 """
 
 
-class Existing(HttpdEnv):
-    """An HttpdEnv started by an earlier `start`, found by its root."""
+class Server:
+    """One running server: url, operator, password, root, registry."""
 
-    def __init__(self, root):
-        self.root = root
-        self.running = True
+    def __init__(self, env, password):
+        self.env = env
+        self.url = env.url
+        self.operator = OPERATOR
+        self.password = password
+        self.root = env.root
+        self.registry = env.path("var/registry.db")
+
+    def admin(self, *args):
+        """token-admin on this server's registry (as the registry's owner);
+        the completed process."""
+        return subprocess.run([ADMIN, "--registry", self.registry,
+                               "--actor", "cli"] + list(args),
+                              capture_output=True, text=True, timeout=30)
+
+    def log_problems(self):
+        """Error-log lines at warn or worse, or crashes; the console's own
+        CSRF refusals (AT00805) are expected."""
+        return self.env.log_problems(self.env.read_log(),
+                                     allowed=("AT00805",))
 
 
-def start(envfile):
+def stage(env):
+    """Copies the CGI and its htdocs where www-data can read them."""
+    dest = env.path("console")
+    os.makedirs(dest, exist_ok=True)
+    shutil.copy2(ADMIN, os.path.join(dest, "token-admin"))
+    shutil.copytree(os.path.join(REPO, "htdocs"),
+                    os.path.join(dest, "htdocs"), dirs_exist_ok=True)
+    for top, dirs, files in os.walk(dest):
+        os.chmod(top, 0o755)
+        for f in files:
+            p = os.path.join(top, f)
+            os.chmod(p, 0o755 if f == "token-admin" else 0o644)
+
+
+def start():
     env = HttpdEnv()
     subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
                     "ec_paramgen_curve:P-256", "-out",
@@ -87,35 +118,32 @@ def start(envfile):
     os.chmod(env.path("keys/issuer-es256.pem"), 0o644)
     password = secrets.token_urlsafe(18)
     subprocess.run(["htpasswd", "-cbB", env.path("conf/operators.passwd"),
-                    "operator", password], check=True, capture_output=True)
+                    OPERATOR, password], check=True, capture_output=True)
     os.chmod(env.path("conf/operators.passwd"), 0o644)
-    env.install(CONF % {"admin": ADMIN, "admin_dir": os.path.dirname(ADMIN),
-                        "htdocs": os.path.join(REPO, "htdocs")})
+    stage(env)
+    env.install(CONF)
     env.start()
-    with open(envfile, "w") as f:
-        json.dump({"url": env.url, "operator": "operator",
-                   "password": password, "root": env.root,
-                   "registry": env.path("var/registry.db")}, f)
+    return Server(env, password)
 
 
-def stop(envfile):
-    with open(envfile) as f:
-        root = json.load(f)["root"]
-    env = Existing(root)
-    log = env.read_log()
-    env.stop()
-    # Keep the error log with the artifacts for whoever reads a failure.
-    art = os.path.join(REPO, "tests", "artifacts")
-    os.makedirs(art, exist_ok=True)
-    with open(os.path.join(art, "browser-httpd-error_log"), "w") as f:
+def stop(server, artifacts):
+    """Stops SERVER, keeps its error log in ARTIFACTS, removes its root.
+    Returns the error-log problems (empty when none)."""
+    log = server.env.read_log()
+    bad = server.log_problems()
+    server.env.stop()
+    os.makedirs(artifacts, exist_ok=True)
+    with open(os.path.join(artifacts, "browser-httpd-error_log"), "w") as f:
         f.write(log)
-    shutil.rmtree(root, ignore_errors=True)
-    # The console's own refusals (AT00805) are expected; anything else at
-    # warn or worse, or a crash, fails the run.
-    bad = env.log_problems(log, allowed=("AT00805",))
-    if bad:
-        sys.exit("unexpected error-log lines:\n" + "\n".join(bad))
+    shutil.rmtree(server.root, ignore_errors=True)
+    return bad
 
 
 if __name__ == "__main__":
-    {"start": start, "stop": stop}[sys.argv[1]](sys.argv[2])
+    s = start()
+    print("console: %s/admin/  operator: %s  password: %s"
+          % (s.url, s.operator, s.password))
+    try:
+        input("Enter stops it. ")
+    finally:
+        stop(s, os.path.join(REPO, "tests", "artifacts"))

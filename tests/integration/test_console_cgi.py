@@ -305,11 +305,18 @@ class TestConsoleScopes:
                          form_page="/scopes")
         assert r.status == 409
         check_html(r)
-        assert cid in r.main_text()
+        # The applications in the way, by name beside their client_id.
+        assert "scope-user " + cid in r.main_text()
         assert "orders:read" in console.get("/scopes").main_text()
-        # Once no application uses it, it goes.
+        # Once no application uses it, it goes, after a confirmation
+        # that changes nothing itself.
         console.post("/apps/%s/delete" % cid, {})
         r = console.post("/scopes/delete", {"name": "orders:read"})
+        assert r.status == 200
+        check_html(r)
+        assert "orders:read" in console.get("/scopes").main_text()
+        r = console.post("/scopes/delete", {"name": "orders:read",
+                                            "confirm": "yes"})
         assert r.status == 303
         assert "orders:read" not in console.get("/scopes").main_text()
 
@@ -371,10 +378,16 @@ class TestConsoleApps:
         # Own lifetime beside the server default, and a default alone.
         assert "300 s (5 min) (server default: 600 s (10 min))" in t
         assert "server default: 2592000 s (30 days)" in t
-        for b in ("Rotate secret", "Revoke old secret now",
-                  "Disable application",
-                  "Revoke all tokens of this application"):
-            assert r.doc.xpath("//button[normalize-space()=$t]", t=b), b
+        for b in ("Rotate secret", "Disable application",
+                  "Revoke all tokens of this application",
+                  "Delete application"):
+            button = r.doc.xpath("//button[normalize-space()=$t]", t=b)
+            # One style for everything that ends something.
+            assert button and button[0].get("class") == "danger", b
+        # No previous secret is alive, so there is none to revoke.
+        assert not r.doc.xpath(
+            "//button[normalize-space()='Revoke old secret now']")
+        assert "Last rotated never" in t
 
     def test_console_003_03_edit(self, console):
         r = console.get("/apps/%s/edit" % self.cid)
@@ -441,7 +454,15 @@ class TestConsoleApps:
         assert r.doc.xpath("//title")[0].text.startswith("Delete " + name)
 
     def test_console_003_07_disable_enable(self, console):
+        # Disabling asks first, naming what stops working.
         r = console.post("/apps/%s/disable" % self.cid, {})
+        assert r.status == 200
+        check_html(r)
+        assert "gets no more tokens" in r.main_text()
+        assert "Enabled" in console.get("/apps/" + self.cid).main_text()
+        assert r.doc.xpath("//form[@method='post']//input[@name='confirm']"
+                           "/@value") == ["yes"]
+        r = console.post("/apps/%s/disable" % self.cid, {"confirm": "yes"})
         assert r.status == 303
         t = console.get("/apps/" + self.cid)
         assert "Disabled" in t.main_text()
@@ -451,15 +472,32 @@ class TestConsoleApps:
 
     def test_console_003_08_rotate_with_grace(self, console):
         r = console.post("/apps/%s/rotate" % self.cid, {"grace": "3600"})
+        assert r.status == 200
+        assert "keeps working for 1 h" in r.main_text()
+        assert r.doc.xpath("//input[@name='grace']/@value") == ["3600"]
+        r = console.post("/apps/%s/rotate" % self.cid, {"grace": "3600",
+                                                        "confirm": "yes"})
         assert r.status == 303
         assert r.header("location").endswith("/secret")
         jar = r.all("set-cookie")[0].split(";")[0]
         page = console.get("/apps/%s/secret" % self.cid, cookie=jar)
         assert page.status == 200
         assert page.doc.xpath("//input[@id='secret']/@value")[0]
+        # The application page shows the old secret's end and the
+        # rotation; a bad grace comes back there, beside its field.
+        t = console.get("/apps/" + self.cid).main_text()
+        assert re.search(r"Old secret valid until \S+ \S+ UTC", t), t
+        assert "Last rotated never" not in t
         r = console.post("/apps/%s/rotate" % self.cid, {"grace": "soon"})
         assert r.status == 422
+        check_html(r)
+        assert r.doc.xpath("//input[@id='grace']/@value") == ["soon"]
+        assert r.doc.xpath("//*[@id='grace-error']")
+        assert r.doc.xpath("//input[@id='grace']/@aria-invalid") == ["true"]
         r = console.post("/apps/%s/end-old-secrets" % self.cid, {})
+        assert r.status == 200
+        r = console.post("/apps/%s/end-old-secrets" % self.cid,
+                         {"confirm": "yes"})
         assert r.status == 303
         assert "done=old-secrets-revoked" in r.header("location")
 
@@ -468,6 +506,8 @@ class TestConsoleApps:
         assert r.status == 200
         check_html(r)
         r = console.post("/apps/%s/revoke-all" % self.cid, {})
+        assert r.status == 200
+        r = console.post("/apps/%s/revoke-all" % self.cid, {"confirm": "yes"})
         assert r.status == 303
         assert r.header("location").endswith("/grants?done=all-revoked")
         r = console.post("/apps/%s/grants/revoke" % self.cid,
@@ -612,7 +652,7 @@ class TestConsoleListsAndAudit:
 
     def test_console_006_03_audit_app_filter(self, console):
         cid, _ = console.create_app("audited")
-        console.post("/apps/%s/disable" % cid, {})
+        console.post("/apps/%s/disable" % cid, {"confirm": "yes"})
         link = console.get("/apps/" + cid).doc.xpath(
             "//a[normalize-space()='Audit log of this application']/@href")
         assert link == ["/admin/audit?app=" + cid]

@@ -709,6 +709,8 @@ class TestConsoleContract:
             # Links, and GET forms (search, and the step before a delete).
             for href in ans.doc.xpath(
                     "//a/@href | //form[not(@method='post')]/@action"):
+                # A browser keeps the fragment (skip link) to itself.
+                href = href.partition("#")[0]
                 if href.startswith(SCRIPT + "/"):
                     queue.append(urllib.parse.unquote(
                         href[len(SCRIPT):]) if "?" not in href else
@@ -869,6 +871,19 @@ class Operator:
         return self.s.post(self.httpd.url + action, data=data,
                            allow_redirects=False, timeout=10)
 
+    def press_and_confirm(self, path, button, labels=None):
+        """press(), then, on the page that asks again (issue 9: what ends
+        something names what will stop working), the button of the same
+        name. Returns the last answer."""
+        r = self.press(path, button, labels)
+        assert r.status_code == 200, (button, r.status_code)
+        doc = lxml.html.document_fromstring(r.text)
+        assert doc.xpath("//div[@id='consequences']/p"), button
+        action, data = form_submission(doc, button)
+        assert ("confirm", "yes") in data
+        return self.s.post(self.httpd.url + action, data=data,
+                           allow_redirects=False, timeout=10)
+
 
 def form_submission(doc, button, labels=None, checks=None):
     """(action, fields) that a browser sends when BUTTON (by its text) is
@@ -958,26 +973,27 @@ class TestConsoleAgainstIssuer:
         assert cc(httpd, (cid, secret)).status_code == 200
         app_page = "/admin/apps/" + cid
         # Rotate without grace: the old secret ends at once.
-        r = op.press(app_page, "Rotate secret")
+        r = op.press_and_confirm(app_page, "Rotate secret")
         assert r.status_code == 303
         s2 = op.get(r.headers["Location"]).xpath(
             "//input[@id='secret']/@value")[0]
         assert_invalid_client(cc(httpd, (cid, secret)))
         assert cc(httpd, (cid, s2)).status_code == 200
         # Rotate with a grace: both work; "Revoke old secret now" ends it.
-        r = op.press(app_page, "Rotate secret", labels={
+        r = op.press_and_confirm(app_page, "Rotate secret", labels={
             "Keep the old secret valid for (seconds, 0 ends it now)": "600"})
         assert r.status_code == 303
         s3 = op.get(r.headers["Location"]).xpath(
             "//input[@id='secret']/@value")[0]
         assert cc(httpd, (cid, s2)).status_code == 200
         assert cc(httpd, (cid, s3)).status_code == 200
-        r = op.press(app_page, "Revoke old secret now")
+        r = op.press_and_confirm(app_page, "Revoke old secret now")
         assert r.status_code == 303
         assert_invalid_client(cc(httpd, (cid, s2)))
         assert cc(httpd, (cid, s3)).status_code == 200
         # Disable / enable.
-        assert op.press(app_page, "Disable application").status_code == 303
+        assert op.press_and_confirm(app_page,
+                                    "Disable application").status_code == 303
         assert_invalid_client(cc(httpd, (cid, s3)))
         assert op.press(app_page, "Enable application").status_code == 303
         assert cc(httpd, (cid, s3)).status_code == 200
@@ -995,7 +1011,7 @@ class TestConsoleAgainstIssuer:
         # One grant revoked by its button.
         rt1 = cc(httpd, app, scope="offline_access").json()["refresh_token"]
         assert op.get(grants_page).xpath("//tbody[@id='grant-rows']/tr")
-        r = op.press(grants_page, "Revoke grant")
+        r = op.press_and_confirm(grants_page, "Revoke grant")
         assert r.status_code == 303
         r = token_request(httpd, {"grant_type": "refresh_token",
                                   "refresh_token": rt1}, auth=app)
@@ -1011,8 +1027,8 @@ class TestConsoleAgainstIssuer:
         assert httpd.get("/api/data.txt", token=other).status_code == 200
         # Everything of the application.
         rt2 = cc(httpd, app, scope="offline_access").json()["refresh_token"]
-        r = op.press("/admin/apps/" + cid,
-                     "Revoke all tokens of this application")
+        r = op.press_and_confirm("/admin/apps/" + cid,
+                                 "Revoke all tokens of this application")
         assert r.status_code == 303
         assert wait_status(httpd, other, 401)
         r = token_request(httpd, {"grant_type": "refresh_token",
@@ -1145,7 +1161,8 @@ class TestSecretShownOnce:
             assert len(shown) == 1 and shown[0]["actor"] == "alice"
             assert secret not in json.dumps(rows)
             # A rotation's secret: the same.
-            r = c.post("/apps/%s/rotate" % cid, {"grace": "0"})
+            r = c.post("/apps/%s/rotate" % cid, {"grace": "0",
+                                                 "confirm": "yes"})
             jar = r.all("set-cookie")[0].split(";")[0]
             assert c.get(path, cookie=jar).status == 200
             assert c.get(path, cookie=jar).status == 410

@@ -37,7 +37,10 @@ CONTEXTS = {
     "AT_DIR_CONF": "server config, virtual host, directory, .htaccess",
 }
 # Setters that narrow their table context with ap_check_cmd_context.
-GLOBAL_ONLY = {"AuthTokenVerifyCache": "server config"}
+GLOBAL_ONLY = {"AuthTokenVerifyCache": "server config",
+               "AuthTokenJWKSRefresh": "server config",
+               "AuthTokenJWKSMinRefetch": "server config",
+               "AuthTokenFetchCA": "server config"}
 
 
 def field(body, name):

@@ -381,6 +381,37 @@ static void test_b64(void)
         CHECK(at_b64url_decode(pool, bad[i], strlen(bad[i]), &out, &len)
                   != APR_SUCCESS, "strict decode refuses \"%s\"", bad[i]);
     }
+    CHECK(at_b64url_decode(pool, "QUJDRA", 6, &out, &len) == APR_SUCCESS
+              && len == 4 && out[4] == '\0', "decoded bytes NUL-terminated");
+}
+
+/* Padded base64 (HTTP Basic): one spelling per value, like base64url. */
+static void test_b64_padded(void)
+{
+    unsigned char *out;
+    size_t len;
+    static const char *bad[] = {
+        "QQ", "QUI", "QQ=", "QQ===", "Q===", "=QQ=", "QQ=A", "QR==",
+        "QUJ=", "-_8=", "QUJD\n", " QUJD", "QU D", "QUJDRA", "QUJDRA=",
+        "QUJDRA===",
+    };
+    size_t i;
+
+    CHECK(at_b64_decode(pool, "QQ==", 4, &out, &len) == APR_SUCCESS
+              && len == 1 && out[0] == 'A', "decode QQ==");
+    CHECK(at_b64_decode(pool, "QUI=", 4, &out, &len) == APR_SUCCESS
+              && len == 2 && memcmp(out, "AB", 3) == 0, "decode QUI=");
+    CHECK(at_b64_decode(pool, "+/8=", 4, &out, &len) == APR_SUCCESS
+              && len == 2 && out[0] == 0xfb && out[1] == 0xff,
+          "decode +/8=");
+    CHECK(at_b64_decode(pool, "", 0, &out, &len) == APR_SUCCESS && len == 0,
+          "decode empty");
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK(at_b64_decode(pool, bad[i], strlen(bad[i]), &out, &len)
+                  != APR_SUCCESS, "strict decode refuses \"%s\"", bad[i]);
+    }
+    CHECK(at_b64_decode(pool, "QUJD\0", 5, &out, &len) != APR_SUCCESS,
+          "NUL refused");
 }
 
 static void test_json(void)
@@ -1030,6 +1061,7 @@ int main(void)
 
     test_alg_names();
     test_b64();
+    test_b64_padded();
     test_json();
     test_rfc7520("jws/4_1.rsa_v15_signature.json", "RS256", 0);
     test_rfc7520("jws/4_2.rsa-pss_signature.json", "PS384", 1);

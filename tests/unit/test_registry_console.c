@@ -136,6 +136,154 @@ int main(void)
               rows->nelts == 5,
           "without a count");
 
+    /* Issue 9: searches ignore case and look at descriptions; audit
+     * filters take part of a name, a client_id or an operator. */
+    CHECK(at_console_app_ids(reg, pool, "APP-1", 0, 25, &ids, &total, &err) ==
+                  APR_SUCCESS &&
+              total == 10,
+          "search ignores case: %d", total);
+    {
+        at_app_t *a = NULL;
+        CHECK(at_app_get(reg, pool, first_id, &a, &err) == APR_SUCCESS, "%s",
+              err.text);
+        a->description = "Nightly INVOICES";
+        CHECK(at_app_update(reg, pool, a, "even", &err) == APR_SUCCESS, "%s",
+              err.text);
+    }
+    CHECK(at_console_app_ids(reg, pool, "invoices", 0, 25, &ids, &total,
+                             &err) == APR_SUCCESS &&
+              total == 1 &&
+              !strcmp(APR_ARRAY_IDX(ids, 0, const char *), first_id),
+          "search in descriptions");
+    CHECK(
+        at_console_audit_page(reg, pool, "APP-07", NULL, 0, 100, &rows, &total,
+                              &err) == APR_SUCCESS &&
+            total == 2 &&
+            !strcmp(APR_ARRAY_IDX(rows, 0, at_audit_t *)->action, "app.update"),
+        "audit by part of a name: %d", total);
+    CHECK(at_console_audit_page(reg, pool, apr_pstrndup(pool, first_id + 2, 9),
+                                NULL, 0, 100, &rows, &total,
+                                &err) == APR_SUCCESS &&
+              total == 2,
+          "audit by part of a client_id: %d", total);
+    CHECK(at_console_audit_page(reg, pool, NULL, "OD", 0, 100, &rows, &total,
+                                &err) == APR_SUCCESS &&
+              total == 15,
+          "audit by part of an operator: %d", total);
+
+    /* Names beside ids, a deleted application's from its deletion. */
+    {
+        apr_array_header_t *want = list(first_id);
+        apr_table_t *names = NULL, *gone = NULL;
+        APR_ARRAY_PUSH(want, const char *) = "no-such-id";
+        CHECK(at_console_app_names(reg, pool, want, &names, &gone, &err) ==
+                      APR_SUCCESS &&
+                  !strcmp(apr_table_get(names, first_id), "app-07") &&
+                  apr_table_get(names, "no-such-id") == NULL &&
+                  apr_table_get(gone, "no-such-id") == NULL,
+              "names");
+        CHECK(at_app_delete(reg, pool, first_id, "odd", &err) == APR_SUCCESS,
+              "%s", err.text);
+        CHECK(at_console_app_names(reg, pool, want, &names, &gone, &err) ==
+                      APR_SUCCESS &&
+                  apr_table_get(names, first_id) == NULL &&
+                  !strcmp(apr_table_get(gone, first_id), "app-07"),
+              "a deleted application keeps its name");
+    }
+
+    /* The secret's state around a rotation with a grace period. */
+    {
+        long long until = 0, rotated = 0;
+        const char *id = APR_ARRAY_IDX(ids, 0, const char *);
+        CHECK(at_console_app_ids(reg, pool, "app-08", 0, 1, &ids, NULL, &err) ==
+                      APR_SUCCESS &&
+                  ids->nelts == 1,
+              "app-08");
+        id = APR_ARRAY_IDX(ids, 0, const char *);
+        CHECK(at_console_secret_state(reg, pool, id, &until, &rotated, &err) ==
+                      APR_SUCCESS &&
+                  until == 0 && rotated == 0,
+              "never rotated");
+        CHECK(at_app_rotate_secret(reg, pool, id, 600, "odd", &secret, &err) ==
+                  APR_SUCCESS,
+              "%s", err.text);
+        CHECK(at_console_secret_state(reg, pool, id, &until, &rotated, &err) ==
+                      APR_SUCCESS &&
+                  until > rotated + 590 && until <= rotated + 600 &&
+                  rotated > 0,
+              "rotated with grace: %lld %lld", until, rotated);
+        CHECK(at_app_end_old_secrets(reg, pool, id, "odd", &err) == APR_SUCCESS,
+              "%s", err.text);
+        CHECK(at_console_secret_state(reg, pool, id, &until, &rotated, &err) ==
+                      APR_SUCCESS &&
+                  until == 0 && rotated > 0,
+              "old secret ended");
+    }
+
+    /* Every problem of a form, by field, in the registry's words. */
+    {
+        at_app_t bad = {0};
+        apr_array_header_t *pr;
+        at_problem_t *p0, *p1, *p2;
+        bad.name = "";
+        bad.type = "confidential";
+        bad.grants = list("client_credentials");
+        bad.audiences = list("a");
+        APR_ARRAY_PUSH(bad.audiences, const char *) = "a";
+        bad.redirect_uris = list("https://*.example.com/cb");
+        bad.access_lifetime = -1;
+        pr = at_app_problems(pool, &bad);
+        CHECK(pr->nelts == 4, "4 problems, got %d", pr->nelts);
+        p0 = APR_ARRAY_IDX(pr, 0, at_problem_t *);
+        p1 = APR_ARRAY_IDX(pr, 1, at_problem_t *);
+        p2 = APR_ARRAY_IDX(pr, 2, at_problem_t *);
+        CHECK(!strcmp(p0->field, "name") && p0->item == -1 &&
+                  !strcmp(p0->text, "name must not be empty"),
+              "name: %s", p0->text);
+        CHECK(!strcmp(p1->field, "audiences") && p1->item == 1 &&
+                  strstr(p1->text, "given twice"),
+              "audiences: %s %d", p1->text, p1->item);
+        CHECK(!strcmp(p2->field, "redirect_uris") && p2->item == 0 &&
+                  strstr(p2->text, "wildcards"),
+              "redirect_uris: %s", p2->text);
+        bad.name = "ok";
+        bad.description = "two\nlines\tand a tab";
+        bad.audiences = list("a");
+        bad.redirect_uris = list(NULL);
+        bad.access_lifetime = 0;
+        CHECK(at_app_problems(pool, &bad)->nelts == 0,
+              "line breaks in a description");
+        pr = at_scope_problems(pool, "bad scope", "line\nbreak");
+        CHECK(pr->nelts == 2 &&
+                  !strcmp(APR_ARRAY_IDX(pr, 1, at_problem_t *)->field,
+                          "description"),
+              "scope problems %d", pr->nelts);
+    }
+
+    /* A scope's applications, by name. */
+    {
+        at_app_t app = {0};
+        apr_array_header_t *users = NULL;
+        CHECK(at_scope_add(reg, pool, "used:by", "", "odd", &err) ==
+                  APR_SUCCESS,
+              "%s", err.text);
+        app.name = "Zeta user";
+        app.type = "public";
+        app.grants = list("refresh_token");
+        app.scopes = list("used:by");
+        CHECK(at_app_create(reg, pool, &app, "odd", &secret, &err) ==
+                  APR_SUCCESS,
+              "%s", err.text);
+        CHECK(at_console_scope_users(reg, pool, "used:by", &users, &err) ==
+                      APR_SUCCESS &&
+                  users->nelts == 1 &&
+                  !strcmp(APR_ARRAY_IDX(users, 0, at_app_t *)->name,
+                          "Zeta user") &&
+                  !strcmp(APR_ARRAY_IDX(users, 0, at_app_t *)->client_id,
+                          app.client_id),
+              "scope users");
+    }
+
     at_registry_close(reg);
     treg_cleanup();
     UNIT_DONE();
