@@ -5,8 +5,8 @@
  * parses a command's options (apr_getopt_long) and prints errors;
  * cli_help.c prints --help from the command tables; cli_output.c prints
  * applications and scopes as text or JSON; cli_app.c, cli_scope.c,
- * cli_token.c and cli_audit.c hold the command tables and run the
- * commands; cli_owner.c drops root. Every command parses all of its
+ * cli_token.c, cli_audit.c and cli_consent.c hold the command tables and
+ * run the commands; cli_owner.c drops root. Every command parses all of its
  * arguments before it opens the registry, and every change is one registry
  * call (one transaction), so a refused command leaves the registry as it
  * was.
@@ -75,6 +75,7 @@ extern const cli_verb_t cli_app_verbs[];
 extern const cli_verb_t cli_scope_verbs[];
 extern const cli_verb_t cli_token_verbs[];
 extern const cli_verb_t cli_audit_verbs[];
+extern const cli_verb_t cli_consent_verbs[];
 
 /* Runs "GROUP ARGV...": picks the verb, parses its options (printing its
  * help for --help) and runs it. Returns an exit status or CLI_HELP. */

@@ -40,6 +40,9 @@ static const cli_opt_t app_opts[] = {
      "client_credentials too"},
     {"no-offline-client-credentials", NULL, 0, "undo the above (app "
      "update)"},
+    {"skip-consent", NULL, 0, "first-party: people are never asked for "
+     "consent"},
+    {"no-skip-consent", NULL, 0, "undo the above (app update)"},
     {NULL, NULL, 0, NULL}
 };
 
@@ -124,6 +127,13 @@ static int apply_options(cli_t *cli, const cli_args_t *args, at_app_t *app)
     }
     if (cli_opt(args, "no-offline-client-credentials")) {
         app->offline_client_credentials = 0;
+    }
+    if (cli_opt(args, "skip-consent") && cli_opt(args, "no-skip-consent")) {
+        return cli_fail(cli, CLI_USAGE, "--skip-consent and "
+                        "--no-skip-consent contradict");
+    }
+    if (cli_opt(args, "skip-consent") || cli_opt(args, "no-skip-consent")) {
+        app->skip_consent = cli_opt(args, "skip-consent") != NULL;
     }
     return CLI_OK;
 }
@@ -426,7 +436,8 @@ const cli_verb_t cli_app_verbs[] = {
      "[--type confidential|public] [--grant G[,G...]]\n"
      "[--scope S[,S...]] [--audience A[,A...]]\n"
      "[--redirect-uri URI]... [--access-lifetime SECONDS]\n"
-     "[--refresh-lifetime SECONDS] [--offline-client-credentials]",
+     "[--refresh-lifetime SECONDS] [--offline-client-credentials]\n"
+     "[--skip-consent]",
      "Registers an application (OAuth client) and prints its client_id and,\n"
      "for a confidential application, its secret: shown this once, the\n"
      "registry keeps only a hash. Defaults: type confidential; grant\n"
@@ -438,7 +449,8 @@ const cli_verb_t cli_app_verbs[] = {
      "scopes.\n", NULL, app_list},
     {"show", "CLIENT_ID", "Prints every field of one application (never "
      "its secret).\n", NULL, app_show},
-    {"update", "CLIENT_ID [options of add] [--no-offline-client-credentials]",
+    {"update", "CLIENT_ID [options of add] [--no-offline-client-credentials]\n"
+     "[--no-skip-consent]",
      "Changes only the options given. A list option replaces the whole "
      "list;\nan empty value (--scope '') clears it. Changing the type to "
      "public\nremoves the secrets.\n",

@@ -13,6 +13,7 @@ const cli_group_t cli_groups[] = {
     {"scope", cli_scope_verbs},
     {"token", cli_token_verbs},
     {"audit", cli_audit_verbs},
+    {"consent", cli_consent_verbs},
     {NULL, NULL}
 };
 

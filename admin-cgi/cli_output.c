@@ -61,6 +61,7 @@ json_t *cli_app_json(const at_app_t *app)
                         lifetime_json(app->refresh_lifetime));
     json_object_set_new(o, "offline_client_credentials",
                         json_boolean(app->offline_client_credentials));
+    json_object_set_new(o, "skip_consent", json_boolean(app->skip_consent));
     json_object_set_new(o, "created", json_integer(app->created));
     json_object_set_new(o, "updated", json_integer(app->updated));
     return o;
@@ -135,6 +136,7 @@ void cli_print_app(cli_t *cli, const at_app_t *app)
            lifetime_text(p, app->refresh_lifetime));
     printf("offline client credentials: %s\n",
            app->offline_client_credentials ? "yes" : "no");
+    printf("skip consent:      %s\n", app->skip_consent ? "yes" : "no");
     printf("created:           %s\n", cli_time(p, app->created));
     printf("updated:           %s\n", cli_time(p, app->updated));
 }

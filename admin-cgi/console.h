@@ -3,7 +3,7 @@
  * dispatch); console_cgi.c reads the CGI environment and writes the answer;
  * console_csrf.c makes and checks CSRF tokens; console_secret_cookie.c
  * carries a new client secret across the Post/Redirect/Get; html.c wraps
- * libxml2; ui_*.c hold one group of pages each.
+ * libxml2 (lib/html/html.c); ui_*.c hold one group of pages each.
  *
  * What the console writes to stderr lands in httpd's error log: one line
  * per call site, "token-admin: AT008nn: ...", never a secret or token.
@@ -226,6 +226,8 @@ int ui_grants(console_t *c, const char *client_id);
 int ui_grant_revoke(console_t *c, const char *client_id);
 int ui_jti_revoke(console_t *c, const char *client_id);
 int ui_revoke_all(console_t *c, const char *client_id);
+int ui_consents(console_t *c, const char *client_id);
+int ui_consent_revoke(console_t *c, const char *client_id);
 int ui_scopes(console_t *c);
 /* The scope is named by ?name= (edit) or the form's name (delete): scope
  * names may hold '/'. The argument is unused. */

@@ -18,6 +18,8 @@
  *   /apps/ID/grants/revoke          POST family=...
  *   /apps/ID/grants/revoke-jti      POST jti=... (one access token)
  *   /apps/ID/revoke-all             POST: every token of the application
+ *   /apps/ID/consents               people who allowed it, and what
+ *   /apps/ID/consents/revoke        POST user=...: one person's access
  *   /scopes                         list and create (POST)
  *   /scopes/edit?name=NAME          edit description (POST saves)
  *   /scopes/delete                  POST name=NAME
@@ -109,6 +111,8 @@ static const struct page {
     {{"apps", "*", "revoke-all"}, 1, ui_revoke_all},
     {{"apps", "*", "grants", "revoke"}, 1, ui_grant_revoke},
     {{"apps", "*", "grants", "revoke-jti"}, 1, ui_jti_revoke},
+    {{"apps", "*", "consents"}, 0, ui_consents},
+    {{"apps", "*", "consents", "revoke"}, 1, ui_consent_revoke},
     {{"scopes"}, 0, scopes},
     {{"scopes", "edit"}, 0, ui_scope_edit},
     {{"scopes", "delete"}, 1, ui_scope_delete},

@@ -97,6 +97,9 @@ static int app_page(console_t *c, const at_app_t *a, int status,
     list_field(c, dl, "Grant types", a->grants);
     field(dl, "Refresh tokens with client credentials",
           a->offline_client_credentials ? "yes" : "no", 0);
+    field(dl, "Consent page",
+          a->skip_consent ? "never shown (first-party application)"
+                          : "shown to people", 0);
     list_field(c, dl, "Allowed scopes", a->scopes);
     list_field(c, dl, "Audiences", a->audiences);
     list_field(c, dl, "Redirect URIs", a->redirect_uris);
@@ -109,6 +112,7 @@ static int app_page(console_t *c, const at_app_t *a, int status,
 
     set_action(c, doc, "edit-link", "href", client_id, "/edit");
     set_action(c, doc, "grants-link", "href", client_id, "/grants");
+    set_action(c, doc, "consents-link", "href", client_id, "/consents");
     html_attr(html_by_id(doc, "audit-link"), "href",
               console_url(c, apr_pstrcat(c->pool, "/audit?app=",
                                          console_url_encode(c->pool, client_id),

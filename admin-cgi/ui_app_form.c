@@ -26,6 +26,7 @@ typedef struct app_form {
     const char *audiences, *redirect_uris;
     const char *access, *refresh;
     int offline;
+    int skip_consent;
     at_app_t app; /* filled by validate */
 } app_form_t;
 
@@ -95,6 +96,7 @@ static void form_from_post(console_t *c, app_form_t *f)
     f->access = console_param(c, "access_lifetime");
     f->refresh = console_param(c, "refresh_lifetime");
     f->offline = *console_param(c, "offline_client_credentials") != '\0';
+    f->skip_consent = *console_param(c, "skip_consent") != '\0';
 }
 
 static void form_from_app(console_t *c, const at_app_t *a, app_form_t *f)
@@ -110,6 +112,7 @@ static void form_from_app(console_t *c, const at_app_t *a, app_form_t *f)
     f->refresh =
         a->refresh_lifetime ? apr_ltoa(c->pool, a->refresh_lifetime) : "";
     f->offline = a->offline_client_credentials;
+    f->skip_consent = a->skip_consent;
 }
 
 /* A lifetime field: "" or "0" mean the server default; anything but
@@ -167,6 +170,7 @@ static int validate(console_t *c, app_form_t *f, xmlDocPtr doc)
     a->access_lifetime = lifetime(f->access);
     a->refresh_lifetime = lifetime(f->refresh);
     a->offline_client_credentials = f->offline;
+    a->skip_consent = f->skip_consent;
     a->enabled = 1;
     problems = at_app_problems(c->pool, a);
     for (i = 0; i < problems->nelts; i++) {
@@ -216,6 +220,7 @@ static void fill(console_t *c, xmlDocPtr doc, const app_form_t *f,
                          apr_pstrcat(c->pool, "grant-", known_grants[k], NULL),
                          has(f->grants, known_grants[k]));
     html_set_checked(doc, "offline", f->offline);
+    html_set_checked(doc, "skip_consent", f->skip_consent);
     for (i = 0; i < scopes->nelts; i++) {
         const at_scope_t *s = APR_ARRAY_IDX(scopes, i, const at_scope_t *);
         const char *id = apr_psprintf(c->pool, "scope-%d", i);

@@ -218,6 +218,7 @@ static const char *const notices[][2] = {
     {"grant-revoked", "The grant was revoked."},
     {"token-revoked", "The access token was revoked."},
     {"all-revoked", "Every token of the application was revoked."},
+    {"consent-revoked", "The person's access was revoked."},
     {"scope-created", "The scope was created."},
     {"scope-saved", "The scope was saved."},
     {"scope-deleted", "The scope was deleted."},

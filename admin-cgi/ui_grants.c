@@ -42,8 +42,9 @@ static int grants_page(console_t *c, const at_app_t *a, int status,
         const at_refresh_t *f = APR_ARRAY_IDX(fams, i, const at_refresh_t *);
         tr = html_el(tbody, "tr", NULL);
         html_attr(html_el(tr, "td", f->family_id), "class", "mono");
-        /* With client credentials the subject is the application itself:
-         * its name beside its client_id. */
+        /* With client credentials the subject is the application itself
+         * (its name beside its client_id); a family of an authorization
+         * code names the person who allowed it. */
         html_el(tr, "td",
                 f->subject && !strcmp(f->subject, client_id)
                     ? apr_pstrcat(c->pool, a->name, " (", f->subject, ")", NULL)

@@ -18,16 +18,9 @@ DURATION=${DURATION:-5}
 REPS=${REPS:-3}
 CONNECTIONS=${CONNECTIONS:-32}
 PORT=${PORT:-18480}
-MODULE=$REPO/mod_auth_token/mod_auth_token.so
-ADMIN=$REPO/admin-cgi/token-admin
-MODDIR=/usr/lib/apache2/modules
 RUN_USER=${RUN_USER:-www-data}
+. bench/wrk_lib.sh
 
-for f in "$MODULE" "$ADMIN"; do
-    [ -x "$f" ] || [ -f "$f" ] || { echo "missing $f: run scripts/build.sh" >&2; exit 1; }
-done
-command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
-[ "$(nproc)" -ge 2 ] || { echo "needs two CPUs (httpd on 0, wrk on 1)" >&2; exit 1; }
 
 ROOT=$(mktemp -d /tmp/at-bench-issuer.XXXXXX)
 chmod 755 "$ROOT"
@@ -42,16 +35,6 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
     -out "$ROOT/keys/es256.pem" 2>/dev/null
 chmod 644 "$ROOT/keys/es256.pem"
 
-stop_httpd() {
-    if [ -f "$ROOT/logs/httpd.pid" ]; then
-        pid=$(cat "$ROOT/logs/httpd.pid")
-        apachectl -d "$ROOT" -f conf/httpd.conf -k stop >/dev/null 2>&1 || true
-        i=0
-        while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
-            sleep 0.1; i=$((i + 1))
-        done
-    fi
-}
 cleanup() {
     stop_httpd
     rm -rf "$ROOT"
@@ -69,39 +52,10 @@ SECRET=$(printf '%s' "$APP_JSON" | python3 -c \
     'import json,sys; d=json.load(sys.stdin); print(d.get("client_secret") or d.get("secret"))')
 BASIC=$(printf '%s:%s' "$CLIENT_ID" "$SECRET" | base64 -w0)
 
-cat > "$ROOT/conf/httpd.conf" <<EOF
-ServerRoot "$ROOT"
-ServerName 127.0.0.1
-Listen 127.0.0.1:$PORT
-PidFile "$ROOT/logs/httpd.pid"
-ErrorLog "$ROOT/logs/error_log"
-LogLevel warn
-User $RUN_USER
-Group $RUN_USER
-DocumentRoot "$ROOT/htdocs"
-Mutex file:$ROOT/logs
-DefaultRuntimeDir "$ROOT/logs"
-LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
-LoadModule authn_core_module $MODDIR/mod_authn_core.so
-LoadModule authz_core_module $MODDIR/mod_authz_core.so
-LoadModule authz_user_module $MODDIR/mod_authz_user.so
-LoadModule mime_module $MODDIR/mod_mime.so
+{
+httpd_conf_head authz_user
+cat <<EOF
 LoadModule auth_token_module $MODULE
-# One process on one core: every worker shares the revocation cache and
-# the registry connection pool, as they would on a real server.
-StartServers 1
-ServerLimit 1
-ThreadsPerChild 32
-MaxRequestWorkers 32
-KeepAliveTimeout 30
-MaxKeepAliveRequests 0
-TypesConfig /etc/mime.types
-<Directory />
-    AllowOverride None
-</Directory>
-<Directory "$ROOT/htdocs">
-    Require all granted
-</Directory>
 AuthTokenRegistry $REG
 AuthTokenIssuerName http://127.0.0.1:$PORT
 AuthTokenSigningKey ES256 $ROOT/keys/es256.pem
@@ -125,14 +79,10 @@ AuthTokenSigningKey ES256 $ROOT/keys/es256.pem
     Require valid-user
 </Location>
 EOF
+} > "$ROOT/conf/httpd.conf"
 
-taskset -c 0 apachectl -d "$ROOT" -f conf/httpd.conf -k start
+start_httpd /static.txt
 URL=http://127.0.0.1:$PORT
-i=0
-until curl -fs -o /dev/null "$URL/static.txt"; do
-    i=$((i + 1)); [ $i -lt 100 ] || { cat "$ROOT/logs/error_log" >&2; exit 1; }
-    sleep 0.1
-done
 
 TOKEN=$(curl -fs -u "$CLIENT_ID:$SECRET" -d grant_type=client_credentials \
         "$URL/oauth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
@@ -159,17 +109,6 @@ wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Authorization"] = "Basic $BASIC"
 EOF
 
-# CPU time (user + system, clock ticks) the httpd children used so far.
-# Per request it measures the work itself, whatever else CPU 0 is doing.
-HZ=$(getconf CLK_TCK)
-httpd_ticks() {
-    t=0
-    for pid in $(pgrep -P "$(cat "$ROOT/logs/httpd.pid")"); do
-        t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-    done
-    echo $t
-}
-
 # rate NAME PATH [wrk options]: requests/s appended to $ROOT/NAME.txt, and
 # httpd CPU microseconds per request to $ROOT/NAME.cpu; any non-2xx answer
 # fails the run (a fast error is not a result).
@@ -181,19 +120,7 @@ rate() {
     before=$(httpd_ticks)
     out=$(taskset -c 1 timeout $((DURATION + 30)) \
           wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "$@" "$URL$path")
-    after=$(httpd_ticks)
-    if printf '%s' "$out" | grep -q "Non-2xx"; then
-        printf '%s\n' "$out" >&2
-        echo "$name: non-2xx answers" >&2
-        exit 1
-    fi
-    printf '%s' "$out" | awk '/Requests\/sec/ {print $2}' >> "$ROOT/$name.txt"
-    printf '%s' "$out" | awk -v t=$((after - before)) -v hz="$HZ" \
-        '/requests in/ {printf "%.2f\n", t / hz * 1e6 / $1}' >> "$ROOT/$name.cpu"
-}
-
-median() {
-    sort -n "$ROOT/$1" | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'
+    record "$name" "$out" "$before" "$(httpd_ticks)"
 }
 
 echo "issuer benchmark: ${REPS} x ${DURATION}s per case, ${CONNECTIONS} connections, httpd on CPU 0, wrk on CPU 1"

@@ -69,6 +69,7 @@ void *at_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     dc->require_typ = MERGE_PTR(require_typ);
     dc->allow_preflight = MERGE_INT(allow_preflight);
     dc->revocation_check = MERGE_INT(revocation_check);
+    dc->identity_claims = MERGE_PTR(identity_claims);
     return dc;
 }
 

@@ -22,17 +22,10 @@
 #define MERGE_INT(f)    (add->f != -1 ? add->f : base->f)
 
 /* The endpoints the metadata names, each served by a handler of this
- * module. A name the module has no handler for yet is refused by
- * AuthTokenEndpointURL with its own message: advertising an endpoint that
- * does not exist would send clients to a 404. */
+ * module (oauth-token, -authorize, -revoke, -introspect, -jwks,
+ * -userinfo). */
 static const char *const endpoint_names[] = {
-    "token", "revoke", "introspect", "jwks", NULL};
-static const struct {
-    const char *name, *what;
-} endpoints_not_yet[] = {
-    {"authorize", "authorization endpoint (oauth-authorize)"},
-    {"userinfo", "userinfo endpoint (oauth-userinfo)"},
-    {NULL, NULL}};
+    "token", "authorize", "revoke", "introspect", "jwks", "userinfo", NULL};
 
 /* ---- create / merge ---------------------------------------------------- */
 
@@ -42,6 +35,7 @@ void *at_create_srv_conf(apr_pool_t *p, server_rec *s)
 
     sc->access_lifetime = -1;
     sc->refresh_lifetime = -1;
+    sc->code_lifetime = -1;
     return sc;
 }
 
@@ -68,6 +62,8 @@ void *at_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     }
     sc->access_lifetime = MERGE_INT(access_lifetime);
     sc->refresh_lifetime = MERGE_INT(refresh_lifetime);
+    sc->code_lifetime = MERGE_INT(code_lifetime);
+    sc->identity_names = MERGE_PTR(identity_names);
     return sc;
 }
 
@@ -188,17 +184,6 @@ const char *at_set_endpoint_url(cmd_parms *cmd, void *dummy, const char *name,
     const char *msg;
     int i;
 
-    for (i = 0; endpoints_not_yet[i].name; i++) {
-        if (!strcmp(name, endpoints_not_yet[i].name)) {
-            return apr_psprintf(cmd->pool,
-                                "AuthTokenEndpointURL: this version of "
-                                "mod_auth_token has no %s, so the metadata "
-                                "cannot advertise '%s'; remove the line "
-                                "(endpoints: token, revoke, introspect, "
-                                "jwks)",
-                                endpoints_not_yet[i].what, name);
-        }
-    }
     for (i = 0; endpoint_names[i]; i++) {
         if (!strcmp(name, endpoint_names[i])) {
             break;
@@ -207,7 +192,8 @@ const char *at_set_endpoint_url(cmd_parms *cmd, void *dummy, const char *name,
     if (!endpoint_names[i]) {
         return apr_psprintf(cmd->pool,
                             "AuthTokenEndpointURL: unknown endpoint '%s'; "
-                            "use token, revoke, introspect or jwks",
+                            "use token, authorize, revoke, introspect, "
+                            "jwks or userinfo",
                             name);
     }
     if ((msg = check_url(cmd, "AuthTokenEndpointURL", url))) {
@@ -312,4 +298,10 @@ long at_srv_refresh_lifetime(const at_srv_conf_t *sc)
 {
     return sc->refresh_lifetime > 0 ? sc->refresh_lifetime
                                     : AT_DEFAULT_REFRESH_LIFETIME;
+}
+
+long at_srv_code_lifetime(const at_srv_conf_t *sc)
+{
+    return sc->code_lifetime > 0 ? sc->code_lifetime
+                                 : AT_DEFAULT_CODE_LIFETIME;
 }

@@ -76,6 +76,14 @@ static const command_rec auth_token_cmds[] = {
                   RSRC_CONF, "SECONDS access tokens live (default 600)"),
     AP_INIT_TAKE1("AuthTokenRefreshLifetime", at_set_refresh_lifetime, NULL,
                   RSRC_CONF, "SECONDS refresh tokens live (default 30 days)"),
+    AP_INIT_TAKE1("AuthTokenCodeLifetime", at_set_code_lifetime, NULL,
+                  RSRC_CONF,
+                  "SECONDS an authorization code lives (default 60)"),
+    AP_INIT_TAKE2("AuthTokenIdentityClaim", at_set_identity_claim, NULL,
+                  AT_KEY_CONF,
+                  "NAME VARIABLE: at oauth-authorize, the request "
+                  "environment variable VARIABLE becomes the person's claim "
+                  "NAME (repeatable)"),
     AP_INIT_TAKE1("AuthTokenVerifyCache", at_set_verify_cache, NULL, RSRC_CONF,
                   "ENTRIES|Off: per-process cache of verified tokens "
                   "(default 1024)"),

@@ -54,7 +54,15 @@ typedef struct at_dir_conf {
     const char *require_typ;        /* NULL unset: default rule */
     int allow_preflight;            /* -1 unset; default Off */
     int revocation_check;           /* -1 unset; default Off */
+    apr_array_header_t *identity_claims; /* at_identity_claim_t: the
+                                       person's claims at oauth-authorize */
 } at_dir_conf_t;
+
+/* AuthTokenIdentityClaim NAME VARIABLE. */
+typedef struct at_identity_claim {
+    const char *name;
+    const char *variable;
+} at_identity_claim_t;
 
 /* Per-server (issuer). */
 typedef struct at_srv_conf {
@@ -65,6 +73,10 @@ typedef struct at_srv_conf {
     apr_table_t *endpoint_urls;     /* token, authorize, revoke, ... */
     long access_lifetime;           /* -1 unset; default 600 */
     long refresh_lifetime;          /* -1 unset; default 30 days */
+    long code_lifetime;             /* -1 unset; default 60 */
+    apr_array_header_t *identity_names; /* const char *: every
+                                       AuthTokenIdentityClaim NAME of the
+                                       server (claims_supported) */
 } at_srv_conf_t;
 
 /* Typed getters of the server configuration (config_server.c): they
@@ -93,8 +105,11 @@ const char *at_srv_endpoint_url(apr_pool_t *p, const at_srv_conf_t *sc,
 long at_srv_access_lifetime(const at_srv_conf_t *sc);
 /* AuthTokenRefreshLifetime in seconds (default 30 days). */
 long at_srv_refresh_lifetime(const at_srv_conf_t *sc);
+/* AuthTokenCodeLifetime in seconds (default 60). */
+long at_srv_code_lifetime(const at_srv_conf_t *sc);
 
 #define AT_DEFAULT_ACCESS_LIFETIME  600L
 #define AT_DEFAULT_REFRESH_LIFETIME (30L * 24 * 3600)
+#define AT_DEFAULT_CODE_LIFETIME    60L
 
 #endif /* MOD_AUTH_TOKEN_H */

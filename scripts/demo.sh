@@ -254,6 +254,10 @@ fi
 CLIENT_ID=$(sed -n 1p "$CLIENT_FILE")
 CLIENT_SECRET=$(sed -n 2p "$CLIENT_FILE")
 
+# A person, a web application and its callback (demo/delegated.sh).
+. "$REPO/demo/delegated.sh"
+delegated_setup
+
 if [ "$SCHEME" = https ]; then
     TLS_SED='s/^@TLS@//'
 else
@@ -312,3 +316,4 @@ Also: a refresh token with -d 'scope=orders:read offline_access';
 Operators' console: $URL/admin/  (user: operator, password: $OPERATOR_PASSWORD)
 Stop:             $STOP
 EOF
+delegated_banner

@@ -17,10 +17,11 @@ if [ "$1" = "--tests" ]; then
     PKGS="$PKGS python3-pytest python3-requests python3-jwt python3-jwcrypto
           python3-authlib python3-lxml python3-requests-oauthlib groff-base
           python3-selenium wrk valgrind chromium chromium-driver
-          clang libclang-rt-14-dev"
-    # The demo's test drives openid-client with Node.js. The machine image
-    # may ship its own Node.js with npm (which conflicts with Debian's npm
-    # package): take Debian's only when there is none.
+          clang libclang-rt-14-dev libapache2-mod-auth-openidc"
+    # The demo's test and the authorization tests drive openid-client with
+    # Node.js. The machine image may ship its own Node.js with npm (which
+    # conflicts with Debian's npm package): take Debian's only when there is
+    # none.
     command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
     command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 fi

@@ -75,6 +75,7 @@ typedef struct at_app {
     long access_lifetime;
     long refresh_lifetime;
     int offline_client_credentials;   /* refresh tokens with client creds */
+    int skip_consent;                 /* first-party: no consent page */
     int enabled;
     long long created;
     long long updated;
@@ -197,6 +198,8 @@ typedef struct at_jti_rec {
     const char *jti;
     const char *client_id;
     long long exp;
+    const char *subject;    /* the person, or NULL (client credentials) */
+    const char *grant_id;   /* the code/refresh family it came from, or NULL */
 } at_jti_rec_t;
 apr_status_t at_jti_record_many(at_registry_t *reg, apr_pool_t *p,
                                 const at_jti_rec_t *recs, int n,

@@ -15,8 +15,8 @@
     " a.redirect_uris, a.access_lifetime, a.refresh_lifetime,"            \
     " a.offline_client_credentials, a.enabled, a.created, a.updated,"     \
     " (SELECT {LIST_AGG}(s.scope, ' ') FROM app_scopes s"               \
-    "  WHERE s.client_id = a.client_id)"
-#define APP_NCOLUMNS 14
+    "  WHERE s.client_id = a.client_id), a.skip_consent"
+#define APP_NCOLUMNS 15
 
 /* One row of APP_COLUMNS as an at_app_t (scopes sorted by name). */
 static at_app_t *app_from_row(apr_pool_t *p, const char **v)
@@ -37,6 +37,7 @@ static at_app_t *app_from_row(apr_pool_t *p, const char **v)
     app->created = at_reg_atoll(v[11], 0);
     app->updated = at_reg_atoll(v[12], 0);
     app->scopes = at_reg_split(p, v[13]);
+    app->skip_consent = (int)at_reg_atoll(v[14], 0);
     qsort(app->scopes->elts, app->scopes->nelts, sizeof(const char *),
           at_reg_cmp_str);
     return app;

@@ -106,6 +106,7 @@ static json_t *app_json(const at_app_t *app)
                             app->refresh_lifetime) : json_null());
     json_object_set_new(j, "offline_client_credentials",
                         json_boolean(app->offline_client_credentials));
+    json_object_set_new(j, "skip_consent", json_boolean(app->skip_consent));
     json_object_set_new(j, "enabled", json_boolean(app->enabled));
     return j;
 }
@@ -212,15 +213,16 @@ apr_status_t at_app_create(at_registry_t *reg, apr_pool_t *p, at_app_t *app,
             reg, p, err, NULL,
             "INSERT INTO applications (client_id, name, description, type,"
             " grants, audiences, redirect_uris, access_lifetime,"
-            " refresh_lifetime, offline_client_credentials, enabled, created,"
-            " updated) VALUES (%s, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld,"
-            " 1, %lld, %lld)",
+            " refresh_lifetime, offline_client_credentials, skip_consent,"
+            " enabled, created, updated) VALUES (%s, %s, %s, %s, %s, %s, %s,"
+            " %lld, %lld, %lld, %lld, 1, %lld, %lld)",
             app->client_id, app->name, app->description, app->type,
             at_reg_join(p, app->grants), at_reg_join(p, app->audiences),
             at_reg_join(p, app->redirect_uris),
             at_reg_i64(p, app->access_lifetime),
             at_reg_i64(p, app->refresh_lifetime),
-            app->offline_client_credentials ? "1" : "0", now, now);
+            app->offline_client_credentials ? "1" : "0",
+            app->skip_consent ? "1" : "0", now, now);
     }
     if (rv == APR_SUCCESS) {
         rv = insert_scopes(reg, p, app, err);
@@ -268,15 +270,16 @@ apr_status_t at_app_update(at_registry_t *reg, apr_pool_t *p,
             "UPDATE applications SET name = %s, description = %s, type = %s,"
             " grants = %s, audiences = %s, redirect_uris = %s,"
             " access_lifetime = %lld, refresh_lifetime = %lld,"
-            " offline_client_credentials = %lld, enabled = %lld,"
-            " updated = %lld WHERE client_id = %s",
+            " offline_client_credentials = %lld, skip_consent = %lld,"
+            " enabled = %lld, updated = %lld WHERE client_id = %s",
             app->name, app->description ? app->description : "", app->type,
             at_reg_join(p, app->grants), at_reg_join(p, app->audiences),
             at_reg_join(p, app->redirect_uris),
             at_reg_i64(p, app->access_lifetime),
             at_reg_i64(p, app->refresh_lifetime),
             app->offline_client_credentials ? "1" : "0",
-            app->enabled ? "1" : "0", at_reg_i64(p, at_reg_now()),
+            app->skip_consent ? "1" : "0", app->enabled ? "1" : "0",
+            at_reg_i64(p, at_reg_now()),
             app->client_id);
     }
     if (rv == APR_SUCCESS) {

@@ -1,6 +1,7 @@
-/* Recording many issued jtis at once: the token endpoint's group commit.
- * One commit per token costs most of what recording costs (a WAL append
- * and index pages each time, and for PostgreSQL a round trip per
+/* Recording issued jtis (so that revocation by jti can tell a known jti
+ * from an unknown one), one or many at once: the token endpoint's group
+ * commit. One commit per token costs most of what recording costs (a WAL
+ * append and index pages each time, and for PostgreSQL a round trip per
  * statement); requests that arrive while a commit is under way are
  * recorded together in the next one, by one multi-row INSERT: a single
  * statement, so all or nothing without a transaction around it, and one
@@ -9,7 +10,51 @@
 
 #include "at_registry_private.h"
 
-#define ROW "(%s, %s, %lld, %lld)"
+#define COLUMNS "INSERT INTO issued_jtis (jti, client_id, exp, recorded," \
+                " subject, grant_id) VALUES "
+#define ROW "(%s, %s, %lld, %lld, %s, %s)"
+#define NARGS 6
+
+static int jti_valid(const at_jti_rec_t *rec, at_error_t *err)
+{
+    if (rec->jti == NULL || *rec->jti == '\0' || rec->client_id == NULL) {
+        at_error_set(err, "jti and client_id are required");
+        return 0;
+    }
+    return 1;
+}
+
+/* Purges expired rows once per 256 recorded jtis. */
+static void count_writes(at_registry_t *reg, apr_pool_t *p, int n)
+{
+    unsigned int before = reg->writes;
+
+    reg->writes += (unsigned int)n;
+    if (reg->writes / 256 != before / 256) {
+        at_reg_purge_expired(reg, p);
+    }
+}
+
+apr_status_t at_reg_jti_insert(at_registry_t *reg, apr_pool_t *p,
+                               const at_jti_rec_t *rec, at_error_t *err)
+{
+    if (!jti_valid(rec, err)) {
+        return APR_EINVAL;
+    }
+    return at_reg_exec(reg, p, err, NULL, COLUMNS ROW, rec->jti,
+                       rec->client_id, at_reg_i64(p, rec->exp),
+                       at_reg_i64(p, at_reg_now()), rec->subject,
+                       rec->grant_id);
+}
+
+apr_status_t at_jti_record(at_registry_t *reg, apr_pool_t *p,
+                           const char *jti, const char *client_id,
+                           long long exp, at_error_t *err)
+{
+    at_jti_rec_t rec = {jti, client_id, exp, NULL, NULL};
+
+    return at_jti_record_many(reg, p, &rec, 1, err);
+}
 
 apr_status_t at_jti_record_many(at_registry_t *reg, apr_pool_t *p,
                                 const at_jti_rec_t *recs, int n,
@@ -20,38 +65,29 @@ apr_status_t at_jti_record_many(at_registry_t *reg, apr_pool_t *p,
     apr_status_t rv;
     int i;
 
-    if (n == 1) {
-        return at_jti_record(reg, p, recs[0].jti, recs[0].client_id,
-                             recs[0].exp, err);
-    }
     if (n < 1) {
         return APR_SUCCESS;
     }
-    args = apr_palloc(p, sizeof(*args) * 4 * n);
-    sql = s = apr_palloc(p, 80 + n * (sizeof(ROW) + 2));
-    s = apr_cpystrn(s, "INSERT INTO issued_jtis (jti, client_id, exp,"
-                    " recorded) VALUES ", 80);
+    args = apr_palloc(p, sizeof(*args) * NARGS * n);
+    sql = s = apr_palloc(p, sizeof(COLUMNS) + n * (sizeof(ROW) + 2));
+    s = apr_cpystrn(s, COLUMNS, sizeof(COLUMNS));
     for (i = 0; i < n; i++) {
-        if (recs[i].jti == NULL || *recs[i].jti == '\0'
-            || recs[i].client_id == NULL) {
-            at_error_set(err, "jti and client_id are required");
+        const at_jti_rec_t *rec = &recs[i];
+
+        if (!jti_valid(rec, err)) {
             return APR_EINVAL;
         }
         s = apr_cpystrn(s, i ? ", " ROW : ROW, sizeof(ROW) + 2);
-        args[4 * i] = recs[i].jti;
-        args[4 * i + 1] = recs[i].client_id;
-        args[4 * i + 2] = at_reg_i64(p, recs[i].exp);
-        args[4 * i + 3] = now;
+        args[NARGS * i] = rec->jti;
+        args[NARGS * i + 1] = rec->client_id;
+        args[NARGS * i + 2] = at_reg_i64(p, rec->exp);
+        args[NARGS * i + 3] = now;
+        args[NARGS * i + 4] = rec->subject;
+        args[NARGS * i + 5] = rec->grant_id;
     }
     rv = at_reg_execv(reg, p, err, NULL, sql, args);
     if (rv == APR_SUCCESS) {
-        /* Purge as at_jti_record does: once per 256 writes. */
-        unsigned int before = reg->writes;
-
-        reg->writes += (unsigned int)n;
-        if (reg->writes / 256 != before / 256) {
-            at_reg_purge_expired(reg, p);
-        }
+        count_writes(reg, p, n);
     }
     return rv;
 }

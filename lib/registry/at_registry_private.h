@@ -185,6 +185,29 @@ apr_status_t at_reg_new_secret(at_registry_t *reg, apr_pool_t *p,
 apr_status_t at_reg_revoke_client(at_registry_t *reg, apr_pool_t *p,
                                   const char *client_id, at_error_t *err);
 
+/* Inserts one issued-jti row (in the caller's transaction, or as one
+ * statement). (at_registry_revoke.c) */
+apr_status_t at_reg_jti_insert(at_registry_t *reg, apr_pool_t *p,
+                               const at_jti_rec_t *rec, at_error_t *err);
+
+/* Inside a transaction: starts the refresh-token family FAMILY of
+ * CLIENT_ID for SUBJECT with SCOPE with its first token: *token when the
+ * caller made one, else a new one returned once in *token.
+ * (at_registry_refresh.c) */
+apr_status_t at_reg_family_start(at_registry_t *reg, apr_pool_t *p,
+                                 const char *family, const char *client_id,
+                                 const char *subject, const char *scope,
+                                 long lifetime, const char **token,
+                                 at_error_t *err);
+
+/* Inside a transaction: revokes every refresh family of SUBJECT for
+ * CLIENT_ID and every access token issued to them for it until now, and
+ * bumps the generation; *count gets how many families and tokens were
+ * active. (at_registry_consents.c) */
+apr_status_t at_reg_revoke_person(at_registry_t *reg, apr_pool_t *p,
+                                  const char *subject, const char *client_id,
+                                  int *count, at_error_t *err);
+
 /* Validation shared by CLI and console (at_registry_validate.c). Each
  * returns APR_SUCCESS or APR_EINVAL with ERR naming the field. */
 /* The application CLIENT_ID with its secrets unexpired at NOW, read in one

@@ -28,6 +28,11 @@ void at_reg_purge_expired(at_registry_t *reg, apr_pool_t *p)
                 " refresh_families f WHERE f.created < %lld AND NOT EXISTS"
                 " (SELECT 1 FROM refresh_tokens t WHERE t.family_id = f.id)"
                 " LIMIT 200)", cut);
+    /* A used code is kept that long too: presented again within the hour,
+     * it still revokes what it issued. */
+    at_reg_exec(reg, p, &err, NULL,
+                "DELETE FROM auth_codes WHERE hash IN (SELECT hash FROM"
+                " auth_codes WHERE expires < %lld LIMIT 500)", cut);
     at_reg_exec(reg, p, &err, NULL,
                 "DELETE FROM app_secrets WHERE id IN (SELECT id FROM"
                 " app_secrets WHERE expires IS NOT NULL AND expires < %lld"

@@ -66,7 +66,8 @@ static at_refresh_t *info_from_row(apr_pool_t *p, const char **v)
 }
 
 /* Inside a transaction: a new token of FAMILY (child of PARENT, may be
- * NULL), returned once in *token. */
+ * NULL), returned once in *token; a value already in *token (made by the
+ * caller) is used as it is. */
 static apr_status_t insert_token(at_registry_t *reg, apr_pool_t *p,
                                  const char *family, const char *parent,
                                  long long expires, const char **token,
@@ -74,7 +75,7 @@ static apr_status_t insert_token(at_registry_t *reg, apr_pool_t *p,
 {
     const char *hash;
 
-    if (at_secret_generate(p, token) != APR_SUCCESS
+    if ((!*token && at_secret_generate(p, token) != APR_SUCCESS)
         || (hash = at_token_hash(p, *token)) == NULL) {
         at_error_set(err, "no random bytes for a refresh token");
         return APR_EGENERAL;
@@ -96,12 +97,33 @@ static apr_status_t check_lifetime(long lifetime, at_error_t *err)
     return APR_SUCCESS;
 }
 
+apr_status_t at_reg_family_start(at_registry_t *reg, apr_pool_t *p,
+                                 const char *family, const char *client_id,
+                                 const char *subject, const char *scope,
+                                 long lifetime, const char **token,
+                                 at_error_t *err)
+{
+    long long now = at_reg_now();
+    apr_status_t rv = check_lifetime(lifetime, err);
+
+    if (rv == APR_SUCCESS) {
+        rv = at_reg_exec(reg, p, err, NULL,
+                         "INSERT INTO refresh_families (id, client_id,"
+                         " subject, scope, created) VALUES (%s, %s, %s, %s,"
+                         " %lld)", family, client_id, subject,
+                         scope ? scope : "", at_reg_i64(p, now));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = insert_token(reg, p, family, NULL, now + lifetime, token, err);
+    }
+    return rv;
+}
+
 apr_status_t at_refresh_issue(at_registry_t *reg, apr_pool_t *p,
                               const char *client_id, const char *subject,
                               const char *scope, long lifetime,
                               const char **token, at_error_t *err)
 {
-    long long now = at_reg_now();
     const char *family, *found;
     apr_status_t rv;
 
@@ -123,15 +145,9 @@ apr_status_t at_refresh_issue(at_registry_t *reg, apr_pool_t *p,
                      client_id ? client_id : "");
     }
     if (rv == APR_SUCCESS) {
-        rv = at_reg_exec(reg, p, err, NULL,
-                         "INSERT INTO refresh_families (id, client_id,"
-                         " subject, scope, created) VALUES (%s, %s, %s, %s,"
-                         " %lld)", family, client_id,
-                         subject ? subject : client_id, scope ? scope : "",
-                         at_reg_i64(p, now));
-    }
-    if (rv == APR_SUCCESS) {
-        rv = insert_token(reg, p, family, NULL, now + lifetime, token, err);
+        rv = at_reg_family_start(reg, p, family, client_id,
+                                 subject ? subject : client_id, scope,
+                                 lifetime, token, err);
     }
     rv = at_reg_end(reg, rv, 0, err);
     if (rv != APR_SUCCESS) {

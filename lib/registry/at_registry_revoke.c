@@ -17,26 +17,6 @@
  * exactly as long. */
 #define JTI_KEEP 3600
 
-apr_status_t at_jti_record(at_registry_t *reg, apr_pool_t *p,
-                           const char *jti, const char *client_id,
-                           long long exp, at_error_t *err)
-{
-    apr_status_t rv;
-
-    if (jti == NULL || *jti == '\0' || client_id == NULL) {
-        at_error_set(err, "jti and client_id are required");
-        return APR_EINVAL;
-    }
-    rv = at_reg_exec(reg, p, err, NULL,
-                     "INSERT INTO issued_jtis (jti, client_id, exp, recorded)"
-                     " VALUES (%s, %s, %lld, %lld)", jti, client_id,
-                     at_reg_i64(p, exp), at_reg_i64(p, at_reg_now()));
-    if (rv == APR_SUCCESS && ++reg->writes % 256 == 0) {
-        at_reg_purge_expired(reg, p);
-    }
-    return rv;
-}
-
 apr_status_t at_jti_revoke(at_registry_t *reg, apr_pool_t *p,
                            const char *jti, const char *actor,
                            at_error_t *err)

@@ -130,10 +130,65 @@ static const char *const schema_v2[] = {
     NULL
 };
 
+/* Version 3: delegated authorization (a person lets an application act
+ * for them). Authorization codes (stored only as hashes, bound to the
+ * client, redirect URI, person, scopes, PKCE challenge and nonce; grant_id
+ * names what the code issued: the refresh family of that id and the jtis
+ * recorded with it), remembered consents per person and application, the
+ * identity claims last seen for a person (userinfo), first-party
+ * applications that skip the consent page, and the person behind each
+ * issued jti. openid is built in like offline_access. Plain SQL that
+ * SQLite and PostgreSQL both run, integer columns as the dialect's {INT}. */
+static const char *const schema_v3[] = {
+    "ALTER TABLE applications ADD COLUMN skip_consent {INT} NOT NULL"
+    " DEFAULT 0",
+    "INSERT INTO scopes (name, description, builtin)"
+    " SELECT 'openid', 'Sign in with your identity (OpenID Connect)', 1"
+    " WHERE NOT EXISTS (SELECT 1 FROM scopes WHERE name = 'openid')",
+    "UPDATE scopes SET builtin = 1 WHERE name = 'openid'",
+    "CREATE TABLE auth_codes ("
+    " hash TEXT PRIMARY KEY,"
+    " client_id TEXT NOT NULL REFERENCES applications (client_id)"
+    "   ON DELETE CASCADE,"
+    " subject TEXT NOT NULL,"
+    " redirect_uri TEXT NOT NULL,"
+    " redirect_sent {INT} NOT NULL,"
+    " scope TEXT NOT NULL DEFAULT '',"
+    " challenge TEXT,"
+    " nonce TEXT,"
+    " claims TEXT,"
+    " auth_time {INT} NOT NULL,"
+    " grant_id TEXT NOT NULL,"
+    " created {INT} NOT NULL,"
+    " expires {INT} NOT NULL,"
+    " used_at {INT})",
+    "CREATE INDEX auth_codes_expires ON auth_codes (expires)",
+    "CREATE TABLE consents ("
+    " subject TEXT NOT NULL,"
+    " client_id TEXT NOT NULL REFERENCES applications (client_id)"
+    "   ON DELETE CASCADE,"
+    " scope TEXT NOT NULL DEFAULT '',"
+    " created {INT} NOT NULL,"
+    " updated {INT} NOT NULL,"
+    " PRIMARY KEY (subject, client_id))",
+    "CREATE INDEX consents_client ON consents (client_id)",
+    "CREATE TABLE identities ("
+    " subject TEXT PRIMARY KEY,"
+    " claims TEXT NOT NULL,"
+    " updated {INT} NOT NULL)",
+    /* No index of their own: every token endpoint request writes a jti,
+     * and the rare revocations by person or by code find their rows
+     * through the client's index. */
+    "ALTER TABLE issued_jtis ADD COLUMN subject TEXT",
+    "ALTER TABLE issued_jtis ADD COLUMN grant_id TEXT",
+    NULL
+};
+
 /* migrations[v] takes the schema from version v to v + 1. */
 static const char *const *const migrations[] = {
     schema_v1,
     schema_v2,
+    schema_v3,
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

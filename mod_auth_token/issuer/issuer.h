@@ -35,4 +35,12 @@ int at_registry_place_check(apr_pool_t *p, const ap_directive_t *d,
 int at_revocation_is_revoked(request_rec *r, const char *jti,
                              const char *client_id, long long iat);
 
+/* Directives of delegated authorization (issuer_authz_config.c):
+ * AuthTokenCodeLifetime SECONDS (server) and AuthTokenIdentityClaim NAME
+ * VARIABLE (server or directory). */
+const char *at_set_code_lifetime(cmd_parms *cmd, void *dummy,
+                                 const char *secs);
+const char *at_set_identity_claim(cmd_parms *cmd, void *dc,
+                                  const char *name, const char *variable);
+
 #endif /* AT_ISSUER_H */

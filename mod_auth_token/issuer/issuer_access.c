@@ -42,18 +42,33 @@ static json_t *audience(const at_app_t *app, const char *issuer)
     return arr;
 }
 
-apr_status_t at_access_mint(request_rec *r, at_conn_t *conn,
-                            const at_app_t *app, const char *subject,
-                            const char *scope, long lifetime,
-                            const char **token, int *db_failed)
+apr_status_t at_access_new(request_rec *r, const at_app_t *app,
+                           long lifetime, at_jti_rec_t *rec)
+{
+    unsigned char raw[JTI_BYTES];
+
+    /* OpenSSL's DRBG: no system call per token, unlike APR's. */
+    if (RAND_bytes(raw, sizeof(raw)) != 1) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "AT00431: no random bytes for a jti");
+        return APR_EGENERAL;
+    }
+    memset(rec, 0, sizeof(*rec));
+    rec->jti = at_b64url_encode(r->pool, raw, sizeof(raw));
+    rec->client_id = app->client_id;
+    rec->exp = (long long)apr_time_sec(apr_time_now()) + lifetime;
+    return APR_SUCCESS;
+}
+
+apr_status_t at_access_sign(request_rec *r, const at_app_t *app,
+                            const char *subject, const char *scope,
+                            long lifetime, const at_jti_rec_t *rec,
+                            const char **token)
 {
     at_srv_conf_t *sc = at_srv_conf(r->server);
     const at_key_t *key = at_srv_signing_key(sc);
     const char *issuer = at_srv_issuer_name(sc);
-    unsigned char raw[JTI_BYTES];
-    long long now = (long long)apr_time_sec(apr_time_now());
     json_t *header, *claims;
-    const char *jti;
     char *signed_token = NULL;
     at_error_t err;
     apr_status_t rv;
@@ -64,19 +79,12 @@ apr_status_t at_access_mint(request_rec *r, at_conn_t *conn,
                       "AuthTokenIssuerName and AuthTokenSigningKey");
         return APR_EINVAL;
     }
-    /* OpenSSL's DRBG: no system call per token, unlike APR's. */
-    if (RAND_bytes(raw, sizeof(raw)) != 1) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "AT00431: no random bytes for a jti");
-        return APR_EGENERAL;
-    }
-    jti = at_b64url_encode(r->pool, raw, sizeof(raw));
-
     header = json_pack("{s:s}", "typ", "at+jwt");
     claims = json_pack("{s:s, s:s, s:o, s:I, s:I, s:s, s:s}", "iss", issuer,
                        "sub", subject, "aud", audience(app, issuer), "exp",
-                       (json_int_t)(now + lifetime), "iat", (json_int_t)now,
-                       "jti", jti, "client_id", app->client_id);
+                       (json_int_t)rec->exp, "iat",
+                       (json_int_t)(rec->exp - lifetime), "jti", rec->jti,
+                       "client_id", app->client_id);
     if (!header || !claims) {
         json_decref(header);
         json_decref(claims);
@@ -94,17 +102,39 @@ apr_status_t at_access_mint(request_rec *r, at_conn_t *conn,
                       "AT00432: cannot sign an access token: %s", err.text);
         return rv;
     }
+    *token = signed_token;
+    return APR_SUCCESS;
+}
+
+apr_status_t at_access_mint(request_rec *r, at_conn_t *conn,
+                            const at_app_t *app, const char *subject,
+                            const char *person, const char *grant_id,
+                            const char *scope, long lifetime,
+                            const char **token, int *db_failed)
+{
+    at_jti_rec_t rec;
+    at_error_t err;
+    apr_status_t rv;
+
+    rv = at_access_new(r, app, lifetime, &rec);
+    if (rv == APR_SUCCESS) {
+        rv = at_access_sign(r, app, subject, scope, lifetime, &rec, token);
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rec.subject = person;
+    rec.grant_id = grant_id;
     /* Recorded so that revocation can tell our jtis from made-up ones and
-     * revoke-by-client can name them. */
-    rv = at_jti_record_grouped(r, conn, jti, app->client_id, now + lifetime,
-                               &err, db_failed);
+     * revoke-by-client (or by person) can name them. */
+    err.text[0] = '\0';
+    rv = at_jti_record_grouped(r, conn, &rec, &err, db_failed);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                       "AT00433: cannot record an issued jti: %s", err.text);
-        return rv;
+        *token = NULL;
     }
-    *token = signed_token;
-    return APR_SUCCESS;
+    return rv;
 }
 
 static const char *string_claim(json_t *claims, const char *name)

@@ -21,7 +21,7 @@ APLOG_USE_MODULE(auth_token);
 
 /* Reads at most AT_FORM_MAX_BYTES of body. Returns OK, or an HTTP status
  * (413 when it is longer, 400 when it cannot be read). */
-static int read_body(request_rec *r, char **body)
+int at_issuer_read_body(request_rec *r, char **body)
 {
     apr_size_t len = 0, size = AT_FORM_MAX_BYTES;
     char *buf;
@@ -86,7 +86,7 @@ int at_issuer_read_form(request_rec *r, at_form_t **form)
                                      "invalid_request",
                                      "request body too large");
     }
-    rv = read_body(r, &body);
+    rv = at_issuer_read_body(r, &body);
     if (rv == HTTP_REQUEST_ENTITY_TOO_LARGE) {
         r->connection->keepalive = AP_CONN_CLOSE;
         return at_issuer_oauth_error(r, rv, "invalid_request",

@@ -25,6 +25,7 @@
 #include "mod_auth_token.h"
 #include "issuer.h"
 #include "issuer_private.h"
+#include "issuer_delegated.h"
 
 APLOG_USE_MODULE(auth_token);
 
@@ -100,6 +101,7 @@ static int issuer_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     apr_hash_t *seen = apr_hash_make(ptemp);
     server_rec *s;
 
+    at_pages_post_config(pconf, main_s);
     for (s = main_s; s; s = s->next) {
         at_srv_conf_t *sc = at_srv_conf(s);
         at_registry_t *reg;
@@ -162,6 +164,7 @@ static void issuer_child_init(apr_pool_t *pchild, server_rec *main_s)
     at_issuer_conns_child_init(pchild, main_s);
     at_revcache_child_init(pchild, main_s);
     at_jtiq_child_init(pchild, main_s);
+    at_csrf_child_init(pchild, main_s);
 }
 
 /* --- handlers ----------------------------------------------------------- */
@@ -187,6 +190,15 @@ static int issuer_handler(request_rec *r)
     }
     if (strcmp(h, "oauth-metadata") == 0) {
         return at_handle_metadata(r);
+    }
+    if (strcmp(h, "oauth-authorize") == 0) {
+        return at_handle_authorize(r);
+    }
+    if (strcmp(h, "oauth-consents") == 0) {
+        return at_handle_consents(r);
+    }
+    if (strcmp(h, "oauth-userinfo") == 0) {
+        return at_handle_userinfo(r);
     }
     return DECLINED;
 }

@@ -100,8 +100,7 @@ at_jtiq_t *at_issuer_jtiq(request_rec *r);
  * transaction. Returns when it is committed (APR_SUCCESS) or failed (ERR
  * says why; *db_failed set when CONN's database failed). */
 apr_status_t at_jti_record_grouped(request_rec *r, at_conn_t *conn,
-                                   const char *jti, const char *client_id,
-                                   long long exp, at_error_t *err,
+                                   const at_jti_rec_t *rec, at_error_t *err,
                                    int *db_failed);
 
 /* --- answers (issuer_respond.c) ----------------------------------------- */
@@ -122,6 +121,10 @@ int at_issuer_send_json(request_rec *r, int status, json_t *json,
  * Returns OK for the handler to return. */
 int at_issuer_oauth_error(request_rec *r, int status, const char *code,
                           const char *description);
+
+/* The realm of the issuer's challenges: the issuer name, its quotes and
+ * backslashes escaped for a quoted string (RFC 9110 section 5.6.4). */
+const char *at_issuer_realm(request_rec *r);
 
 /* 405 with Allow: ALLOW and an invalid_request body. */
 int at_issuer_method_not_allowed(request_rec *r, const char *allow);
@@ -146,6 +149,11 @@ typedef struct at_client {
  * malformed body is invalid_request. AT_CONTINUE with *form filled, or what
  * the handler returns. */
 int at_issuer_read_form(request_rec *r, at_form_t **form);
+
+/* Reads at most AT_FORM_MAX_BYTES of body, NUL-terminated. Returns OK, or
+ * an HTTP status (413 when it is longer, 400 when it cannot be read or
+ * holds a NUL). */
+int at_issuer_read_body(request_rec *r, char **body);
 
 /* Authenticates the client by the Authorization: Basic header
  * (client_secret_basic, RFC 6749 section 2.3.1) or the client_id and
@@ -188,12 +196,25 @@ typedef struct at_access {
     long long exp;
 } at_access_t;
 
-/* Mints an access token for APP (signed with the first signing key) for
- * SUBJECT with SCOPE (space separated, may be empty) valid LIFETIME
- * seconds, and records its jti. APR_SUCCESS with *token set; otherwise the
- * reason is logged and *db_failed set when the database failed. */
+/* The record of APP's next access token, valid LIFETIME seconds from
+ * now: REC's jti (128 random bits), client_id and exp set, the rest
+ * zeroed. The caller records it before the token leaves. */
+apr_status_t at_access_new(request_rec *r, const at_app_t *app,
+                           long lifetime, at_jti_rec_t *rec);
+/* Signs the access token REC describes (iat = exp - LIFETIME) for SUBJECT
+ * with SCOPE (space separated, may be empty), with the first signing key.
+ * APR_SUCCESS with *token set; otherwise the reason is logged. */
+apr_status_t at_access_sign(request_rec *r, const at_app_t *app,
+                            const char *subject, const char *scope,
+                            long lifetime, const at_jti_rec_t *rec,
+                            const char **token);
+/* Signs (at_access_sign) and records its jti, with PERSON (NULL for a
+ * client acting for itself) and GRANT_ID (the refresh family, or NULL).
+ * APR_SUCCESS with *token set; otherwise the reason is logged and
+ * *db_failed set when the database failed. */
 apr_status_t at_access_mint(request_rec *r, at_conn_t *conn,
                             const at_app_t *app, const char *subject,
+                            const char *person, const char *grant_id,
                             const char *scope, long lifetime,
                             const char **token, int *db_failed);
 

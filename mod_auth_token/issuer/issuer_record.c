@@ -5,7 +5,13 @@
  * everything queued in one transaction while the others wait; whoever
  * queued meanwhile is written by the next leader. An idle server commits
  * at once, a busy one in batches, and no token leaves before its jti is
- * committed, so revocation by jti never meets an unknown jti. */
+ * committed, so revocation by jti never meets an unknown jti.
+ *
+ * Code exchanges queue the same way: each is a consume-and-record of its
+ * own (at_code_redeem_many gives each its result), written in the
+ * leader's transaction with whatever jtis are queued. */
+#include <string.h>
+
 #include "httpd.h"
 #include "http_log.h"
 #include "apr_thread_cond.h"
@@ -13,6 +19,7 @@
 
 #include "mod_auth_token.h"
 #include "issuer_private.h"
+#include "at_registry_authz.h"
 
 APLOG_USE_MODULE(auth_token);
 
@@ -21,6 +28,7 @@ APLOG_USE_MODULE(auth_token);
 
 typedef struct jti_req {
     at_jti_rec_t rec;
+    at_redeem_t *redeem;          /* a code exchange instead of a jti */
     struct jti_req *next;
     int done;
     apr_status_t rv;
@@ -67,13 +75,19 @@ at_jtiq_t *at_issuer_jtiq(request_rec *r)
 static int write_batch(request_rec *r, at_jtiq_t *q, at_conn_t *conn)
 {
     at_jti_rec_t recs[BATCH_MAX];
+    at_redeem_t *redeems[BATCH_MAX];
     jti_req_t *batch = q->head, *req;
     apr_status_t rv;
     at_error_t err;
-    int n = 0;
+    int n = 0, nrec = 0, nred = 0;
 
-    for (req = batch; req && n < BATCH_MAX; req = req->next) {
-        recs[n++] = req->rec;
+    for (req = batch; req && n < BATCH_MAX; req = req->next, n++) {
+        if (req->redeem) {
+            redeems[nred++] = req->redeem;
+        }
+        else {
+            recs[nrec++] = req->rec;
+        }
     }
     /* Detach the batch: later arrivals queue behind it. */
     q->head = req;
@@ -85,7 +99,10 @@ static int write_batch(request_rec *r, at_jtiq_t *q, at_conn_t *conn)
 
     err.text[0] = '\0';
     at_issuer_write_begin(conn);
-    rv = at_jti_record_many(at_conn_registry(conn), r->pool, recs, n, &err);
+    rv = nred ? at_code_redeem_many(at_conn_registry(conn), r->pool, redeems,
+                                    nred, recs, nrec, &err)
+              : at_jti_record_many(at_conn_registry(conn), r->pool, recs,
+                                   nrec, &err);
     at_issuer_write_end(conn);
     if (n > 1) {
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, rv, r,
@@ -103,39 +120,22 @@ static int write_batch(request_rec *r, at_jtiq_t *q, at_conn_t *conn)
     return at_registry_failed(rv);
 }
 
-apr_status_t at_jti_record_grouped(request_rec *r, at_conn_t *conn,
-                                   const char *jti, const char *client_id,
-                                   long long exp, at_error_t *err,
-                                   int *db_failed)
+/* Queues REQ and returns when the leader (maybe this thread) wrote it. */
+static apr_status_t grouped(request_rec *r, at_conn_t *conn, at_jtiq_t *q,
+                            jti_req_t *req, at_error_t *err, int *db_failed)
 {
-    at_jtiq_t *q = at_issuer_jtiq(r);
-    jti_req_t req;
-
-    if (!q) {
-        apr_status_t rv;
-
-        at_issuer_write_begin(conn);
-        rv = at_jti_record(at_conn_registry(conn), r->pool, jti, client_id,
-                           exp, err);
-        at_issuer_write_end(conn);
-        *db_failed = at_registry_failed(rv);
-        return rv;
-    }
-    req.rec.jti = jti;
-    req.rec.client_id = client_id;
-    req.rec.exp = exp;
-    req.next = NULL;
-    req.done = 0;
+    req->next = NULL;
+    req->done = 0;
 
     apr_thread_mutex_lock(q->lock);
     if (q->tail) {
-        q->tail->next = &req;
+        q->tail->next = req;
     }
     else {
-        q->head = &req;
+        q->head = req;
     }
-    q->tail = &req;
-    while (!req.done) {
+    q->tail = req;
+    while (!req->done) {
         if (!q->writing) {
             /* Only the leader's own connection can have failed. */
             int failed = write_batch(r, q, conn);
@@ -150,9 +150,54 @@ apr_status_t at_jti_record_grouped(request_rec *r, at_conn_t *conn,
     apr_thread_mutex_unlock(q->lock);
     /* A batch another thread wrote on a connection that found the server
      * gone: this request answers 503 too. */
-    if (req.rv == APR_ECONNREFUSED) {
+    if (req->rv == APR_ECONNREFUSED) {
         at_issuer_registry_down(r);
     }
-    *err = req.err;
-    return req.rv;
+    *err = req->err;
+    return req->rv;
+}
+
+apr_status_t at_jti_record_grouped(request_rec *r, at_conn_t *conn,
+                                   const at_jti_rec_t *rec, at_error_t *err,
+                                   int *db_failed)
+{
+    at_jtiq_t *q = at_issuer_jtiq(r);
+    jti_req_t req;
+
+    if (!q) {
+        apr_status_t rv;
+
+        at_issuer_write_begin(conn);
+        rv = at_jti_record_many(at_conn_registry(conn), r->pool, rec, 1,
+                                err);
+        at_issuer_write_end(conn);
+        *db_failed = at_registry_failed(rv);
+        return rv;
+    }
+    req.rec = *rec;
+    req.redeem = NULL;
+    return grouped(r, conn, q, &req, err, db_failed);
+}
+
+apr_status_t at_code_redeem_grouped(request_rec *r, at_conn_t *conn,
+                                    at_redeem_t *item, at_error_t *err,
+                                    int *db_failed)
+{
+    at_jtiq_t *q = at_issuer_jtiq(r);
+    jti_req_t req;
+    apr_status_t rv;
+
+    if (!q) {
+        at_issuer_write_begin(conn);
+        rv = at_code_redeem_many(at_conn_registry(conn), r->pool, &item, 1,
+                                 NULL, 0, err);
+        at_issuer_write_end(conn);
+    }
+    else {
+        memset(&req.rec, 0, sizeof(req.rec));
+        req.redeem = item;
+        rv = grouped(r, conn, q, &req, err, db_failed);
+    }
+    *db_failed = *db_failed || at_registry_failed(rv);
+    return rv == APR_SUCCESS ? item->status : rv;
 }

@@ -38,9 +38,7 @@ int at_issuer_send_json(request_rec *r, int status, json_t *json,
     return OK;
 }
 
-/* The realm of the Basic challenge: the issuer name, as a quoted string
- * whose quotes and backslashes are escaped (RFC 9110 section 5.6.4). */
-static const char *basic_realm(request_rec *r)
+const char *at_issuer_realm(request_rec *r)
 {
     const char *name = at_srv_issuer_name(at_srv_conf(r->server));
     const char *s;
@@ -71,7 +69,7 @@ int at_issuer_oauth_error(request_rec *r, int status, const char *code,
     if (status == HTTP_UNAUTHORIZED) {
         apr_table_setn(r->headers_out, "WWW-Authenticate",
                        apr_psprintf(r->pool, "Basic realm=\"%s\"",
-                                    basic_realm(r)));
+                                    at_issuer_realm(r)));
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "AT00401: %s answered %d %s: %s", r->handler, status, code,

@@ -1,5 +1,6 @@
 /* The oauth-token handler: the RFC 6749 token endpoint for the
- * client_credentials (section 4.4) and refresh_token (section 6) grants.
+ * client_credentials (section 4.4) and refresh_token (section 6) grants;
+ * authorization_code (section 4.1.3) is in issuer_code_grant.c.
  *
  * Scope: what the client asks for must be among the application's scopes
  * (invalid_scope otherwise); nothing asked means all of them except
@@ -24,85 +25,11 @@
 
 #include "mod_auth_token.h"
 #include "issuer_private.h"
+#include "issuer_delegated.h"
 
 APLOG_USE_MODULE(auth_token);
 
 #define OFFLINE_ACCESS "offline_access"
-
-static long access_lifetime(request_rec *r, const at_app_t *app)
-{
-    return app->access_lifetime > 0
-               ? app->access_lifetime
-               : at_srv_access_lifetime(at_srv_conf(r->server));
-}
-
-static long refresh_lifetime(request_rec *r, const at_app_t *app)
-{
-    return app->refresh_lifetime > 0
-               ? app->refresh_lifetime
-               : at_srv_refresh_lifetime(at_srv_conf(r->server));
-}
-
-/* The successful answer (RFC 6749 section 5.1). */
-static int send_tokens(request_rec *r, const char *access, long lifetime,
-                       const char *scope, const char *refresh)
-{
-    json_t *body = json_pack("{s:s, s:s, s:I}", "access_token", access,
-                             "token_type", "Bearer", "expires_in",
-                             (json_int_t)lifetime);
-
-    if (scope && *scope) {
-        json_object_set_new(body, "scope", json_string(scope));
-    }
-    if (refresh) {
-        json_object_set_new(body, "refresh_token", json_string(refresh));
-    }
-    return at_issuer_send_json(r, HTTP_OK, body, 1);
-}
-
-/* What the client is granted of REQUESTED (NULL: not asked). NULL with
- * *problem set when it asked for something it may not have. */
-static apr_array_header_t *grant_scope(request_rec *r, const at_app_t *app,
-                                       const char *requested, int offline_ok,
-                                       const char **problem)
-{
-    apr_array_header_t *asked, *granted;
-    int i;
-
-    granted = apr_array_make(r->pool, 4, sizeof(const char *));
-    if (!requested) {
-        for (i = 0; app->scopes && i < app->scopes->nelts; i++) {
-            const char *s = APR_ARRAY_IDX(app->scopes, i, const char *);
-
-            if (strcmp(s, OFFLINE_ACCESS) != 0) {
-                APR_ARRAY_PUSH(granted, const char *) = s;
-            }
-        }
-        return granted;
-    }
-    asked = at_scope_parse(r->pool, requested);
-    if (!asked) {
-        *problem = "malformed scope";
-        return NULL;
-    }
-    for (i = 0; i < asked->nelts; i++) {
-        const char *s = APR_ARRAY_IDX(asked, i, const char *);
-
-        if (strcmp(s, OFFLINE_ACCESS) == 0) {
-            if (offline_ok) {
-                APR_ARRAY_PUSH(granted, const char *) = s;
-            }
-        }
-        else if (at_scope_has(app->scopes, s)) {
-            APR_ARRAY_PUSH(granted, const char *) = s;
-        }
-        else {
-            *problem = apr_psprintf(r->pool, "scope %s not allowed", s);
-            return NULL;
-        }
-    }
-    return granted;
-}
 
 static int client_credentials(request_rec *r, at_conn_t *conn,
                               at_form_t *form, const at_app_t *app,
@@ -110,7 +37,7 @@ static int client_credentials(request_rec *r, at_conn_t *conn,
 {
     const char *problem = NULL, *scope, *access, *refresh = NULL;
     apr_array_header_t *granted;
-    long lifetime = access_lifetime(r, app);
+    long lifetime = at_token_access_lifetime(r, app);
     at_error_t err;
     apr_status_t rv;
     int offline_ok = at_scope_has(app->grants, "refresh_token")
@@ -123,15 +50,15 @@ static int client_credentials(request_rec *r, at_conn_t *conn,
                                      "client_credentials not allowed for "
                                      "this client");
     }
-    granted = grant_scope(r, app, apr_table_get(form->params, "scope"),
-                          offline_ok, &problem);
+    granted = at_grant_scope(r, app, apr_table_get(form->params, "scope"),
+                             offline_ok, 0, &problem);
     if (!granted) {
         return at_issuer_oauth_error(r, HTTP_BAD_REQUEST, "invalid_scope",
                                      problem);
     }
     scope = at_scope_join(r->pool, granted);
-    if (at_access_mint(r, conn, app, app->client_id, scope, lifetime, &access,
-                       db_failed)
+    if (at_access_mint(r, conn, app, app->client_id, NULL, NULL, scope,
+                       lifetime, &access, db_failed)
         != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -140,7 +67,8 @@ static int client_credentials(request_rec *r, at_conn_t *conn,
         at_issuer_write_begin(conn);
         rv = at_refresh_issue(at_conn_registry(conn), r->pool,
                               app->client_id, app->client_id, scope,
-                              refresh_lifetime(r, app), &refresh, &err);
+                              at_token_refresh_lifetime(r, app), &refresh,
+                              &err);
         at_issuer_write_end(conn);
         if (rv != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
@@ -154,7 +82,7 @@ static int client_credentials(request_rec *r, at_conn_t *conn,
                   "AT00441: issued an access token%s to %s",
                   refresh ? " and a refresh token" : "",
                   at_log_item(r->pool, app->client_id));
-    return send_tokens(r, access, lifetime, scope, refresh);
+    return at_token_send(r, access, lifetime, scope, refresh, NULL);
 }
 
 /* The scope of the access token a refresh yields: what was asked (or the
@@ -184,7 +112,10 @@ static apr_array_header_t *refresh_scope(request_rec *r, const at_app_t *app,
             *problem = apr_psprintf(r->pool, "scope %s exceeds the grant", s);
             return NULL;
         }
-        if (strcmp(s, OFFLINE_ACCESS) == 0 || at_scope_has(app->scopes, s)) {
+        /* openid, like offline_access, is built in: a person's family
+         * keeps it. */
+        if (strcmp(s, OFFLINE_ACCESS) == 0 || strcmp(s, AT_SCOPE_OPENID) == 0
+            || at_scope_has(app->scopes, s)) {
             APR_ARRAY_PUSH(granted, const char *) = s;
         }
     }
@@ -197,9 +128,10 @@ static int refresh_token(request_rec *r, at_conn_t *conn,
 {
     const char *token = apr_table_get(form->params, "refresh_token");
     const char *problem = NULL, *scope, *access, *next = NULL, *requested;
+    const char *person;
     apr_array_header_t *granted = NULL;
     at_refresh_t *info = NULL;
-    long lifetime = access_lifetime(r, app);
+    long lifetime = at_token_access_lifetime(r, app);
     at_error_t err;
     apr_status_t rv;
 
@@ -247,8 +179,8 @@ static int refresh_token(request_rec *r, at_conn_t *conn,
 
     at_issuer_write_begin(conn);
     rv = at_refresh_rotate(at_conn_registry(conn), r->pool, token,
-                           app->client_id, refresh_lifetime(r, app), &next,
-                           &info, &err);
+                           app->client_id, at_token_refresh_lifetime(r, app),
+                           &next, &info, &err);
     at_issuer_write_end(conn);
     if (at_registry_read_only(rv, &err)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
@@ -278,13 +210,18 @@ static int refresh_token(request_rec *r, at_conn_t *conn,
         granted = refresh_scope(r, app, info, NULL, &problem);
     }
     scope = at_scope_join(r->pool, granted);
-    if (at_access_mint(r, conn, app, info->subject ? info->subject
-                                                  : app->client_id,
-                       scope, lifetime, &access, db_failed)
+    /* A family of a person (authorization code) names them; one of client
+     * credentials has the client as its subject. */
+    person = info->subject && strcmp(info->subject, app->client_id) != 0
+                 ? info->subject
+                 : NULL;
+    if (at_access_mint(r, conn, app, person ? person : app->client_id,
+                       person, info->family_id, scope, lifetime, &access,
+                       db_failed)
         != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    return send_tokens(r, access, lifetime, scope, next);
+    return at_token_send(r, access, lifetime, scope, next, NULL);
 }
 
 int at_handle_token(request_rec *r)
@@ -310,8 +247,8 @@ int at_handle_token(request_rec *r)
         apr_table_setn(r->err_headers_out, "Pragma", "no-cache");
         return at_issuer_unavailable(r, HTTP_INTERNAL_SERVER_ERROR);
     }
-    rv = at_issuer_authenticate(r, at_conn_registry(conn), form, &client,
-                                &db_failed);
+    rv = at_issuer_authenticate_any(r, at_conn_registry(conn), form,
+                                    &client, &db_failed);
     if (rv == AT_CONTINUE) {
         if (strcmp(grant, "client_credentials") == 0) {
             rv = client_credentials(r, conn, form, client->app,
@@ -319,6 +256,10 @@ int at_handle_token(request_rec *r)
         }
         else if (strcmp(grant, "refresh_token") == 0) {
             rv = refresh_token(r, conn, form, client->app, &db_failed);
+        }
+        else if (strcmp(grant, "authorization_code") == 0) {
+            rv = at_grant_authorization_code(r, conn, form, client->app,
+                                             &db_failed);
         }
         else {
             rv = at_issuer_oauth_error(r, HTTP_BAD_REQUEST,

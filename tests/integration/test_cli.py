@@ -125,8 +125,9 @@ class TestCommands:
     def test_cli_001_01_created_when_missing(self, tmp_path):
         path = tmp_path / "sub" / "reg.db"
         doc = ok_json(path, "scope", "list")
-        assert [s["name"] for s in doc] == ["offline_access"]
-        assert doc[0]["builtin"] is True
+        # offline_access and openid are built in.
+        assert [s["name"] for s in doc] == ["offline_access", "openid"]
+        assert doc[0]["builtin"] is True and doc[1]["builtin"] is True
         assert path.exists()
         assert sql(path, "PRAGMA journal_mode") == "wal"
 
@@ -255,8 +256,8 @@ class TestCommands:
         assert doc == {"name": "files:read", "description": "Read \"files\"",
                        "builtin": False}
         names = [s["name"] for s in ok_json(reg, "scope", "list")]
-        assert names == ["files:read", "offline_access", "orders:read",
-                         "orders:write"]
+        assert names == ["files:read", "offline_access", "openid",
+                         "orders:read", "orders:write"]
         assert "Read orders" in ok(reg, "scope", "list").stdout
         assert ok_json(reg, "scope", "delete", "files:read") == {
             "name": "files:read", "deleted": True}
@@ -559,7 +560,7 @@ class TestFaults:
                 p.stderr.close()
             assert all(rc == 0 for rc, _ in results), results
             names = [s["name"] for s in ok_json(path, "scope", "list")]
-            assert len(names) == 9
+            assert len(names) == 10     # 8 added, 2 built in
 
     def test_cli_004_02_corrupt(self, tmp_path):
         path = tmp_path / "corrupt.db"

@@ -36,6 +36,9 @@ COMMANDS = [
     (["scope", "delete"], ["NAME"], ["--description"]),
     (["token", "revoke"], ["--jti JTI", "--client CLIENT_ID"], ["--name"]),
     (["audit"], ["--target ID", "--by ACTOR", "--limit N"], ["--name"]),
+    (["consent", "list"], ["--user NAME", "--client CLIENT_ID"], ["--name"]),
+    (["consent", "revoke"], ["--user NAME", "--client CLIENT_ID"],
+     ["--name"]),
 ]
 
 

@@ -150,7 +150,7 @@ class TestEnvRegistry:
         env_ok("app", "delete", cid)
         env_ok("scope", "delete", "e:r")
         assert [x["name"] for x in env_ok("scope", "list")] == [
-            "offline_access"]
+            "offline_access", "openid"]
         # Unknown names are refused through the environment too.
         r = run(None, "app", "show", cid, env=env)
         assert r.returncode == 1 and len(r.stderr.splitlines()) == 1

@@ -344,17 +344,20 @@ class TestIssuerEndpoints:
         assert md["revocation_endpoint"] == httpd.url + "/oauth/revoke"
         assert md["introspection_endpoint"] == httpd.url + "/oauth/introspect"
         assert md["jwks_uri"] == httpd.url + "/oauth/jwks"
-        assert set(md["grant_types_supported"]) == {"client_credentials",
-                                                    "refresh_token"}
+        assert set(md["grant_types_supported"]) == {
+            "authorization_code", "client_credentials", "refresh_token"}
         methods = {"client_secret_basic", "client_secret_post"}
-        for k in ("token_endpoint_auth_methods_supported",
-                  "revocation_endpoint_auth_methods_supported",
+        for k in ("revocation_endpoint_auth_methods_supported",
                   "introspection_endpoint_auth_methods_supported"):
             assert set(md[k]) == methods
-        assert {"read", "write", "admin", "offline_access"} <= set(
-            md["scopes_supported"])
-        assert "authorization_endpoint" not in md
-        assert "code_challenge_methods_supported" not in md
+        # Public applications (none) exist at the token endpoint only.
+        assert set(md["token_endpoint_auth_methods_supported"]) == \
+            methods | {"none"}
+        assert {"read", "write", "admin", "offline_access", "openid"} <= \
+            set(md["scopes_supported"])
+        assert md["authorization_endpoint"] == httpd.url + "/oauth/authorize"
+        assert md["code_challenge_methods_supported"] == ["S256"]
+        assert md["response_types_supported"] == ["code"]
         # The document leads a client all the way to a token.
         s = session(httpd, self.APPS["svc"])
         tok = s.fetch_token(md["token_endpoint"],
@@ -387,8 +390,9 @@ class TestIssuerEndpoints:
         ("svc", {}, 400, "invalid_request"),
         ("svc", {"grant_type": "password", "username": "u",
                  "password": "p"}, 400, "unsupported_grant_type"),
+        # Supported, but not allowed to this application.
         ("svc", {"grant_type": "authorization_code", "code": "x"}, 400,
-         "unsupported_grant_type"),
+         "unauthorized_client"),
         ("svc", {"grant_type": "client_credentials", "scope": "admin"}, 400,
          "invalid_scope"),
         ("svc", {"grant_type": "client_credentials", "scope": "nosuch"}, 400,

@@ -33,13 +33,15 @@ THREADS = 48
 SECONDS = 15
 
 LOAD_CONF = """
+# Room for every client thread plus the racing threads (6 races of 6):
+# reaching MaxRequestWorkers would be logged at [error] (AH00484).
 <IfModule mpm_event_module>
-    ServerLimit 4
+    ServerLimit 6
     StartServers 3
     ThreadsPerChild 16
-    MaxRequestWorkers 64
+    MaxRequestWorkers 96
     MinSpareThreads 32
-    MaxSpareThreads 64
+    MaxSpareThreads 96
 </IfModule>
 <Location /api>
     AuthType Bearer

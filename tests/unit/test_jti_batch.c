@@ -34,7 +34,7 @@ static int revocable(at_registry_t *reg, const char *jti)
 
 int main(void)
 {
-    at_jti_rec_t recs[20];
+    at_jti_rec_t recs[20] = {{0}};
     at_registry_t *reg;
     apr_array_header_t *jtis;
     apr_table_t *clients;

@@ -193,7 +193,15 @@ static void test_open(void)
     CHECK(rv == APR_SUCCESS, "v1 setup: %s", err.text);
     at_registry_close(reg);
     CHECK(raw_sql("v1",
-                  "DROP INDEX issued_jtis_client;"
+                  /* back to version 2 */
+                  "DROP TABLE auth_codes; DROP TABLE consents;"
+                  " DROP TABLE identities;"
+                  " ALTER TABLE issued_jtis DROP COLUMN subject;"
+                  " ALTER TABLE issued_jtis DROP COLUMN grant_id;"
+                  " ALTER TABLE applications DROP COLUMN skip_consent;"
+                  " DELETE FROM scopes WHERE name = 'openid';"
+                  /* and to version 1 */
+                  " DROP INDEX issued_jtis_client;"
                   " ALTER TABLE issued_jtis DROP COLUMN recorded;"
                   " CREATE INDEX issued_jtis_client ON issued_jtis"
                   " (client_id);"
@@ -268,13 +276,14 @@ static void test_scopes(at_registry_t *reg)
               == APR_NOTFOUND, "update unknown");
 
     rv = at_scope_list(reg, pool, &scopes, &err);
-    CHECK(rv == APR_SUCCESS && scopes->nelts == 4, "list: %d",
+    /* offline_access and openid are built in. */
+    CHECK(rv == APR_SUCCESS && scopes->nelts == 5, "list: %d",
           scopes->nelts);
-    if (rv == APR_SUCCESS && scopes->nelts == 4) {
+    if (rv == APR_SUCCESS && scopes->nelts == 5) {
         at_scope_t *s = APR_ARRAY_IDX(scopes, 0, at_scope_t *);
         CHECK(strcmp(s->name, "offline_access") == 0 && s->builtin,
               "builtin first: %s", s->name);
-        s = APR_ARRAY_IDX(scopes, 3, at_scope_t *);
+        s = APR_ARRAY_IDX(scopes, 4, at_scope_t *);
         CHECK(strcmp(s->name, "orders:write") == 0
                   && strcmp(s->description, "Write orders") == 0,
               "described: %s", s->description);
@@ -629,7 +638,7 @@ static void test_revocation(at_registry_t *reg, const char *cid)
               "newest first: %s", a->action);
     }
     rv = at_registry_counts(reg, pool, &apps, &scopes, &fams, &err);
-    CHECK(rv == APR_SUCCESS && apps == 2 && scopes == 3 && fams == 0,
+    CHECK(rv == APR_SUCCESS && apps == 2 && scopes == 4 && fams == 0,
           "counts: %d %d %d", apps, scopes, fams);
 
     CHECK(at_app_delete(reg, pool, cid, "bob", &err) == APR_SUCCESS,
@@ -698,7 +707,7 @@ static void test_rollback(const char *file)
           "cleanup");
     audits = audit_count(reg);
     rv = at_scope_list(reg, pool, &scopes, &err);
-    CHECK(rv == APR_SUCCESS && scopes->nelts == 3, "list after schema "
+    CHECK(rv == APR_SUCCESS && scopes->nelts == 4, "list after schema "
           "change: %s", err.text);
 
     /* Create: application row and first scope written, then the trap. */
@@ -725,7 +734,7 @@ static void test_rollback(const char *file)
     rv = at_scope_delete(reg, pool, "trap", "x", &users, &err);
     CHECK(rv != APR_SUCCESS, "delete trapped by its audit row");
     rv = at_scope_list(reg, pool, &scopes, &err);
-    CHECK(rv == APR_SUCCESS && scopes->nelts == 3, "scope still there");
+    CHECK(rv == APR_SUCCESS && scopes->nelts == 4, "scope still there");
     CHECK(audit_count(reg) == audits, "no audit rows from failed changes");
 
     /* And the connection is still fine for the next change. */
