@@ -29,6 +29,8 @@ import pytest
 import requests
 
 import test_issuer_load
+from authz_helpers import (AUTHZ_LOCATIONS, CB, Person, code_params,
+                           exchange, make_people, pkce_pair)
 from httpd_env import REPO, HttpdEnv, TOKEN_ADMIN, free_port
 from issuer_helpers import ISSUER_LOCATIONS, make_key, unverified_claims
 from pg_env import PgServer
@@ -71,17 +73,17 @@ OUTAGE_IDS = ("AT00603", "AT00606", "AT00411", "AT00433", "AT00440",
               "AT00480", "AT00610", "AT00612", "AT00443")
 
 
-def node_conf(conninfo):
+def node_conf(conninfo, extra=""):
     return ('AuthTokenRegistry pgsql "%s"\n' % conninfo
             + "AuthTokenIssuerName %s\n" % ISSUER
             + "AuthTokenSigningKey ES256 {root}/keys/es256.pem kid=shared\n"
-            + ISSUER_LOCATIONS + PROTECTED + NODE_MPM)
+            + ISSUER_LOCATIONS + PROTECTED + NODE_MPM + extra)
 
 
 class Nodes:
     """Node A (Unix socket) and node B (TCP) on one database."""
 
-    def __init__(self, pg, db):
+    def __init__(self, pg, db, extra=""):
         self.pg = pg
         self.conninfo = pg.new_database(db)
         self.spec = "pgsql:" + self.conninfo
@@ -92,8 +94,8 @@ class Nodes:
                     self.b.path("keys/es256.pem"))
         for env in (self.a, self.b):
             env.write_file("htdocs/open/data.txt", "open data\n")
-        self.a.install(node_conf(self.conninfo))
-        self.b.install(node_conf(pg.tcp(self.conninfo)))
+        self.a.install(node_conf(self.conninfo, extra))
+        self.b.install(node_conf(pg.tcp(self.conninfo), extra))
 
     @property
     def both(self):
@@ -169,6 +171,58 @@ def nodes(request, pg):
     request.cls.APP = n.app("service", ["--offline-client-credentials"])
     yield n
     n.cleanup()
+
+
+class TestPgAuthorize:
+    """Delegated authorization with both nodes on one database: a code
+    made on A is redeemed on B; presented again on A it is refused and
+    what the first redemption issued is revoked on both nodes; the consent
+    given on A is known to B."""
+    DB = "authorize"
+
+    @pytest.fixture(scope="class")
+    def anodes(self, pg):
+        n = Nodes(pg, self.DB, AUTHZ_LOCATIONS)
+        for env in n.both:
+            make_people(env)
+        n.start()
+        n.admin("scope", "add", "read", "--description", "read")
+        yield n
+        n.cleanup()
+
+    def test_pg_040_code_across_nodes(self, anodes):
+        cid = anodes.admin("app", "add", "--name", "web", "--type", "public",
+                           "--grant", "authorization_code,refresh_token",
+                           "--scope", "read,offline_access",
+                           "--redirect-uri", CB)["client_id"]
+        verifier, challenge = pkce_pair()
+        q = Person(anodes.a, "alice").code_for(
+            code_params(cid, CB, "read offline_access", challenge))
+        assert "code" in q, q
+        r = exchange(anodes.b, cid, q["code"], CB, verifier)
+        assert r.status_code == 200, r.text
+        tok = r.json()
+        assert unverified_claims(tok["access_token"])[1]["sub"] == "alice"
+        assert "refresh_token" in tok
+        assert api(anodes.a, tok["access_token"]).status_code == 200
+
+        again = exchange(anodes.a, cid, q["code"], CB, verifier)
+        assert again.status_code == 400, again.text
+        assert again.json()["error"] == "invalid_grant"
+        for env in anodes.both:
+            assert wait_refused(env, tok["access_token"], time.time()), \
+                "the first redemption's token still accepted"
+        r = requests.post(anodes.b.url + "/oauth/token", timeout=30,
+                          data={"grant_type": "refresh_token",
+                                "refresh_token": tok["refresh_token"],
+                                "client_id": cid})
+        assert r.status_code == 400, r.text
+
+        # Consent remembered in the database: B sends alice straight back.
+        r = Person(anodes.b, "alice").authorize(
+            code_params(cid, CB, "read", challenge))
+        assert r.status_code == 302, r.text[:300]
+        anodes.logs_clean(("AT01273",))
 
 
 class TestPgTwoNodes:
