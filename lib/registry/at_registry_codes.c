@@ -272,7 +272,7 @@ static apr_status_t redeem_one(at_registry_t *reg, apr_pool_t *p,
     if (rv == APR_SUCCESS) {
         item->jti.subject = item->code->subject;
         item->jti.grant_id = item->code->grant_id;
-        rv = at_reg_jti_insert(reg, p, &item->jti, err);
+        rv = at_reg_jti_insert(reg, p, &item->jti, 1, err);
     }
     if (rv == APR_SUCCESS && item->refresh_lifetime > 0
         && has_scope(p, code->scope, "offline_access")) {
@@ -297,8 +297,8 @@ apr_status_t at_code_redeem_many(at_registry_t *reg, apr_pool_t *p,
     int i;
 
     rv = at_reg_begin(reg, p, err);
-    for (i = 0; rv == APR_SUCCESS && i < nrecs; i++) {
-        rv = at_reg_jti_insert(reg, p, &recs[i], err);
+    if (rv == APR_SUCCESS) {
+        rv = at_reg_jti_insert(reg, p, recs, nrecs, err);
     }
     for (i = 0; rv == APR_SUCCESS && i < n; i++) {
         rv = redeem_one(reg, p, items[i], err);

@@ -15,15 +15,6 @@
 #define ROW "(%s, %s, %lld, %lld, %s, %s)"
 #define NARGS 6
 
-static int jti_valid(const at_jti_rec_t *rec, at_error_t *err)
-{
-    if (rec->jti == NULL || *rec->jti == '\0' || rec->client_id == NULL) {
-        at_error_set(err, "jti and client_id are required");
-        return 0;
-    }
-    return 1;
-}
-
 /* Purges expired rows once per 256 recorded jtis. */
 static void count_writes(at_registry_t *reg, apr_pool_t *p, int n)
 {
@@ -36,15 +27,35 @@ static void count_writes(at_registry_t *reg, apr_pool_t *p, int n)
 }
 
 apr_status_t at_reg_jti_insert(at_registry_t *reg, apr_pool_t *p,
-                               const at_jti_rec_t *rec, at_error_t *err)
+                               const at_jti_rec_t *recs, int n,
+                               at_error_t *err)
 {
-    if (!jti_valid(rec, err)) {
-        return APR_EINVAL;
+    const char **args, *now = at_reg_i64(p, at_reg_now());
+    char *sql, *s;
+    int i;
+
+    if (n < 1) {
+        return APR_SUCCESS;
     }
-    return at_reg_exec(reg, p, err, NULL, COLUMNS ROW, rec->jti,
-                       rec->client_id, at_reg_i64(p, rec->exp),
-                       at_reg_i64(p, at_reg_now()), rec->subject,
-                       rec->grant_id);
+    args = apr_palloc(p, sizeof(*args) * NARGS * n);
+    sql = s = apr_palloc(p, sizeof(COLUMNS) + n * (sizeof(ROW) + 2));
+    s = apr_cpystrn(s, COLUMNS, sizeof(COLUMNS));
+    for (i = 0; i < n; i++) {
+        const at_jti_rec_t *rec = &recs[i];
+
+        if (rec->jti == NULL || *rec->jti == '\0' || rec->client_id == NULL) {
+            at_error_set(err, "jti and client_id are required");
+            return APR_EINVAL;
+        }
+        s = apr_cpystrn(s, i ? ", " ROW : ROW, sizeof(ROW) + 2);
+        args[NARGS * i] = rec->jti;
+        args[NARGS * i + 1] = rec->client_id;
+        args[NARGS * i + 2] = at_reg_i64(p, rec->exp);
+        args[NARGS * i + 3] = now;
+        args[NARGS * i + 4] = rec->subject;
+        args[NARGS * i + 5] = rec->grant_id;
+    }
+    return at_reg_execv(reg, p, err, NULL, sql, args);
 }
 
 apr_status_t at_jti_record(at_registry_t *reg, apr_pool_t *p,
@@ -60,32 +71,8 @@ apr_status_t at_jti_record_many(at_registry_t *reg, apr_pool_t *p,
                                 const at_jti_rec_t *recs, int n,
                                 at_error_t *err)
 {
-    const char **args, *now = at_reg_i64(p, at_reg_now());
-    char *sql, *s;
-    apr_status_t rv;
-    int i;
+    apr_status_t rv = at_reg_jti_insert(reg, p, recs, n, err);
 
-    if (n < 1) {
-        return APR_SUCCESS;
-    }
-    args = apr_palloc(p, sizeof(*args) * NARGS * n);
-    sql = s = apr_palloc(p, sizeof(COLUMNS) + n * (sizeof(ROW) + 2));
-    s = apr_cpystrn(s, COLUMNS, sizeof(COLUMNS));
-    for (i = 0; i < n; i++) {
-        const at_jti_rec_t *rec = &recs[i];
-
-        if (!jti_valid(rec, err)) {
-            return APR_EINVAL;
-        }
-        s = apr_cpystrn(s, i ? ", " ROW : ROW, sizeof(ROW) + 2);
-        args[NARGS * i] = rec->jti;
-        args[NARGS * i + 1] = rec->client_id;
-        args[NARGS * i + 2] = at_reg_i64(p, rec->exp);
-        args[NARGS * i + 3] = now;
-        args[NARGS * i + 4] = rec->subject;
-        args[NARGS * i + 5] = rec->grant_id;
-    }
-    rv = at_reg_execv(reg, p, err, NULL, sql, args);
     if (rv == APR_SUCCESS) {
         count_writes(reg, p, n);
     }

@@ -185,10 +185,12 @@ apr_status_t at_reg_new_secret(at_registry_t *reg, apr_pool_t *p,
 apr_status_t at_reg_revoke_client(at_registry_t *reg, apr_pool_t *p,
                                   const char *client_id, at_error_t *err);
 
-/* Inserts one issued-jti row (in the caller's transaction, or as one
- * statement). (at_registry_revoke.c) */
+/* Inserts the N issued-jti rows RECS by one statement (in the caller's
+ * transaction, or as its own); none when one is refused.
+ * (at_registry_jti_batch.c) */
 apr_status_t at_reg_jti_insert(at_registry_t *reg, apr_pool_t *p,
-                               const at_jti_rec_t *rec, at_error_t *err);
+                               const at_jti_rec_t *recs, int n,
+                               at_error_t *err);
 
 /* Inside a transaction: starts the refresh-token family FAMILY of
  * CLIENT_ID for SUBJECT with SCOPE with its first token: *token when the
