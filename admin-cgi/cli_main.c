@@ -63,29 +63,6 @@ int cli_registry_fail(cli_t *cli, apr_status_t rv, const at_error_t *err)
                        err->text[0] ? err->text : "registry call failed");
 }
 
-/* The registry is a path, or "DRIVER PARAMS" as in AuthTokenRegistry and
- * the console's AUTH_TOKEN_REGISTRY, for apr_dbd's driver names only (a
- * path with a space stays a path). */
-static void registry_spec(cli_t *cli, const char **driver,
-                          const char **params)
-{
-    static const char *const drivers[] = {
-        "sqlite3", "pgsql", "mysql", "odbc", "oracle", "freetds", NULL
-    };
-    const char *spec = cli->registry, *sp = strchr(spec, ' ');
-    int i;
-
-    *driver = "sqlite3";
-    *params = spec;
-    for (i = 0; sp && drivers[i]; i++) {
-        if ((size_t)(sp - spec) == strlen(drivers[i])
-            && strncmp(spec, drivers[i], sp - spec) == 0) {
-            *driver = drivers[i];
-            *params = sp + 1;
-        }
-    }
-}
-
 int cli_open(cli_t *cli)
 {
     at_error_t err = {{0}};
@@ -96,7 +73,13 @@ int cli_open(cli_t *cli)
         return cli_fail(cli, CLI_USAGE, "no registry: give --registry PATH "
                         "or set AUTH_TOKEN_REGISTRY");
     }
-    registry_spec(cli, &driver, &params);
+    /* "pgsql:CONNINFO", "sqlite3:PATH", a PATH, or "DRIVER PARAMS"; a
+     * message never repeats a connection string (it may hold a
+     * password). */
+    if (at_registry_spec(cli->pool, cli->registry, &driver, &params, &err)
+        != APR_SUCCESS) {
+        return cli_fail(cli, CLI_USAGE, "--registry: %s", err.text);
+    }
     cli_actor(cli);    /* while the process is still who it was */
     if (strcmp(driver, "sqlite3") == 0
         && cli_become_owner(cli->pool, params, &err) != 0) {

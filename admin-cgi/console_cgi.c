@@ -369,6 +369,8 @@ static const char *reason(int status)
         return "Unsupported Media Type";
     case 422:
         return "Unprocessable Content";
+    case 503:
+        return "Service Unavailable";
     default:
         return "Internal Server Error";
     }

@@ -37,22 +37,6 @@
 #include "token_admin.h"
 #include "console.h"
 
-/* "DRIVER PARAMS" like AuthTokenRegistry, or just the SQLite file. */
-static void registry_driver(console_t *c, const char **driver,
-                            const char **params)
-{
-    const char *spec = c->registry_spec;
-    const char *sp = strchr(spec, ' ');
-
-    if (sp && memchr(spec, '/', (size_t)(sp - spec)) == NULL) {
-        *driver = apr_pstrmemdup(c->pool, spec, (apr_size_t)(sp - spec));
-        *params = sp + 1;
-    } else {
-        *driver = "sqlite3";
-        *params = spec;
-    }
-}
-
 /* A page that only changes things answers GET with 405. */
 static int post_only(console_t *c)
 {
@@ -182,6 +166,7 @@ static int run_request(console_t *c)
     const char *why = NULL, *driver, *params;
     at_error_t err = {{0}};
     apr_pool_t *p = c->pool;
+    apr_status_t rv;
     int status;
 
     /* Without an authenticated operator there is no actor for the audit
@@ -207,12 +192,26 @@ static int run_request(console_t *c)
                         "/var/lib/mod_auth_token/registry.db beside the "
                         "console's ScriptAlias.");
     }
-    registry_driver(c, &driver, &params);
-    c->registry_file = strcmp(driver, "sqlite3") == 0 ? params : NULL;
-    if (at_registry_open(p, driver, params, &c->reg, &err) != APR_SUCCESS) {
-        fprintf(stderr, "token-admin: AT00803: cannot open the registry: %s\n",
+    /* "pgsql:CONNINFO", "sqlite3:PATH", a PATH, or "DRIVER PARAMS". */
+    if (at_registry_spec(p, c->registry_spec, &driver, &params, &err)
+        != APR_SUCCESS) {
+        fprintf(stderr, "token-admin: AT00803: AUTH_TOKEN_REGISTRY: %s\n",
                 err.text);
         return ui_error(c, 500, "Registry unavailable",
+                        "The console's registry setting is not valid. The "
+                        "server's error log says why.");
+    }
+    c->registry_file = strcmp(driver, "sqlite3") == 0 ? params : NULL;
+    rv = at_registry_open(p, driver, params, &c->reg, &err);
+    if (rv != APR_SUCCESS) {
+        fprintf(stderr, "token-admin: AT00803: cannot open the registry: %s\n",
+                err.text);
+        /* A database server that cannot be reached now may be later. */
+        if (rv == APR_ECONNREFUSED) {
+            apr_table_setn(c->headers_out, "Retry-After", "1");
+        }
+        return ui_error(c, rv == APR_ECONNREFUSED ? 503 : 500,
+                        "Registry unavailable",
                         "The console cannot open the registry. The "
                         "server's error log says why.");
     }

@@ -98,6 +98,10 @@ static int check_revocation(request_rec *r, json_t *claims)
         at_json_text(json_object_get(claims, "client_id")),
         at_claim_seconds(json_object_get(claims, "iat")));
 
+    if (revoked == -2) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "1");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
     if (revoked < 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "AT00110: cannot tell whether the token was revoked "

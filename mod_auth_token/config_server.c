@@ -15,6 +15,7 @@
 
 #include "mod_auth_token.h"
 #include "resource.h"
+#include "at_registry.h"
 
 #define AT_MAX_LIFETIME (10L * 365 * 24 * 3600)
 #define MERGE_PTR(f)    (add->f ? add->f : base->f)
@@ -68,33 +69,40 @@ void *at_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
 
 /* ---- per-server (issuer) setters -------------------------------------- */
 
+/* AuthTokenRegistry PATH | DRIVER PARAMS | pgsql:CONNINFO | sqlite3:PATH.
+ * The form is checked here, so that configtest catches it without
+ * connecting (a PostgreSQL connection string: known keywords, quoting);
+ * messages never repeat the parameters, which may hold a password. */
 const char *at_set_registry(cmd_parms *cmd, void *dummy, const char *a1,
                             const char *a2)
 {
     at_srv_conf_t *sc = at_srv_conf(cmd->server);
-    const char *driver = a2 ? a1 : "sqlite3";
-    const char *params = a2 ? a2 : a1;
-    const char *c;
+    const char *driver = a1, *params = a2;
+    at_error_t err;
+    apr_status_t rv;
 
-    for (c = driver; *c; c++) {
-        if (!(apr_isalnum(*c) || *c == '_')) {
-            return apr_psprintf(cmd->pool,
-                                "AuthTokenRegistry: '%s' is not an apr_dbd "
-                                "driver name (e.g. sqlite3, pgsql)",
-                                driver);
-        }
+    err.text[0] = '\0';
+    if (a2) {
+        rv = at_registry_check_params(cmd->temp_pool, driver, params, &err);
     }
-    if (!*driver || !*params) {
-        return "AuthTokenRegistry takes PATH, or DRIVER PARAMS";
+    else {
+        rv = at_registry_spec(cmd->temp_pool, a1, &driver, &params, &err);
     }
+    if (rv != APR_SUCCESS) {
+        return apr_pstrcat(cmd->pool, "AuthTokenRegistry: ", err.text,
+                           " (forms: PATH, pgsql \"host=... dbname=... "
+                           "user=... password=...\", pgsql:CONNINFO)", NULL);
+    }
+    driver = apr_pstrdup(cmd->pool, driver);
+    params = apr_pstrdup(cmd->pool, params);
     if (!strcmp(driver, "sqlite3")) {
-        params = ap_server_root_relative(cmd->pool, params);
-        if (!params) {
+        const char *path = ap_server_root_relative(cmd->pool, params);
+        if (!path) {
             return apr_psprintf(cmd->pool,
                                 "AuthTokenRegistry: invalid "
-                                "path '%s'",
-                                a2 ? a2 : a1);
+                                "path '%s'", params);
         }
+        params = path;
     }
     sc->registry_driver = driver;
     sc->registry_params = params;

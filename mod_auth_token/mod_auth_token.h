@@ -24,7 +24,9 @@
  *   AT01000-AT01049 forced authentication, export-name collisions, the
  *                   registry and AuthType checks of configtest
  *   AT01150-AT01199 remote key sets and trusted issuers (jwks_*.c,
- *                   key_route.c) */
+ *                   key_route.c)
+ *   AT01200-AT01249 the registry on a database server (PostgreSQL):
+ *                   unreachable at startup, outages and recovery */
 #define AT_LOG_TAG "mod_auth_token: "
 
 /* log_item.c: S as it may appear in a log line when a client chose it:

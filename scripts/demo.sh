@@ -72,6 +72,7 @@ stop_server() {
 }
 
 SCHEME=https
+[ "${1:-}" != --pgsql ] || { shift; exec scripts/demo-pgsql.sh "$@"; }
 case "${1:-}" in
     stop)
         [ $# -eq 1 ] || usage

@@ -5,7 +5,12 @@ set -e
 PKGS="build-essential autoconf pkg-config apache2 apache2-dev
       libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libssl-dev
       libjansson-dev libxml2-dev libsqlite3-dev sqlite3 openssl curl
-      libcurl4-openssl-dev"
+      libcurl4-openssl-dev libaprutil1-dbd-pgsql libpq-dev"
+# The PostgreSQL server, for the tests and the demo's --pgsql (a private
+# instance each; the registry itself needs only the client side above).
+if [ "$1" = "--tests" ] || [ "$1" = "--pgsql" ]; then
+    PKGS="$PKGS postgresql"
+fi
 if [ "$1" = "--tests" ]; then
     # The browser tests: Debian's Chromium driven by python3-selenium
     # through chromedriver (no npm).

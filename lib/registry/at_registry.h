@@ -1,7 +1,7 @@
 /* The registry: applications (OAuth clients), their secrets, scopes,
  * refresh-token families, revoked access tokens and the audit log, in one
- * SQLite database (WAL) reached through apr_dbd with prepared statements
- * only, so another apr_dbd driver can serve later.
+ * SQLite database (WAL) or in PostgreSQL, reached through apr_dbd (drivers
+ * sqlite3 and pgsql) with prepared statements only.
  *
  * One at_registry_t is one connection: not for two threads at once (the
  * module keeps a reslist of them per process). Every change is one
@@ -10,8 +10,12 @@
  * APR_EEXIST for a duplicate, APR_EINVAL for refused input (err says what),
  * or another status for a database failure (err says what): APR_TIMEUP when
  * another connection held the write lock too long (about 5.6 s), APR_EACCES
- * for a read-only registry, APR_EGENERAL otherwise. A refused or failed
- * change leaves the registry as it was.
+ * for a read-only registry, APR_ECONNREFUSED when a database server
+ * (PostgreSQL) cannot be reached or the connection to it was lost (try
+ * again later: the connection reconnects by itself), APR_EGENERAL
+ * otherwise. A refused or failed change leaves the registry as it was;
+ * only a connection lost during the commit itself leaves unknown whether
+ * the change was made.
  */
 #ifndef AT_REGISTRY_H
 #define AT_REGISTRY_H
@@ -24,13 +28,37 @@
 typedef struct at_registry at_registry_t;
 
 /* Opens (creating and migrating when needed) the registry. DRIVER is an
- * apr_dbd driver name ("sqlite3"), PARAMS its parameters (for sqlite3 the
- * file path). The connection lives as long as POOL. A foreign, corrupt,
- * unreadable or newer-schema database is an error, never a crash. */
+ * apr_dbd driver name ("sqlite3" or "pgsql"), PARAMS its parameters (for
+ * sqlite3 the file path, for pgsql a libpq connection string). The
+ * connection lives as long as POOL. A foreign, corrupt, unreadable or
+ * newer-schema database is an error, never a crash. Several processes
+ * (and, on PostgreSQL, several nodes) may open a new registry at once:
+ * one creates or migrates the schema, the others wait and find it done. */
 apr_status_t at_registry_open(apr_pool_t *pool, const char *driver,
                               const char *params, at_registry_t **reg,
                               at_error_t *err);
 void at_registry_close(at_registry_t *reg);
+
+/* A registry as operators name it (token-admin --registry, the console's
+ * AUTH_TOKEN_REGISTRY): "pgsql:CONNINFO", "sqlite3:PATH", a bare PATH
+ * (SQLite), or "DRIVER PARAMS". Sets *DRIVER and *PARAMS and checks their
+ * form like at_registry_check_params. */
+apr_status_t at_registry_spec(apr_pool_t *p, const char *spec,
+                              const char **driver, const char **params,
+                              at_error_t *err);
+/* Checks without connecting that DRIVER is one the registry runs on and
+ * PARAMS has the right form: for pgsql, libpq's "keyword=value ..." with
+ * known keywords, each once, quotes closed. APR_EINVAL with ERR saying
+ * what is wrong (never a value from PARAMS). */
+apr_status_t at_registry_check_params(apr_pool_t *p, const char *driver,
+                                      const char *params, at_error_t *err);
+/* The registry for messages: "sqlite3:PATH", or "pgsql:" and the host,
+ * port, dbname and user of the connection string, never its password. */
+const char *at_registry_describe(apr_pool_t *p, const char *driver,
+                                 const char *params);
+/* 1 when DRIVER's database is a server reached over a connection that can
+ * fail and come back (pgsql), 0 for a local file (sqlite3). */
+int at_registry_networked(const char *driver);
 
 /* An application. Arrays hold const char *. Lifetimes of 0 mean "server
  * default". Times are seconds since the epoch. */

@@ -14,7 +14,7 @@
     "a.client_id, a.name, a.description, a.type, a.grants, a.audiences,"  \
     " a.redirect_uris, a.access_lifetime, a.refresh_lifetime,"            \
     " a.offline_client_credentials, a.enabled, a.created, a.updated,"     \
-    " (SELECT group_concat(s.scope, ' ') FROM app_scopes s"               \
+    " (SELECT {LIST_AGG}(s.scope, ' ') FROM app_scopes s"               \
     "  WHERE s.client_id = a.client_id), a.skip_consent"
 #define APP_NCOLUMNS 15
 
@@ -85,7 +85,7 @@ apr_status_t at_reg_app_with_secrets(at_registry_t *reg, apr_pool_t *p,
                        "SELECT " APP_COLUMNS ", k.id, k.hash, k.last_used"
                        " FROM applications a LEFT JOIN app_secrets k"
                        " ON k.client_id = a.client_id"
-                       " AND (k.expires IS NULL OR k.expires > %s)"
+                       " AND (k.expires IS NULL OR k.expires > %lld)"
                        " WHERE a.client_id = %s",
                        now, client_id ? client_id : "");
     if (rv != APR_SUCCESS) {
@@ -116,8 +116,8 @@ apr_status_t at_app_list(at_registry_t *reg, apr_pool_t *p,
                          at_error_t *err)
 {
     apr_array_header_t *rows;
-    const char *lim = apr_itoa(p, limit > 0 ? limit : -1);
-    const char *off = apr_itoa(p, offset > 0 ? offset : 0), *count;
+    const char *lim = at_reg_limit(p, limit);
+    const char *off = at_reg_offset(p, offset), *count;
     int all = (search == NULL || *search == '\0');
     apr_status_t rv;
     int i;
@@ -127,8 +127,8 @@ apr_status_t at_app_list(at_registry_t *reg, apr_pool_t *p,
                             "SELECT count(*) FROM applications")
              : at_reg_value(reg, p, err, &count,
                             "SELECT count(*) FROM applications a WHERE"
-                            " instr(a.name, %s) > 0"
-                            " OR instr(a.client_id, %s) > 0",
+                            " {STRPOS}(a.name, %s) > 0"
+                            " OR {STRPOS}(a.client_id, %s) > 0",
                             search, search);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -138,12 +138,13 @@ apr_status_t at_app_list(at_registry_t *reg, apr_pool_t *p,
     }
     rv = all ? at_reg_select(reg, p, err, &rows, NULL,
                              "SELECT " APP_COLUMNS " FROM applications a"
-                             " ORDER BY a.name LIMIT %s OFFSET %s", lim, off)
+                             " ORDER BY a.name LIMIT %lld OFFSET %lld", lim,
+                             off)
              : at_reg_select(reg, p, err, &rows, NULL,
                              "SELECT " APP_COLUMNS " FROM applications a"
-                             " WHERE instr(a.name, %s) > 0"
-                             " OR instr(a.client_id, %s) > 0"
-                             " ORDER BY a.name LIMIT %s OFFSET %s",
+                             " WHERE {STRPOS}(a.name, %s) > 0"
+                             " OR {STRPOS}(a.client_id, %s) > 0"
+                             " ORDER BY a.name LIMIT %lld OFFSET %lld",
                              search, search, lim, off);
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
         APR_ARRAY_PUSH(*apps, at_app_t *) =

@@ -215,7 +215,7 @@ apr_status_t at_app_create(at_registry_t *reg, apr_pool_t *p, at_app_t *app,
             " grants, audiences, redirect_uris, access_lifetime,"
             " refresh_lifetime, offline_client_credentials, skip_consent,"
             " enabled, created, updated) VALUES (%s, %s, %s, %s, %s, %s, %s,"
-            " %s, %s, %s, %s, 1, %s, %s)",
+            " %lld, %lld, %lld, %lld, 1, %lld, %lld)",
             app->client_id, app->name, app->description, app->type,
             at_reg_join(p, app->grants), at_reg_join(p, app->audiences),
             at_reg_join(p, app->redirect_uris),
@@ -269,9 +269,9 @@ apr_status_t at_app_update(at_registry_t *reg, apr_pool_t *p,
             reg, p, err, &nrows,
             "UPDATE applications SET name = %s, description = %s, type = %s,"
             " grants = %s, audiences = %s, redirect_uris = %s,"
-            " access_lifetime = %s, refresh_lifetime = %s,"
-            " offline_client_credentials = %s, skip_consent = %s,"
-            " enabled = %s, updated = %s WHERE client_id = %s",
+            " access_lifetime = %lld, refresh_lifetime = %lld,"
+            " offline_client_credentials = %lld, skip_consent = %lld,"
+            " enabled = %lld, updated = %lld WHERE client_id = %s",
             app->name, app->description ? app->description : "", app->type,
             at_reg_join(p, app->grants), at_reg_join(p, app->audiences),
             at_reg_join(p, app->redirect_uris),
@@ -318,8 +318,9 @@ apr_status_t at_app_set_enabled(at_registry_t *reg, apr_pool_t *p,
     rv = at_app_get(reg, p, client_id, &app, err);
     if (rv == APR_SUCCESS) {
         rv = at_reg_exec(reg, p, err, NULL,
-                         "UPDATE applications SET enabled = %s, updated = %s"
-                         " WHERE client_id = %s", enabled ? "1" : "0",
+                         "UPDATE applications SET enabled = %lld,"
+                         " updated = %lld WHERE client_id = %s",
+                         enabled ? "1" : "0",
                          at_reg_i64(p, at_reg_now()), client_id);
     }
     if (rv == APR_SUCCESS) {

@@ -16,13 +16,14 @@ static const char *const audit_count_sql[4] = {
 };
 static const char *const audit_rows_sql[4] = {
     "SELECT id, at, actor, action, target, detail FROM audit"
-    " ORDER BY id DESC LIMIT %s OFFSET %s",
+    " ORDER BY id DESC LIMIT %lld OFFSET %lld",
     "SELECT id, at, actor, action, target, detail FROM audit"
-    " WHERE target = %s ORDER BY id DESC LIMIT %s OFFSET %s",
+    " WHERE target = %s ORDER BY id DESC LIMIT %lld OFFSET %lld",
     "SELECT id, at, actor, action, target, detail FROM audit"
-    " WHERE actor = %s ORDER BY id DESC LIMIT %s OFFSET %s",
+    " WHERE actor = %s ORDER BY id DESC LIMIT %lld OFFSET %lld",
     "SELECT id, at, actor, action, target, detail FROM audit"
-    " WHERE target = %s AND actor = %s ORDER BY id DESC LIMIT %s OFFSET %s",
+    " WHERE target = %s AND actor = %s ORDER BY id DESC"
+    " LIMIT %lld OFFSET %lld",
 };
 
 /* An audit row from the columns id, at, actor, action, target, detail
@@ -70,8 +71,8 @@ apr_status_t at_audit_list(at_registry_t *reg, apr_pool_t *p,
     if (total) {
         *total = (int)at_reg_atoll(count, 0);
     }
-    args[n] = apr_itoa(p, limit > 0 ? limit : -1);
-    args[n + 1] = apr_itoa(p, offset > 0 ? offset : 0);
+    args[n] = at_reg_limit(p, limit);
+    args[n + 1] = at_reg_offset(p, offset);
     rv = at_reg_select(reg, p, err, &rows, NULL, audit_rows_sql[which],
                        args[0], args[1], args[2], args[3]);
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
@@ -127,7 +128,7 @@ apr_status_t at_registry_counts(at_registry_t *reg, apr_pool_t *p,
                           "SELECT count(DISTINCT f.id) FROM refresh_families f"
                           " JOIN refresh_tokens t ON t.family_id = f.id"
                           " WHERE f.revoked IS NULL AND t.used_at IS NULL"
-                          " AND t.expires > %s",
+                          " AND t.expires > %lld",
                           at_reg_i64(p, at_reg_now()));
     }
     if (rv == APR_SUCCESS) {

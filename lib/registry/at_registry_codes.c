@@ -111,9 +111,10 @@ apr_status_t at_code_issue(at_registry_t *reg, apr_pool_t *p, at_code_t *code,
     }
     rv = at_reg_exec(reg, p, err, NULL,
                      "INSERT INTO auth_codes (hash, " CODE_COLUMNS ")"
-                     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-                     " %s, %s, NULL)", hash, code->client_id, code->subject,
-                     code->redirect_uri, code->redirect_sent ? "1" : "0",
+                     " VALUES (%s, %s, %s, %s, %lld, %s, %s, %s, %s, %lld,"
+                     " %s, %lld, %lld, NULL)", hash, code->client_id,
+                     code->subject, code->redirect_uri,
+                     code->redirect_sent ? "1" : "0",
                      code->scope ? code->scope : "", code->challenge,
                      code->nonce, code->claims,
                      at_reg_i64(p, code->auth_time), code->grant_id,
@@ -122,7 +123,7 @@ apr_status_t at_code_issue(at_registry_t *reg, apr_pool_t *p, at_code_t *code,
     if (rv == APR_SUCCESS && code->claims) {
         rv = at_reg_exec(reg, p, err, NULL,
                          "INSERT INTO identities (subject, claims, updated)"
-                         " VALUES (%s, %s, %s) ON CONFLICT (subject)"
+                         " VALUES (%s, %s, %lld) ON CONFLICT (subject)"
                          " DO UPDATE SET claims = excluded.claims,"
                          " updated = excluded.updated"
                          " WHERE identities.claims <> excluded.claims",
@@ -162,13 +163,13 @@ static apr_status_t revoke_grant(at_registry_t *reg, apr_pool_t *p,
     int njti = 0;
 
     rv = at_reg_exec(reg, p, err, NULL,
-                     "UPDATE refresh_families SET revoked = %s"
+                     "UPDATE refresh_families SET revoked = %lld"
                      " WHERE id = %s AND revoked IS NULL", now,
                      code->grant_id);
     /* Found through the client's index (issued_jtis_client). */
     if (rv == APR_SUCCESS) {
         rv = at_reg_exec(reg, p, err, &njti,
-                         "UPDATE issued_jtis SET revoked = %s"
+                         "UPDATE issued_jtis SET revoked = %lld"
                          " WHERE client_id = %s AND grant_id = %s"
                          " AND revoked IS NULL", now, code->client_id,
                          code->grant_id);
@@ -258,7 +259,7 @@ static apr_status_t redeem_one(at_registry_t *reg, apr_pool_t *p,
         return APR_SUCCESS;
     }
     rv = at_reg_exec(reg, p, err, &nrows,
-                     "UPDATE auth_codes SET used_at = %s"
+                     "UPDATE auth_codes SET used_at = %lld"
                      " WHERE hash = %s AND used_at IS NULL",
                      at_reg_i64(p, now), hash);
     if (rv == APR_SUCCESS && nrows != 1) {
@@ -271,7 +272,7 @@ static apr_status_t redeem_one(at_registry_t *reg, apr_pool_t *p,
     if (rv == APR_SUCCESS) {
         item->jti.subject = item->code->subject;
         item->jti.grant_id = item->code->grant_id;
-        rv = at_reg_jti_insert(reg, p, &item->jti, err);
+        rv = at_reg_jti_insert(reg, p, &item->jti, 1, err);
     }
     if (rv == APR_SUCCESS && item->refresh_lifetime > 0
         && has_scope(p, code->scope, "offline_access")) {
@@ -296,15 +297,14 @@ apr_status_t at_code_redeem_many(at_registry_t *reg, apr_pool_t *p,
     int i;
 
     rv = at_reg_begin(reg, p, err);
-    for (i = 0; rv == APR_SUCCESS && i < nrecs; i++) {
-        rv = at_reg_jti_insert(reg, p, &recs[i], err);
+    if (rv == APR_SUCCESS) {
+        rv = at_reg_jti_insert(reg, p, recs, nrecs, err);
     }
     for (i = 0; rv == APR_SUCCESS && i < n; i++) {
         rv = redeem_one(reg, p, items[i], err);
     }
-    if (rv == APR_SUCCESS || reg->trans) {
-        rv = at_reg_end(reg, rv, 0, err);
-    }
+    /* Nothing to end when the BEGIN itself failed. */
+    rv = at_reg_end(reg, rv, 0, err);
     for (i = 0; rv != APR_SUCCESS && i < n; i++) {
         items[i]->status = rv;
         items[i]->refresh = NULL;

@@ -114,7 +114,7 @@ apr_status_t at_consent_save(at_registry_t *reg, apr_pool_t *p,
     if (rv == APR_SUCCESS) {
         rv = at_reg_exec(reg, p, err, NULL,
                          "INSERT INTO consents (subject, client_id, scope,"
-                         " created, updated) VALUES (%s, %s, %s, %s, %s)"
+                         " created, updated) VALUES (%s, %s, %s, %lld, %lld)"
                          " ON CONFLICT (subject, client_id) DO UPDATE"
                          " SET scope = excluded.scope,"
                          " updated = excluded.updated",
@@ -160,15 +160,15 @@ apr_status_t at_reg_revoke_person(at_registry_t *reg, apr_pool_t *p,
     int families = 0, jtis = 0;
 
     rv = at_reg_exec(reg, p, err, &families,
-                     "UPDATE refresh_families SET revoked = %s"
+                     "UPDATE refresh_families SET revoked = %lld"
                      " WHERE subject = %s AND client_id = %s"
                      " AND revoked IS NULL", at_reg_i64(p, now), subject,
                      client_id);
     if (rv == APR_SUCCESS) {
         rv = at_reg_exec(reg, p, err, &jtis,
-                         "UPDATE issued_jtis SET revoked = %s"
+                         "UPDATE issued_jtis SET revoked = %lld"
                          " WHERE subject = %s AND client_id = %s"
-                         " AND revoked IS NULL AND exp >= %s",
+                         " AND revoked IS NULL AND exp >= %lld",
                          at_reg_i64(p, now), subject, client_id,
                          at_reg_i64(p, now - JTI_KEEP));
     }

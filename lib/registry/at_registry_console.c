@@ -7,8 +7,9 @@
  *   - the rows skipped by OFFSET are skipped inside the name index (a
  *     subquery of names), and only the page's rows are read from the table;
  *   - audit filters use the target/actor indexes.
- * Statements are prepared (apr_dbd %s placeholders) and cached by the
- * registry layer like every other.
+ * Statements are prepared (apr_dbd %s and %lld placeholders; {STRPOS}
+ * spelled by the dialect) and cached by the registry layer like every
+ * other.
  */
 #include <string.h>
 
@@ -21,16 +22,17 @@
 
 static const char *lim(apr_pool_t *p, int limit)
 {
-    return apr_itoa(p, limit > 0 ? limit : -1);
+    return at_reg_limit(p, limit);
 }
 
 static const char *off(apr_pool_t *p, int offset)
 {
-    return apr_itoa(p, offset > 0 ? offset : 0);
+    return at_reg_offset(p, offset);
 }
 
 /* ASCII lower case of S: SQLite's lower() folds ASCII letters only, so
- * both sides of a case-insensitive instr() fold alike. */
+ * both sides of a case-insensitive {STRPOS} (instr, strpos) fold alike
+ * (PostgreSQL's folds more, which only finds more). */
 static const char *ascii_lower(apr_pool_t *p, const char *s)
 {
     char *out = apr_pstrdup(p, s), *c;
@@ -52,8 +54,9 @@ apr_status_t at_console_app_ids(at_registry_t *reg, apr_pool_t *p,
     int i, all = search == NULL || *search == '\0';
 
 #define MATCH                                                                  \
-    " WHERE instr(lower(name), %s) > 0 OR instr(lower(client_id), %s) > 0"     \
-    " OR instr(lower(description), %s) > 0"
+    " WHERE {STRPOS}(lower(name), %s) > 0"                                      \
+    " OR {STRPOS}(lower(client_id), %s) > 0"                                    \
+    " OR {STRPOS}(lower(description), %s) > 0"
     q = all ? "" : ascii_lower(p, search);
     *ids = apr_array_make(p, limit > 0 ? limit : 16, sizeof(const char *));
     if (total) {
@@ -72,13 +75,13 @@ apr_status_t at_console_app_ids(at_registry_t *reg, apr_pool_t *p,
         rv = at_reg_select(reg, p, err, &rows, NULL,
                            "SELECT client_id FROM applications"
                            " WHERE name IN (SELECT name FROM applications"
-                           "  ORDER BY name LIMIT %s OFFSET %s)"
+                           "  ORDER BY name LIMIT %lld OFFSET %lld)"
                            " ORDER BY name",
                            lim(p, limit), off(p, offset));
     else
         rv = at_reg_select(reg, p, err, &rows, NULL,
                            "SELECT client_id FROM applications" MATCH
-                           " ORDER BY name LIMIT %s OFFSET %s",
+                           " ORDER BY name LIMIT %lld OFFSET %lld",
                            q, q, q, lim(p, limit), off(p, offset));
 #undef MATCH
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++)
@@ -105,12 +108,13 @@ apr_status_t at_console_audit_page(at_registry_t *reg, apr_pool_t *p,
      * the actor index, then their rows through it. */
 #define TF                                                                     \
     " (target = %s OR target IN (SELECT client_id FROM applications"           \
-    "  WHERE instr(lower(name), %s) > 0 OR instr(lower(client_id), %s) > 0))"
+    "  WHERE {STRPOS}(lower(name), %s) > 0"                                     \
+    "  OR {STRPOS}(lower(client_id), %s) > 0))"
 #define AF                                                                     \
     " actor IN (SELECT DISTINCT actor FROM audit"                              \
-    "  WHERE instr(lower(actor), %s) > 0)"
+    "  WHERE {STRPOS}(lower(actor), %s) > 0)"
 #define COLS "SELECT id, at, actor, action, target, detail FROM audit"
-#define PAGE " ORDER BY id DESC LIMIT %s OFFSET %s"
+#define PAGE " ORDER BY id DESC LIMIT %lld OFFSET %lld"
     if (has_t) {
         t = target;
         tl = ascii_lower(p, target);
@@ -226,7 +230,7 @@ apr_status_t at_console_secret_state(at_registry_t *reg, apr_pool_t *p,
     *old_until = *last_rotated = 0;
     rv = at_reg_value(reg, p, err, &v,
                       "SELECT max(expires) FROM app_secrets"
-                      " WHERE client_id = %s AND expires > %s"
+                      " WHERE client_id = %s AND expires > %lld"
                       " AND id <> (SELECT max(id) FROM app_secrets"
                       "            WHERE client_id = %s)",
                       client_id, at_reg_i64(p, at_reg_now()), client_id);

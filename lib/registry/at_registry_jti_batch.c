@@ -1,25 +1,61 @@
 /* Recording issued jtis (so that revocation by jti can tell a known jti
- * from an unknown one), one or many in one transaction: the token
- * endpoint's group commit. One commit per token costs most of what
- * recording costs (a WAL append and index pages each time); requests that
- * arrive while a commit is under way are recorded together in the next
- * one. */
+ * from an unknown one), one or many at once: the token endpoint's group
+ * commit. One commit per token costs most of what recording costs (a WAL
+ * append and index pages each time, and for PostgreSQL a round trip per
+ * statement); requests that arrive while a commit is under way are
+ * recorded together in the next one, by one multi-row INSERT: a single
+ * statement, so all or nothing without a transaction around it, and one
+ * round trip to a server. One prepared statement per batch size. */
+#include <apr_strings.h>
+
 #include "at_registry_private.h"
 
-apr_status_t at_reg_jti_insert(at_registry_t *reg, apr_pool_t *p,
-                               const at_jti_rec_t *rec, at_error_t *err)
+#define COLUMNS "INSERT INTO issued_jtis (jti, client_id, exp, recorded," \
+                " subject, grant_id) VALUES "
+#define ROW "(%s, %s, %lld, %lld, %s, %s)"
+#define NARGS 6
+
+/* Purges expired rows once per 256 recorded jtis. */
+static void count_writes(at_registry_t *reg, apr_pool_t *p, int n)
 {
-    if (rec->jti == NULL || *rec->jti == '\0' || rec->client_id == NULL) {
-        at_error_set(err, "jti and client_id are required");
-        return APR_EINVAL;
+    unsigned int before = reg->writes;
+
+    reg->writes += (unsigned int)n;
+    if (reg->writes / 256 != before / 256) {
+        at_reg_purge_expired(reg, p);
     }
-    return at_reg_exec(reg, p, err, NULL,
-                       "INSERT INTO issued_jtis (jti, client_id, exp,"
-                       " recorded, subject, grant_id)"
-                       " VALUES (%s, %s, %s, %s, %s, %s)", rec->jti,
-                       rec->client_id, at_reg_i64(p, rec->exp),
-                       at_reg_i64(p, at_reg_now()), rec->subject,
-                       rec->grant_id);
+}
+
+apr_status_t at_reg_jti_insert(at_registry_t *reg, apr_pool_t *p,
+                               const at_jti_rec_t *recs, int n,
+                               at_error_t *err)
+{
+    const char **args, *now = at_reg_i64(p, at_reg_now());
+    char *sql, *s;
+    int i;
+
+    if (n < 1) {
+        return APR_SUCCESS;
+    }
+    args = apr_palloc(p, sizeof(*args) * NARGS * n);
+    sql = s = apr_palloc(p, sizeof(COLUMNS) + n * (sizeof(ROW) + 2));
+    s = apr_cpystrn(s, COLUMNS, sizeof(COLUMNS));
+    for (i = 0; i < n; i++) {
+        const at_jti_rec_t *rec = &recs[i];
+
+        if (rec->jti == NULL || *rec->jti == '\0' || rec->client_id == NULL) {
+            at_error_set(err, "jti and client_id are required");
+            return APR_EINVAL;
+        }
+        s = apr_cpystrn(s, i ? ", " ROW : ROW, sizeof(ROW) + 2);
+        args[NARGS * i] = rec->jti;
+        args[NARGS * i + 1] = rec->client_id;
+        args[NARGS * i + 2] = at_reg_i64(p, rec->exp);
+        args[NARGS * i + 3] = now;
+        args[NARGS * i + 4] = rec->subject;
+        args[NARGS * i + 5] = rec->grant_id;
+    }
+    return at_reg_execv(reg, p, err, NULL, sql, args);
 }
 
 apr_status_t at_jti_record(at_registry_t *reg, apr_pool_t *p,
@@ -35,25 +71,10 @@ apr_status_t at_jti_record_many(at_registry_t *reg, apr_pool_t *p,
                                 const at_jti_rec_t *recs, int n,
                                 at_error_t *err)
 {
-    apr_status_t rv;
-    int i;
+    apr_status_t rv = at_reg_jti_insert(reg, p, recs, n, err);
 
-    if (n == 1) {
-        /* One statement is its own transaction. */
-        rv = at_reg_jti_insert(reg, p, &recs[0], err);
-    }
-    else {
-        rv = at_reg_begin(reg, p, err);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        for (i = 0; i < n && rv == APR_SUCCESS; i++) {
-            rv = at_reg_jti_insert(reg, p, &recs[i], err);
-        }
-        rv = at_reg_end(reg, rv, 0, err);
-    }
-    if (rv == APR_SUCCESS && (reg->writes += n) % 256 < (unsigned)n) {
-        at_reg_purge_expired(reg, p);
+    if (rv == APR_SUCCESS) {
+        count_writes(reg, p, n);
     }
     return rv;
 }

@@ -1,6 +1,7 @@
 /* Opening and closing the registry: checks on the file that SQLite would
- * misreport or silently degrade, the apr_dbd connection, and the schema
- * check and migration (at_schema.c).
+ * misreport or silently degrade, or on the form of a PostgreSQL connection
+ * string, the apr_dbd connection, and the schema check and migration
+ * (at_schema.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -71,7 +72,7 @@ static apr_status_t registry_cleanup(void *data)
     at_registry_t *reg = data;
 
     if (reg->handle) {
-        if (reg->trans) {
+        if (reg->in_tx) {
             /* A transaction left open by a caller: never let the close
              * (or the cleanup of the pool that began it) commit it. */
             at_error_t err;
@@ -88,7 +89,7 @@ apr_status_t at_registry_open(apr_pool_t *pool, const char *driver,
                               at_error_t *err)
 {
     at_registry_t *reg;
-    const char *dbd_err = NULL;
+    const char *dbd_err = NULL, *conninfo = params;
     apr_pool_t *tmp;
     apr_status_t rv;
 
@@ -100,33 +101,56 @@ apr_status_t at_registry_open(apr_pool_t *pool, const char *driver,
     reg = apr_pcalloc(pool, sizeof(*reg));
     reg->pool = pool;
     reg->driver_name = apr_pstrdup(pool, driver);
-    reg->where = apr_pstrdup(pool, params);
+    reg->dialect = at_reg_dialect(driver);
+    if (reg->dialect == NULL) {
+        at_error_set(err, "registry: driver \"%.40s\" is not supported "
+                     "(use sqlite3 or pgsql)", driver);
+        return APR_EINVAL;
+    }
     rv = apr_dbd_init(pool);
     if (rv == APR_SUCCESS) {
         rv = apr_dbd_get_driver(pool, driver, &reg->driver);
     }
     if (rv != APR_SUCCESS) {
         at_error_set(err, "registry: apr_dbd driver \"%s\" is not available "
-                     "(for sqlite3: apt-get install "
-                     "libaprutil1-dbd-sqlite3)", driver);
+                     "(apt-get install libaprutil1-dbd-%s)", driver, driver);
         return rv;
     }
     apr_pool_create(&tmp, pool);
-    if (strcmp(driver, "sqlite3") == 0) {
-        rv = check_file(reg, tmp, params, err);
-        if (rv != APR_SUCCESS) {
-            apr_pool_destroy(tmp);
-            return rv;
-        }
+    apr_pool_create(&reg->stmt_pool, pool);
+    if (reg->dialect->networked) {
+        /* The connection string may hold a password: messages show the
+         * described form only. */
+        reg->where = at_registry_describe(pool, driver, params);
+        rv = at_registry_check_params(tmp, driver, params, err);
+        conninfo = at_reg_pg_conninfo(tmp, params);
     }
     else {
-        reg->where = driver;    /* parameters may hold a password */
+        reg->where = apr_pstrdup(pool, params);
+        rv = check_file(reg, tmp, params, err);
     }
-    rv = apr_dbd_open_ex(reg->driver, pool, params, &reg->handle, &dbd_err);
-    if (rv != APR_SUCCESS || reg->handle == NULL) {
-        at_error_set(err, "registry %s cannot be opened: %s", reg->where,
-                     dbd_err ? dbd_err : "driver refused the parameters");
+    if (rv != APR_SUCCESS) {
         apr_pool_destroy(tmp);
+        return rv;
+    }
+    rv = apr_dbd_open_ex(reg->driver, pool, conninfo, &reg->handle,
+                         &dbd_err);
+    if (rv != APR_SUCCESS || reg->handle == NULL) {
+        char *why = apr_pstrdup(tmp, dbd_err ? dbd_err
+                                             : "driver refused the "
+                                               "parameters"), *c;
+        for (c = why; *c; c++) {
+            if (*c == '\n' || *c == '\t') {
+                *c = ' ';
+            }
+        }
+        at_error_set(err, "registry %s cannot be opened: %s", reg->where,
+                     why);
+        apr_pool_destroy(tmp);
+        /* A server that cannot be reached now may be reachable later. */
+        if (reg->dialect->networked) {
+            return APR_ECONNREFUSED;
+        }
         return rv != APR_SUCCESS ? rv : APR_EGENERAL;
     }
     apr_pool_cleanup_register(pool, reg, registry_cleanup,
@@ -137,7 +161,7 @@ apr_status_t at_registry_open(apr_pool_t *pool, const char *driver,
         apr_pool_cleanup_run(pool, reg, registry_cleanup);
         return rv;
     }
-    reg->stmts = apr_hash_make(pool);
+    reg->stmts = apr_hash_make(reg->stmt_pool);
     *regp = reg;
     return APR_SUCCESS;
 }

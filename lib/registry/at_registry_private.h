@@ -20,15 +20,73 @@
 #define AT_REGISTRY_BUSY_MS 250
 /* How long opening keeps retrying steps SQLite refused as busy. */
 #define AT_REGISTRY_OPEN_RETRY_S 10
+/* PostgreSQL: a statement (a lock wait included) gives up after this long
+ * (statement_timeout), like SQLite's bounded wait above. */
+#define AT_REGISTRY_PG_STATEMENT_MS 5000
+
+/* What differs between the databases the registry runs on: one entry per
+ * apr_dbd driver (at_registry_dialect.c), so that the SQL and the schema
+ * are written once and the differences stay in one table.
+ *
+ * SQL text may hold {WORD} placeholders that the dialect spells out when a
+ * statement is prepared: {INT} (a 64-bit integer column), {ROWID} and
+ * {SERIAL} (an integer key the database assigns; {SERIAL} never reuses
+ * one), {LIST_AGG} (string aggregate: group_concat / string_agg) and
+ * {STRPOS} (position of a substring: instr / strpos). */
+typedef struct at_dialect {
+    const char *driver;           /* apr_dbd driver name */
+    int networked;                /* a server: connections are lost and made
+                                     again; statements have timeouts */
+    int select_random;            /* apr_dbd_pselect's "random" argument:
+                                     pgsql needs the whole result at once */
+    const char *const *words;     /* {WORD}, spelling, ..., NULL */
+    /* The names of the tables in the registry's schema (to tell an empty
+     * database from a foreign one). */
+    const char *tables_sql;
+    /* Run first in a transaction that must see and change the registry
+     * as if alone (at_reg_begin); NULL when BEGIN already does that. */
+    const char *serial_sql;
+    /* The same for schema migrations, against other processes and nodes
+     * migrating at once. */
+    const char *migrate_sql;
+    /* A refresh token's rotation in one statement, or NULL
+     * (at_registry_refresh.c says what it takes and gives). */
+    const char *rotate_sql;
+    /* Session settings right after connecting (and reconnecting). */
+    apr_status_t (*setup)(at_registry_t *reg, apr_pool_t *p,
+                          at_error_t *err);
+    /* Turns the failure RC of the last call into a status and ERR. */
+    apr_status_t (*failure)(at_registry_t *reg, int rc, at_error_t *err);
+    /* 1 when the connection itself was lost (the statement never reached,
+     * or never came back from, the server, or the server ended the
+     * session). */
+    int (*lost)(at_registry_t *reg);
+    /* Makes the connection again in place; 1 when it worked. */
+    int (*reset)(at_registry_t *reg);
+} at_dialect_t;
+
+/* The dialect of DRIVER, or NULL when the registry does not run on it. */
+const at_dialect_t *at_reg_dialect(const char *driver);
+/* SQL with the dialect's {WORD}s spelled out (SQL itself when it has
+ * none). */
+const char *at_reg_render(apr_pool_t *p, const at_dialect_t *d,
+                          const char *sql);
 
 struct at_registry {
     apr_pool_t *pool;                 /* connection lifetime */
+    const at_dialect_t *dialect;
     const apr_dbd_driver_t *driver;
     apr_dbd_t *handle;
     const char *driver_name;
-    const char *where;                /* for messages: file path */
+    const char *where;                /* for messages: file path, or the
+                                         connection string without secrets */
+    apr_pool_t *stmt_pool;            /* prepared statements (cleared when
+                                         the server forgot them) */
     apr_hash_t *stmts;                /* SQL text -> apr_dbd_prepared_t * */
-    apr_dbd_transaction_t *trans;     /* open transaction or NULL */
+    unsigned int nstmts;              /* for statement names */
+    int in_tx;                        /* a transaction is open */
+    int tx_failed;                    /* a statement in it failed */
+    apr_dbd_transaction_t *trans;     /* SQLite: apr_dbd's transaction */
     apr_pool_t *trans_pool;           /* the pool that began it */
     int readonly;                     /* file not writable: refuse writes */
     unsigned int writes;              /* for opportunistic purging */
@@ -38,6 +96,11 @@ struct at_registry {
 long long at_reg_now(void);
 /* Decimal text of V, in P. */
 const char *at_reg_i64(apr_pool_t *p, long long v);
+/* A page's LIMIT (LIMIT <= 0: no limit; both dialects read a negative
+ * limit differently, so "none" is the largest number) and OFFSET, as
+ * text for %lld. */
+const char *at_reg_limit(apr_pool_t *p, int limit);
+const char *at_reg_offset(apr_pool_t *p, int offset);
 /* Parses decimal text (NULL gives DEFLT). */
 long long at_reg_atoll(const char *s, long long deflt);
 
@@ -49,20 +112,42 @@ long long at_reg_atoll(const char *s, long long deflt);
  * read-only registry, APR_EGENERAL otherwise. */
 apr_status_t at_reg_exec(at_registry_t *reg, apr_pool_t *p, at_error_t *err,
                          int *nrows, const char *sql, ...);
+/* The same with the arguments in an array (as many as SQL has '%'). */
+apr_status_t at_reg_execv(at_registry_t *reg, apr_pool_t *p, at_error_t *err,
+                          int *nrows, const char *sql, const char **args);
 /* Runs a query; *rows gets one const char ** per row (NULL for SQL NULL),
  * *ncols (may be NULL) the column count. Same SQL rules as at_reg_exec. */
 apr_status_t at_reg_select(at_registry_t *reg, apr_pool_t *p,
                            at_error_t *err, apr_array_header_t **rows,
                            int *ncols, const char *sql, ...);
+/* A query that changes data too (a data-changing WITH): like
+ * at_reg_select, but refused on a read-only registry, and never sent a
+ * second time after a lost connection. */
+apr_status_t at_reg_select_writing(at_registry_t *reg, apr_pool_t *p,
+                                   at_error_t *err, apr_array_header_t **rows,
+                                   const char *sql, ...);
 /* The first column of the first row, or NULL with APR_NOTFOUND. */
 apr_status_t at_reg_value(at_registry_t *reg, apr_pool_t *p, at_error_t *err,
                           const char **value, const char *sql, ...);
 
-/* BEGIN IMMEDIATE (the write lock is taken now, so the transaction can
- * neither deadlock on upgrade nor read stale data it then writes from).
- * Refused on a read-only registry. */
+/* Begins a transaction that sees and changes the registry as if alone:
+ * BEGIN IMMEDIATE in SQLite (the write lock is taken now, so the
+ * transaction can neither deadlock on upgrade nor read stale data it then
+ * writes from); in PostgreSQL a transaction-scoped advisory lock that
+ * every such transaction takes first, so that check-then-write sequences
+ * (a name still free, a scope unused, an audit row not yet written) hold
+ * across nodes as they do in SQLite. Refused on a read-only registry.
+ * The default for every change. */
 apr_status_t at_reg_begin(at_registry_t *reg, apr_pool_t *p,
                           at_error_t *err);
+/* Begins a transaction that relies on row locks alone: in PostgreSQL it
+ * runs beside others and every statement sees what was committed before
+ * it started (READ COMMITTED), so the caller makes each decision with a
+ * conditional UPDATE whose row count it checks, or after locking the rows
+ * it decides on. For the hot paths (jti recording, refresh rotation,
+ * revocation). The same as at_reg_begin in SQLite. */
+apr_status_t at_reg_begin_rows(at_registry_t *reg, apr_pool_t *p,
+                               at_error_t *err);
 /* Commits when RV is APR_SUCCESS (or KEEP is set: the caller wants the
  * changes made so far even though it reports RV), rolls back otherwise.
  * Returns RV, or the commit's failure. The transaction is ended with the
@@ -100,10 +185,12 @@ apr_status_t at_reg_new_secret(at_registry_t *reg, apr_pool_t *p,
 apr_status_t at_reg_revoke_client(at_registry_t *reg, apr_pool_t *p,
                                   const char *client_id, at_error_t *err);
 
-/* Inserts one issued-jti row (in the caller's transaction, or as one
- * statement). (at_registry_revoke.c) */
+/* Inserts the N issued-jti rows RECS by one statement (in the caller's
+ * transaction, or as its own); none when one is refused.
+ * (at_registry_jti_batch.c) */
 apr_status_t at_reg_jti_insert(at_registry_t *reg, apr_pool_t *p,
-                               const at_jti_rec_t *rec, at_error_t *err);
+                               const at_jti_rec_t *recs, int n,
+                               at_error_t *err);
 
 /* Inside a transaction: starts the refresh-token family FAMILY of
  * CLIENT_ID for SUBJECT with SCOPE with its first token: *token when the
@@ -158,6 +245,23 @@ const char *at_reg_join(apr_pool_t *p, const apr_array_header_t *list);
 /* qsort comparison of two const char * elements. */
 int at_reg_cmp_str(const void *a, const void *b);
 apr_array_header_t *at_reg_split(apr_pool_t *p, const char *text);
+
+/* SQLite's connection settings (at_schema.c). */
+apr_status_t at_reg_sqlite_setup(at_registry_t *reg, apr_pool_t *p,
+                                 at_error_t *err);
+/* PostgreSQL's (at_registry_pg.c): session timeouts, error codes in
+ * messages; its failure mapping (by SQLSTATE) and lost-connection test. */
+apr_status_t at_reg_pg_setup(at_registry_t *reg, apr_pool_t *p,
+                             at_error_t *err);
+apr_status_t at_reg_pg_failure(at_registry_t *reg, int rc, at_error_t *err);
+int at_reg_pg_lost(at_registry_t *reg);
+int at_reg_pg_reset(at_registry_t *reg);
+/* Connection parameters the registry adds in front of the operator's
+ * (whose own values win): bounded connection and network waits. */
+const char *at_reg_pg_conninfo(apr_pool_t *p, const char *params);
+/* SQLite's failure mapping (at_registry_db.c). */
+apr_status_t at_reg_sqlite_failure(at_registry_t *reg, int rc,
+                                   at_error_t *err);
 
 /* Opens a schema and migrates it (at_schema.c); called by at_registry_open
  * on a fresh connection. */

@@ -25,7 +25,9 @@ apr_status_t at_jti_revoke(at_registry_t *reg, apr_pool_t *p,
     apr_status_t rv;
     int nrows = 0;
 
-    rv = at_reg_begin(reg, p, err);
+    /* Revoking twice at once: the second UPDATE waits for the first's row
+     * lock, then finds the jti revoked and changes nothing. */
+    rv = at_reg_begin_rows(reg, p, err);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -38,7 +40,7 @@ apr_status_t at_jti_revoke(at_registry_t *reg, apr_pool_t *p,
     }
     if (rv == APR_SUCCESS) {
         rv = at_reg_exec(reg, p, err, &nrows,
-                         "UPDATE issued_jtis SET revoked = %s"
+                         "UPDATE issued_jtis SET revoked = %lld"
                          " WHERE jti = %s AND revoked IS NULL",
                          at_reg_i64(p, at_reg_now()), jti);
     }
@@ -65,13 +67,13 @@ apr_status_t at_reg_revoke_client(at_registry_t *reg, apr_pool_t *p,
     apr_status_t rv;
 
     rv = at_reg_exec(reg, p, err, NULL,
-                     "UPDATE refresh_families SET revoked = %s"
+                     "UPDATE refresh_families SET revoked = %lld"
                      " WHERE client_id = %s AND revoked IS NULL",
                      at_reg_i64(p, now), client_id);
     if (rv == APR_SUCCESS) {
         rv = at_reg_exec(reg, p, err, NULL,
-                         "UPDATE issued_jtis SET revoked = %s"
-                         " WHERE client_id = %s AND recorded >= %s"
+                         "UPDATE issued_jtis SET revoked = %lld"
+                         " WHERE client_id = %s AND recorded >= %lld"
                          " AND revoked IS NULL",
                          at_reg_i64(p, now), client_id,
                          at_reg_i64(p, now - 1));
@@ -79,7 +81,7 @@ apr_status_t at_reg_revoke_client(at_registry_t *reg, apr_pool_t *p,
     if (rv == APR_SUCCESS) {
         rv = at_reg_exec(reg, p, err, NULL,
                          "INSERT INTO revoked_clients (client_id, before)"
-                         " VALUES (%s, %s) ON CONFLICT (client_id)"
+                         " VALUES (%s, %lld) ON CONFLICT (client_id)"
                          " DO UPDATE SET before = excluded.before",
                          client_id, at_reg_i64(p, now));
     }
@@ -142,7 +144,7 @@ apr_status_t at_revocation_load(at_registry_t *reg, apr_pool_t *p,
     *clients = apr_table_make(p, 4);
     rv = at_reg_select(reg, p, err, &rows, NULL,
                        "SELECT jti FROM issued_jtis"
-                       " WHERE revoked IS NOT NULL AND exp >= %s",
+                       " WHERE revoked IS NOT NULL AND exp >= %lld",
                        at_reg_i64(p, at_reg_now() - JTI_KEEP));
     for (i = 0; rv == APR_SUCCESS && i < rows->nelts; i++) {
         APR_ARRAY_PUSH(*jtis, const char *) =

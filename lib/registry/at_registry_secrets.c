@@ -33,7 +33,7 @@ apr_status_t at_reg_new_secret(at_registry_t *reg, apr_pool_t *p,
     }
     return at_reg_exec(reg, p, err, NULL,
                        "INSERT INTO app_secrets (client_id, hash, created)"
-                       " VALUES (%s, %s, %s)",
+                       " VALUES (%s, %s, %lld)",
                        client_id, hash, at_reg_i64(p, at_reg_now()));
 }
 
@@ -57,7 +57,7 @@ static apr_status_t touch_app(at_registry_t *reg, apr_pool_t *p,
                               const char *client_id, at_error_t *err)
 {
     return at_reg_exec(reg, p, err, NULL,
-                       "UPDATE applications SET updated = %s"
+                       "UPDATE applications SET updated = %lld"
                        " WHERE client_id = %s",
                        at_reg_i64(p, at_reg_now()), client_id);
 }
@@ -84,9 +84,9 @@ apr_status_t at_app_rotate_secret(at_registry_t *reg, apr_pool_t *p,
      * keeps its earlier end. */
     if (rv == APR_SUCCESS) {
         rv = at_reg_exec(reg, p, err, NULL,
-                         "UPDATE app_secrets SET expires = %s"
+                         "UPDATE app_secrets SET expires = %lld"
                          " WHERE client_id = %s"
-                         " AND (expires IS NULL OR expires > %s)",
+                         " AND (expires IS NULL OR expires > %lld)",
                          at_reg_i64(p, end), client_id, at_reg_i64(p, end));
     }
     if (rv == APR_SUCCESS) {
@@ -124,9 +124,9 @@ apr_status_t at_app_end_old_secrets(at_registry_t *reg, apr_pool_t *p,
     rv = confidential_app(reg, p, client_id, err);
     if (rv == APR_SUCCESS) {
         rv = at_reg_exec(reg, p, err, &nrows,
-                         "UPDATE app_secrets SET expires = %s"
+                         "UPDATE app_secrets SET expires = %lld"
                          " WHERE client_id = %s"
-                         " AND (expires IS NULL OR expires > %s)"
+                         " AND (expires IS NULL OR expires > %lld)"
                          " AND id <> (SELECT max(id) FROM app_secrets"
                          "            WHERE client_id = %s)",
                          now, client_id, now, client_id);
@@ -179,7 +179,8 @@ apr_status_t at_client_authenticate(at_registry_t *reg, apr_pool_t *p,
         /* Bookkeeping only: a busy or read-only registry must not turn a
          * valid authentication into a failure. */
         at_reg_exec(reg, p, &ignored, NULL,
-                    "UPDATE app_secrets SET last_used = %s WHERE id = %s",
+                    "UPDATE app_secrets SET last_used = %lld"
+                    " WHERE id = %lld",
                     now, match[0]);
     }
     *appp = app;

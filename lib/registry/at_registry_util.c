@@ -22,6 +22,16 @@ const char *at_reg_i64(apr_pool_t *p, long long v)
     return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
 }
 
+const char *at_reg_limit(apr_pool_t *p, int limit)
+{
+    return limit > 0 ? apr_itoa(p, limit) : "9223372036854775807";
+}
+
+const char *at_reg_offset(apr_pool_t *p, int offset)
+{
+    return apr_itoa(p, offset > 0 ? offset : 0);
+}
+
 long long at_reg_atoll(const char *s, long long deflt)
 {
     return s ? strtoll(s, NULL, 10) : deflt;

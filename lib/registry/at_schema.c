@@ -1,15 +1,22 @@
-/* The registry's schema: connection settings, recognising our own
- * database, and migrations.
+/* The registry's schema: SQLite's connection settings, recognising our
+ * own database, and migrations.
+ *
+ * One schema for both dialects: the DDL below is written once, with
+ * {INT}, {ROWID} and {SERIAL} spelled out by the dialect (SQLite's INTEGER
+ * and rowid keys, PostgreSQL's BIGINT and identity columns); every other
+ * statement runs unchanged on both.
  *
  * A registry is ours when its meta table says application=mod_auth_token.
  * A database with other tables (or a meta table without that row) is
  * foreign and left alone; a file that is not SQLite fails on the first
  * read with SQLite's "file is not a database". The version lives in
  * meta.schema_version; each migration takes the schema one version up and
- * runs in one BEGIN IMMEDIATE transaction that re-reads the version first,
- * so an httpd and a token-admin opening the same new file cannot both
- * migrate it. A version newer than this code knows is refused rather than
- * guessed at.
+ * runs in one transaction that holds the migration lock (SQLite: BEGIN
+ * IMMEDIATE; PostgreSQL: an advisory lock) and re-reads the version first,
+ * so an httpd and a token-admin opening the same new file, or several
+ * nodes starting at once on one PostgreSQL, cannot both migrate it. In
+ * PostgreSQL the DDL is transactional: a failed migration leaves nothing.
+ * A version newer than this code knows is refused rather than guessed at.
  */
 #include <string.h>
 
@@ -38,16 +45,16 @@ static const char *const schema_v1[] = {
     " grants TEXT NOT NULL DEFAULT '',"
     " audiences TEXT NOT NULL DEFAULT '',"
     " redirect_uris TEXT NOT NULL DEFAULT '',"
-    " access_lifetime INTEGER NOT NULL DEFAULT 0,"
-    " refresh_lifetime INTEGER NOT NULL DEFAULT 0,"
-    " offline_client_credentials INTEGER NOT NULL DEFAULT 0,"
-    " enabled INTEGER NOT NULL DEFAULT 1,"
-    " created INTEGER NOT NULL,"
-    " updated INTEGER NOT NULL)",
+    " access_lifetime {INT} NOT NULL DEFAULT 0,"
+    " refresh_lifetime {INT} NOT NULL DEFAULT 0,"
+    " offline_client_credentials {INT} NOT NULL DEFAULT 0,"
+    " enabled {INT} NOT NULL DEFAULT 1,"
+    " created {INT} NOT NULL,"
+    " updated {INT} NOT NULL)",
     "CREATE TABLE scopes ("
     " name TEXT PRIMARY KEY,"
     " description TEXT NOT NULL DEFAULT '',"
-    " builtin INTEGER NOT NULL DEFAULT 0)",
+    " builtin {INT} NOT NULL DEFAULT 0)",
     "INSERT INTO scopes (name, description, builtin) VALUES"
     " ('offline_access', 'Refresh tokens (offline access)', 1)",
     "CREATE TABLE app_scopes ("
@@ -57,13 +64,13 @@ static const char *const schema_v1[] = {
     " PRIMARY KEY (client_id, scope))",
     "CREATE INDEX app_scopes_scope ON app_scopes (scope)",
     "CREATE TABLE app_secrets ("
-    " id INTEGER PRIMARY KEY,"
+    " id {ROWID},"
     " client_id TEXT NOT NULL REFERENCES applications (client_id)"
     "   ON DELETE CASCADE,"
     " hash TEXT NOT NULL,"
-    " created INTEGER NOT NULL,"
-    " expires INTEGER,"
-    " last_used INTEGER)",
+    " created {INT} NOT NULL,"
+    " expires {INT},"
+    " last_used {INT})",
     "CREATE INDEX app_secrets_client ON app_secrets (client_id)",
     "CREATE INDEX app_secrets_expires ON app_secrets (expires)",
     "CREATE TABLE refresh_families ("
@@ -72,17 +79,17 @@ static const char *const schema_v1[] = {
     "   ON DELETE CASCADE,"
     " subject TEXT NOT NULL,"
     " scope TEXT NOT NULL DEFAULT '',"
-    " created INTEGER NOT NULL,"
-    " revoked INTEGER)",
+    " created {INT} NOT NULL,"
+    " revoked {INT})",
     "CREATE INDEX refresh_families_client ON refresh_families (client_id)",
     "CREATE TABLE refresh_tokens ("
     " hash TEXT PRIMARY KEY,"
     " family_id TEXT NOT NULL REFERENCES refresh_families (id)"
     "   ON DELETE CASCADE,"
     " parent TEXT,"
-    " created INTEGER NOT NULL,"
-    " expires INTEGER NOT NULL,"
-    " used_at INTEGER)",
+    " created {INT} NOT NULL,"
+    " expires {INT} NOT NULL,"
+    " used_at {INT})",
     "CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id)",
     "CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires)",
     /* No foreign key to applications: a deleted application's tokens stay
@@ -90,18 +97,18 @@ static const char *const schema_v1[] = {
     "CREATE TABLE issued_jtis ("
     " jti TEXT PRIMARY KEY,"
     " client_id TEXT NOT NULL,"
-    " exp INTEGER NOT NULL,"
-    " revoked INTEGER)",
+    " exp {INT} NOT NULL,"
+    " revoked {INT})",
     "CREATE INDEX issued_jtis_exp ON issued_jtis (exp)",
     "CREATE INDEX issued_jtis_client ON issued_jtis (client_id)",
     "CREATE INDEX issued_jtis_revoked ON issued_jtis (revoked)"
     " WHERE revoked IS NOT NULL",
     "CREATE TABLE revoked_clients ("
     " client_id TEXT PRIMARY KEY,"
-    " before INTEGER NOT NULL)",
+    " before {INT} NOT NULL)",
     "CREATE TABLE audit ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " at INTEGER NOT NULL,"
+    " id {SERIAL},"
+    " at {INT} NOT NULL,"
     " actor TEXT NOT NULL,"
     " action TEXT NOT NULL,"
     " target TEXT NOT NULL DEFAULT '',"
@@ -117,7 +124,7 @@ static const char *const schema_v1[] = {
  * cut-off at the second itself: a token issued right after the revocation,
  * in the same second, stays valid. */
 static const char *const schema_v2[] = {
-    "ALTER TABLE issued_jtis ADD COLUMN recorded INTEGER",
+    "ALTER TABLE issued_jtis ADD COLUMN recorded {INT}",
     "DROP INDEX issued_jtis_client",
     "CREATE INDEX issued_jtis_client ON issued_jtis (client_id, recorded)",
     NULL
@@ -131,9 +138,9 @@ static const char *const schema_v2[] = {
  * identity claims last seen for a person (userinfo), first-party
  * applications that skip the consent page, and the person behind each
  * issued jti. openid is built in like offline_access. Plain SQL that
- * SQLite and PostgreSQL both run. */
+ * SQLite and PostgreSQL both run, integer columns as the dialect's {INT}. */
 static const char *const schema_v3[] = {
-    "ALTER TABLE applications ADD COLUMN skip_consent INTEGER NOT NULL"
+    "ALTER TABLE applications ADD COLUMN skip_consent {INT} NOT NULL"
     " DEFAULT 0",
     "INSERT INTO scopes (name, description, builtin)"
     " SELECT 'openid', 'Sign in with your identity (OpenID Connect)', 1"
@@ -145,30 +152,30 @@ static const char *const schema_v3[] = {
     "   ON DELETE CASCADE,"
     " subject TEXT NOT NULL,"
     " redirect_uri TEXT NOT NULL,"
-    " redirect_sent INTEGER NOT NULL,"
+    " redirect_sent {INT} NOT NULL,"
     " scope TEXT NOT NULL DEFAULT '',"
     " challenge TEXT,"
     " nonce TEXT,"
     " claims TEXT,"
-    " auth_time INTEGER NOT NULL,"
+    " auth_time {INT} NOT NULL,"
     " grant_id TEXT NOT NULL,"
-    " created INTEGER NOT NULL,"
-    " expires INTEGER NOT NULL,"
-    " used_at INTEGER)",
+    " created {INT} NOT NULL,"
+    " expires {INT} NOT NULL,"
+    " used_at {INT})",
     "CREATE INDEX auth_codes_expires ON auth_codes (expires)",
     "CREATE TABLE consents ("
     " subject TEXT NOT NULL,"
     " client_id TEXT NOT NULL REFERENCES applications (client_id)"
     "   ON DELETE CASCADE,"
     " scope TEXT NOT NULL DEFAULT '',"
-    " created INTEGER NOT NULL,"
-    " updated INTEGER NOT NULL,"
+    " created {INT} NOT NULL,"
+    " updated {INT} NOT NULL,"
     " PRIMARY KEY (subject, client_id))",
     "CREATE INDEX consents_client ON consents (client_id)",
     "CREATE TABLE identities ("
     " subject TEXT PRIMARY KEY,"
     " claims TEXT NOT NULL,"
-    " updated INTEGER NOT NULL)",
+    " updated {INT} NOT NULL)",
     /* No index of their own: every token endpoint request writes a jti,
      * and the rare revocations by person or by code find their rows
      * through the client's index. */
@@ -222,8 +229,8 @@ static apr_status_t not_sqlite(at_registry_t *reg, apr_status_t rv,
  * the database consistent across a crash and costs no fsync per commit
  * (a power loss may forget the last commits, never corrupt); foreign keys
  * for the cascades above. */
-static apr_status_t sqlite_settings(at_registry_t *reg, apr_pool_t *p,
-                                    at_error_t *err)
+apr_status_t at_reg_sqlite_setup(at_registry_t *reg, apr_pool_t *p,
+                                 at_error_t *err)
 {
     apr_array_header_t *rows;
     const char *mode;
@@ -282,29 +289,30 @@ static apr_status_t sqlite_settings(at_registry_t *reg, apr_pool_t *p,
     return rv;
 }
 
-/* What is in the file: -1 foreign, 0 empty, else our schema version. */
+/* What is in the database: -1 foreign, 0 empty, else our schema
+ * version. */
 static apr_status_t read_version(at_registry_t *reg, apr_pool_t *p,
                                  int *version, at_error_t *err)
 {
     apr_array_header_t *rows;
     const char *mark, *ver;
     apr_status_t rv;
+    int sqlite = !reg->dialect->networked;
 
     *version = -1;
-    if (strcmp(reg->driver_name, "sqlite3") == 0) {
-        rv = at_reg_select(reg, p, err, &rows, NULL,
-                           "SELECT name FROM sqlite_master WHERE type ="
-                           " 'table' AND substr(name, 1, 7) <> 'sqlite_'");
-        if (rv != APR_SUCCESS) {
-            return not_sqlite(reg, rv, err);
-        }
-        if (rows->nelts == 0) {
-            *version = 0;
-            return APR_SUCCESS;
-        }
+    rv = at_reg_select(reg, p, err, &rows, NULL, reg->dialect->tables_sql);
+    if (rv != APR_SUCCESS) {
+        return sqlite ? not_sqlite(reg, rv, err) : rv;
+    }
+    if (rows->nelts == 0) {
+        *version = 0;
+        return APR_SUCCESS;
     }
     rv = at_reg_value(reg, p, err, &mark,
                       "SELECT value FROM meta WHERE key = 'application'");
+    if (rv == APR_ECONNREFUSED || rv == APR_TIMEUP) {
+        return rv;
+    }
     if (rv != APR_SUCCESS || mark == NULL || strcmp(mark, APP_MARK) != 0) {
         at_error_set(err, "registry %s holds a database that is not a "
                      "mod_auth_token registry; refusing to touch it",
@@ -330,11 +338,15 @@ static apr_status_t migrate(at_registry_t *reg, apr_pool_t *p, int from,
 
     for (v = from; v < SCHEMA_VERSION && rv == APR_SUCCESS; v++) {
         for (step = migrations[v]; *step && rv == APR_SUCCESS; step++) {
-            int rc = apr_dbd_query(reg->driver, reg->handle, &nrows, *step);
+            int rc = apr_dbd_query(reg->driver, reg->handle, &nrows,
+                                   at_reg_render(p, reg->dialect, *step));
             if (rc != 0) {
-                at_error_set(err, "registry %s: migration to schema %d "
-                             "failed: %s", reg->where, v + 1,
-                             apr_dbd_error(reg->driver, reg->handle, rc));
+                char why[sizeof(err->text)];
+
+                reg->dialect->failure(reg, rc, err);
+                apr_cpystrn(why, err->text, sizeof(why));
+                at_error_set(err, "migration to schema %d failed: %s",
+                             v + 1, why);
                 rv = APR_EGENERAL;
             }
         }
@@ -354,11 +366,9 @@ static apr_status_t prepare_once(at_registry_t *reg, apr_pool_t *p,
     apr_status_t rv;
     int version;
 
-    if (strcmp(reg->driver_name, "sqlite3") == 0) {
-        rv = sqlite_settings(reg, p, err);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
+    rv = reg->dialect->setup(reg, p, err);
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
     rv = read_version(reg, p, &version, err);
     if (rv != APR_SUCCESS) {
@@ -373,12 +383,20 @@ static apr_status_t prepare_once(at_registry_t *reg, apr_pool_t *p,
     if (version == SCHEMA_VERSION) {
         return APR_SUCCESS;
     }
-    rv = at_reg_begin(reg, p, err);
+    rv = at_reg_begin_rows(reg, p, err);
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    if (reg->dialect->migrate_sql) {
+        apr_array_header_t *rows;
+
+        rv = at_reg_select(reg, p, err, &rows, NULL,
+                           reg->dialect->migrate_sql);
+    }
     /* Another process may have migrated while we waited for the lock. */
-    rv = read_version(reg, p, &version, err);
+    if (rv == APR_SUCCESS) {
+        rv = read_version(reg, p, &version, err);
+    }
     if (rv == APR_SUCCESS && version < SCHEMA_VERSION) {
         rv = migrate(reg, p, version, err);
     }
@@ -390,10 +408,11 @@ static apr_status_t prepare_once(at_registry_t *reg, apr_pool_t *p,
  * inside the migration transaction that cannot be retried statement by
  * statement. Several processes opening a new file at once also get "busy"
  * from SQLite without its busy handler for some first steps (the switch to
- * WAL, a read while another connection recovers the WAL). Every step here
- * is idempotent, so the whole check is retried instead, for a bounded
- * time; by then the other process is done, and this one finds the current
- * version. */
+ * WAL, a read while another connection recovers the WAL). In PostgreSQL a
+ * node waiting for another's migration gives up the lock wait after the
+ * statement timeout. Every step here is idempotent, so the whole check is
+ * retried instead, for a bounded time; by then the other process is done,
+ * and this one finds the current version. */
 apr_status_t at_schema_prepare(at_registry_t *reg, apr_pool_t *p,
                                at_error_t *err)
 {

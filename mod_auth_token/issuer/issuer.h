@@ -29,7 +29,9 @@ int at_registry_place_check(apr_pool_t *p, const ap_directive_t *d,
  * and iat, any may be NULL/0) was revoked in the registry, 0 when not.
  * Answers from a per-process cache refreshed at most once a second, so the
  * common case costs no database query. -1 when the registry cannot be read
- * (the caller fails closed with 500 and the reason already logged). */
+ * (the caller fails closed with 500 and the reason already logged); -2
+ * when it cannot be reached (a database server down: the caller fails
+ * closed with 503 and Retry-After). */
 int at_revocation_is_revoked(request_rec *r, const char *jti,
                              const char *client_id, long long iat);
 

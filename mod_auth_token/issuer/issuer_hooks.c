@@ -118,11 +118,26 @@ static int issuer_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         err.text[0] = '\0';
         rv = at_registry_open(ptemp, at_srv_registry_driver(sc),
                               at_srv_registry_params(sc), &reg, &err);
+        if (rv == APR_ECONNREFUSED) {
+            /* A database server down at startup: the node starts all the
+             * same (the issuer answers 503 until it is reachable; the
+             * first connection then creates or migrates the schema). */
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, s,
+                         "AT01200: AuthTokenRegistry %s is unreachable at "
+                         "startup, starting anyway: %s",
+                         at_registry_describe(ptemp,
+                                              at_srv_registry_driver(sc),
+                                              at_srv_registry_params(sc)),
+                         err.text);
+            continue;
+        }
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
-                         "AT00601: AuthTokenRegistry %s %s cannot be "
-                         "used: %s", at_srv_registry_driver(sc),
-                         at_srv_registry_params(sc), err.text);
+                         "AT00601: AuthTokenRegistry %s cannot be used: %s",
+                         at_registry_describe(ptemp,
+                                              at_srv_registry_driver(sc),
+                                              at_srv_registry_params(sc)),
+                         err.text);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         at_registry_close(reg);

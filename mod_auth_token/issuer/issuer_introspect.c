@@ -102,7 +102,7 @@ static json_t *introspect_refresh(request_rec *r, at_registry_t *reg,
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                       "AT00461: cannot look a refresh token up: %s",
                       err.text);
-        *db_failed = 1;
+        *db_failed = at_registry_failed(rv);
         return NULL;
     }
     if (rv != APR_SUCCESS || !info->active
@@ -135,7 +135,7 @@ int at_handle_introspect(request_rec *r)
     }
     conn = at_issuer_acquire(r);
     if (!conn) {
-        return HTTP_INTERNAL_SERVER_ERROR;
+        return at_issuer_unavailable(r, HTTP_INTERNAL_SERVER_ERROR);
     }
     rv = at_issuer_authenticate(r, at_conn_registry(conn), form, &client,
                                 &db_failed);
@@ -161,6 +161,5 @@ int at_handle_introspect(request_rec *r)
                       : HTTP_INTERNAL_SERVER_ERROR;
         }
     }
-    at_issuer_release(conn, db_failed);
-    return rv;
+    return at_issuer_done(r, conn, db_failed, rv);
 }

@@ -64,7 +64,7 @@ static json_t *scopes_supported(request_rec *r)
     }
     err.text[0] = '\0';
     rv = at_scope_list(at_conn_registry(conn), r->pool, &scopes, &err);
-    at_issuer_release(conn, at_registry_failed(rv));
+    at_issuer_done(r, conn, at_registry_failed(rv), OK);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                       "AT00480: cannot list the scopes: %s", err.text);
@@ -95,7 +95,7 @@ int at_handle_metadata(request_rec *r)
     }
     scopes = scopes_supported(r);
     if (!scopes) {
-        return HTTP_INTERNAL_SERVER_ERROR;
+        return at_issuer_unavailable(r, HTTP_INTERNAL_SERVER_ERROR);
     }
     doc = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s, s, s], s:o, s:o, s:o,"

@@ -228,14 +228,14 @@ int at_page_begin(request_rec *r, at_conn_t **conn)
     }
     if (!(*conn = at_issuer_acquire(r))) {
         at_page_headers(r, r->err_headers_out);
-        return HTTP_INTERNAL_SERVER_ERROR;
+        return at_issuer_unavailable(r, HTTP_INTERNAL_SERVER_ERROR);
     }
     return AT_CONTINUE;
 }
 
 int at_page_end(request_rec *r, at_conn_t *conn, int rv, int db_failed)
 {
-    at_issuer_release(conn, db_failed);
+    rv = at_issuer_done(r, conn, db_failed, rv);
     if (rv >= 400) {
         /* httpd's own error page is a page for the person too. */
         at_page_headers(r, r->err_headers_out);

@@ -39,15 +39,28 @@ typedef struct at_conn at_conn_t;
 /* Takes a connection to the registry of R's server from the per-process
  * pool (opening one when none is idle). NULL when the server has no
  * AuthTokenRegistry or the registry cannot be opened; the reason is logged
- * and the caller answers 500. */
+ * (an outage once, when it starts) and the caller answers
+ * at_issuer_unavailable(r, HTTP_INTERNAL_SERVER_ERROR). */
 at_conn_t *at_issuer_acquire(request_rec *r);
 at_registry_t *at_conn_registry(at_conn_t *c);
 void at_issuer_release(at_conn_t *c, int failed);
+/* Notes that the registry was found unreachable during R (a database
+ * server down, or the connection to it lost), and asks whether it was. */
+void at_issuer_registry_down(request_rec *r);
+int at_issuer_registry_is_down(request_rec *r);
+/* STATUS, or 503 with Retry-After when STATUS is 500 and the registry was
+ * found unreachable during R (service returns by itself, the client may
+ * retry). */
+int at_issuer_unavailable(request_rec *r, int status);
+/* at_issuer_release (DB_FAILED as from at_registry_failed), then
+ * at_issuer_unavailable: what a handler returns at its end. */
+int at_issuer_done(request_rec *r, at_conn_t *c, int db_failed, int status);
 
-/* Serialise this process's writes to the registry. SQLite admits one
+/* Serialise this process's writes to an SQLite registry. SQLite admits one
  * writer at a time and makes the others sleep and retry (milliseconds
  * each); threads of one process queue far cheaper on a mutex. Held only
- * around one registry call, never while waiting for anything else. */
+ * around one registry call, never while waiting for anything else. No-ops
+ * for PostgreSQL, which takes writers side by side. */
 void at_issuer_write_begin(at_conn_t *c);
 void at_issuer_write_end(at_conn_t *c);
 
@@ -57,8 +70,11 @@ void at_issuer_write_end(at_conn_t *c);
  * issuer_hooks.c's hand-over and configtest's check alike). */
 int at_registry_dir_is_own(apr_pool_t *p, const char *dir, const char *file);
 
-/* 1 when STATUS from a registry call means the database itself failed
- * (as opposed to "not found", "refused", "duplicate", "wrong secret"). */
+/* Non-zero when STATUS from a registry call means the database itself
+ * failed (as opposed to "not found", "refused", "duplicate", "wrong
+ * secret"): AT_DB_DOWN when it could not be reached (answer 503), 1
+ * otherwise. */
+#define AT_DB_DOWN 2
 int at_registry_failed(apr_status_t status);
 
 /* 1 when STATUS and ERR from a registry change say the registry is

@@ -138,8 +138,9 @@ static apr_status_t grouped(request_rec *r, at_conn_t *conn, at_jtiq_t *q,
     while (!req->done) {
         if (!q->writing) {
             /* Only the leader's own connection can have failed. */
-            if (write_batch(r, q, conn)) {
-                *db_failed = 1;
+            int failed = write_batch(r, q, conn);
+            if (failed) {
+                *db_failed = failed;
             }
         }
         else {
@@ -147,6 +148,11 @@ static apr_status_t grouped(request_rec *r, at_conn_t *conn, at_jtiq_t *q,
         }
     }
     apr_thread_mutex_unlock(q->lock);
+    /* A batch another thread wrote on a connection that found the server
+     * gone: this request answers 503 too. */
+    if (req->rv == APR_ECONNREFUSED) {
+        at_issuer_registry_down(r);
+    }
     *err = req->err;
     return req->rv;
 }

@@ -51,7 +51,9 @@ struct at_revcache {
     apr_thread_mutex_t *refresh;  /* held by the thread refreshing */
     apr_thread_rwlock_t *lock;    /* guards snap and failed */
     snapshot_t *snap;             /* NULL until the first load */
-    int failed;                   /* the last refresh could not read */
+    int failed;                   /* the last refresh could not read: 1,
+                                     or 2 when the registry was
+                                     unreachable */
     volatile apr_uint64_t next_try;   /* apr_time_t: no attempt before */
     volatile apr_uint64_t confirmed;  /* apr_time_t of the last success */
 };
@@ -107,7 +109,7 @@ static snapshot_t *load_snapshot(request_rec *r, at_registry_t *reg,
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                       "AT00610: cannot load the revocation state: %s",
                       err.text);
-        *db_failed = 1;
+        *db_failed = at_registry_failed(rv);
         apr_pool_destroy(pool);
         return NULL;
     }
@@ -154,7 +156,7 @@ static int refresh_with(request_rec *r, at_revcache_t *c, at_registry_t *reg)
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                           "AT00612: cannot read the revocation generation: "
                           "%s", err.text);
-            db_failed = 1;
+            db_failed = at_registry_failed(rv);
         }
         else if (c->snap && c->snap->generation == generation) {
             failed = 0;
@@ -169,6 +171,12 @@ static int refresh_with(request_rec *r, at_revcache_t *c, at_registry_t *reg)
         }
     }
 
+    if (db_failed == AT_DB_DOWN) {
+        at_issuer_registry_down(r);
+    }
+    if (failed && at_issuer_registry_is_down(r)) {
+        failed = 2;
+    }
     apr_thread_rwlock_wrlock(c->lock);
     if (fresh) {
         old = c->snap;
@@ -223,7 +231,8 @@ static int due(at_revcache_t *c, apr_time_t age)
 }
 
 /* The answer from the current snapshot: 1 revoked, 0 not, -1 (logged)
- * when the last refresh could not read the registry. */
+ * when the last refresh could not read the registry, -2 when it could not
+ * reach it. */
 static int answer(request_rec *r, at_revcache_t *c, const char *jti,
                   const char *client_id, long long iat)
 {
@@ -231,16 +240,22 @@ static int answer(request_rec *r, at_revcache_t *c, const char *jti,
 
     apr_thread_rwlock_rdlock(c->lock);
     if (c->failed || !c->snap) {
-        revoked = -1;
+        revoked = c->failed == 2 ? -2 : -1;
     }
     else {
         revoked = lookup(c->snap, jti, client_id, iat);
     }
     apr_thread_rwlock_unlock(c->lock);
-    if (revoked < 0) {
+    if (revoked == -1) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "AT00614: revocation state unavailable, refusing the "
                       "token");
+    }
+    else if (revoked == -2) {
+        /* The outage itself is logged once, where it is found. */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "AT01203: registry unreachable, refusing the token "
+                      "with 503 (revocations cannot be checked)");
     }
     return revoked;
 }

@@ -70,7 +70,7 @@ int at_handle_revoke(request_rec *r)
     }
     conn = at_issuer_acquire(r);
     if (!conn) {
-        return HTTP_INTERNAL_SERVER_ERROR;
+        return at_issuer_unavailable(r, HTTP_INTERNAL_SERVER_ERROR);
     }
     rv = at_issuer_authenticate(r, at_conn_registry(conn), form, &client,
                                 &db_failed);
@@ -103,10 +103,10 @@ int at_handle_revoke(request_rec *r)
         else {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, status, r,
                           "AT00452: cannot revoke a token: %s", err.text);
-            db_failed = status != APR_EACCES;
+            db_failed = status != APR_EACCES ? at_registry_failed(status)
+                                             : 0;
             rv = HTTP_INTERNAL_SERVER_ERROR;
         }
     }
-    at_issuer_release(conn, db_failed);
-    return rv;
+    return at_issuer_done(r, conn, db_failed, rv);
 }

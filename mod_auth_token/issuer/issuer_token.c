@@ -127,8 +127,9 @@ static int refresh_token(request_rec *r, at_conn_t *conn,
                          int *db_failed)
 {
     const char *token = apr_table_get(form->params, "refresh_token");
-    const char *problem = NULL, *scope, *access, *next = NULL, *person;
-    apr_array_header_t *granted;
+    const char *problem = NULL, *scope, *access, *next = NULL, *requested;
+    const char *person;
+    apr_array_header_t *granted = NULL;
     at_refresh_t *info = NULL;
     long lifetime = at_token_access_lifetime(r, app);
     at_error_t err;
@@ -144,30 +145,36 @@ static int refresh_token(request_rec *r, at_conn_t *conn,
                                      "refresh_token not allowed for this "
                                      "client");
     }
-    /* A look first, for the family's scope: a request for more than it
-     * holds is refused without consuming the token. */
-    err.text[0] = '\0';
-    rv = at_refresh_lookup(at_conn_registry(conn), r->pool, token, &info,
-                           &err);
-    if (rv == APR_SUCCESS && strcmp(info->client_id, app->client_id) != 0) {
-        rv = APR_NOTFOUND;
-    }
-    if (rv == APR_NOTFOUND) {
-        return at_issuer_oauth_error(r, HTTP_BAD_REQUEST, "invalid_grant",
-                                     "refresh token invalid or expired");
-    }
-    if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                      "AT00442: cannot look a refresh token up: %s",
-                      err.text);
-        *db_failed = at_registry_failed(rv);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    granted = refresh_scope(r, app, info, apr_table_get(form->params, "scope"),
-                            &problem);
-    if (!granted) {
-        return at_issuer_oauth_error(r, HTTP_BAD_REQUEST, "invalid_scope",
-                                     problem);
+    /* Asking for a scope: a look first, for the family's scope, so that a
+     * request for more than it holds is refused without consuming the
+     * token. Without one the family's scope is granted, and the rotation
+     * alone decides (one registry read less, on every node's hot path). */
+    requested = apr_table_get(form->params, "scope");
+    if (requested) {
+        err.text[0] = '\0';
+        rv = at_refresh_lookup(at_conn_registry(conn), r->pool, token, &info,
+                               &err);
+        if (rv == APR_SUCCESS
+            && strcmp(info->client_id, app->client_id) != 0) {
+            rv = APR_NOTFOUND;
+        }
+        if (rv == APR_NOTFOUND) {
+            return at_issuer_oauth_error(r, HTTP_BAD_REQUEST,
+                                         "invalid_grant",
+                                         "refresh token invalid or expired");
+        }
+        if (rv != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                          "AT00442: cannot look a refresh token up: %s",
+                          err.text);
+            *db_failed = at_registry_failed(rv);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        granted = refresh_scope(r, app, info, requested, &problem);
+        if (!granted) {
+            return at_issuer_oauth_error(r, HTTP_BAD_REQUEST,
+                                         "invalid_scope", problem);
+        }
     }
 
     at_issuer_write_begin(conn);
@@ -197,6 +204,10 @@ static int refresh_token(request_rec *r, at_conn_t *conn,
                       err.text);
         *db_failed = at_registry_failed(rv);
         return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!granted) {
+        /* The family's scope, less what the application has lost. */
+        granted = refresh_scope(r, app, info, NULL, &problem);
     }
     scope = at_scope_join(r->pool, granted);
     /* A family of a person (authorization code) names them; one of client
@@ -234,7 +245,7 @@ int at_handle_token(request_rec *r)
     if (!conn) {
         apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
         apr_table_setn(r->err_headers_out, "Pragma", "no-cache");
-        return HTTP_INTERNAL_SERVER_ERROR;
+        return at_issuer_unavailable(r, HTTP_INTERNAL_SERVER_ERROR);
     }
     rv = at_issuer_authenticate_any(r, at_conn_registry(conn), form,
                                     &client, &db_failed);
@@ -256,7 +267,7 @@ int at_handle_token(request_rec *r)
                                        "grant_type not supported");
         }
     }
-    at_issuer_release(conn, db_failed);
+    rv = at_issuer_done(r, conn, db_failed, rv);
     if (rv >= 400) {
         /* httpd's own error page is a token response too. */
         apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");

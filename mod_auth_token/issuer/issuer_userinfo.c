@@ -173,9 +173,8 @@ int at_handle_userinfo(request_rec *r)
     }
     conn = at_issuer_acquire(r);
     if (!conn) {
-        return HTTP_INTERNAL_SERVER_ERROR;
+        return at_issuer_unavailable(r, HTTP_INTERNAL_SERVER_ERROR);
     }
     rv = answer(r, conn, access, &db_failed);
-    at_issuer_release(conn, db_failed);
-    return rv;
+    return at_issuer_done(r, conn, db_failed, rv);
 }

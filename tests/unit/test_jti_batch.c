@@ -1,6 +1,7 @@
 /* at_jti_record_many, the issuer's group commit: every jti of a batch is
  * recorded (revocable by jti afterwards, counted by revoke-by-client), a
- * batch is all or nothing, and one of one behaves as at_jti_record. */
+ * batch is all or nothing, and one of one behaves as at_jti_record.
+ * SQLite, or PostgreSQL with AT_TEST_REGISTRY (registry_spec.h). */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,19 +11,17 @@
 
 #include "at_registry.h"
 #include "unit.h"
+#include "registry_spec.h"
 
 static apr_pool_t *pool;
 
-static at_registry_t *fresh_registry(const char *path)
+static at_registry_t *fresh_registry(const char *name)
 {
     at_registry_t *reg = NULL;
     at_error_t err;
 
-    unlink(path);
-    unlink(apr_pstrcat(pool, path, "-wal", NULL));
-    unlink(apr_pstrcat(pool, path, "-shm", NULL));
-    CHECK(at_registry_open(pool, "sqlite3", path, &reg, &err) == APR_SUCCESS,
-          "open: %s", err.text);
+    CHECK(treg_open(pool, name, &reg, &err) == APR_SUCCESS, "open: %s",
+          err.text);
     return reg;
 }
 
@@ -35,21 +34,18 @@ static int revocable(at_registry_t *reg, const char *jti)
 
 int main(void)
 {
-    char *path;
     at_jti_rec_t recs[20] = {{0}};
     at_registry_t *reg;
     apr_array_header_t *jtis;
     apr_table_t *clients;
     at_error_t err;
     long long exp = 4102444800LL;   /* 2100-01-01 */
-    int i, fd;
+    int i;
 
     apr_initialize();
     apr_pool_create(&pool, NULL);
-    path = apr_pstrcat(pool, unit_tmpdir(), "/jti_XXXXXX", NULL);
-    fd = mkstemp(path);
-    close(fd);
-    reg = fresh_registry(path);
+    treg_init(pool);
+    reg = fresh_registry("jti-batch.db");
 
     for (i = 0; i < 20; i++) {
         recs[i].jti = apr_psprintf(pool, "batch-jti-%02d", i);
@@ -88,8 +84,6 @@ int main(void)
     CHECK(revocable(reg, "after-2"), "after-2");
 
     at_registry_close(reg);
-    unlink(path);
-    unlink(apr_pstrcat(pool, path, "-wal", NULL));
-    unlink(apr_pstrcat(pool, path, "-shm", NULL));
+    treg_cleanup();
     UNIT_DONE();
 }

@@ -2,7 +2,8 @@
  * hashed, bound, single use even when N processes redeem one at once, a
  * second use revoking what the first issued, expiry), identities,
  * consents (growing, listed, revoked with the person's grants and tokens
- * only), and the per-registry CSRF key.
+ * only), and the per-registry CSRF key. SQLite, or PostgreSQL with
+ * AT_TEST_REGISTRY (registry_spec.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +18,10 @@
 #include "unit.h"
 #include "at_registry.h"
 #include "at_registry_authz.h"
+#include "registry_spec.h"
 
 static apr_pool_t *pool;
-static char dir[] = "/tmp/at-test-authz-XXXXXX";
-static const char *file;
+#define REG "authz.db"
 
 static apr_array_header_t *list1(const char *a)
 {
@@ -50,7 +51,7 @@ static const char *new_app(at_registry_t *reg, const char *name)
     return app->client_id;
 }
 
-/* Runs SQL on the registry file directly; the first column of the first
+/* Runs SQL on the registry directly; the first column of the first
  * row, or NULL. */
 static const char *raw_value(const char *sql)
 {
@@ -60,8 +61,9 @@ static const char *raw_value(const char *sql)
     const char *e, *v = NULL;
     apr_dbd_t *h;
 
-    if (apr_dbd_get_driver(pool, "sqlite3", &drv) != APR_SUCCESS
-        || apr_dbd_open_ex(drv, pool, file, &h, &e) != APR_SUCCESS) {
+    if (apr_dbd_get_driver(pool, treg.driver, &drv) != APR_SUCCESS
+        || apr_dbd_open_ex(drv, pool, treg_params(REG), &h, &e)
+               != APR_SUCCESS) {
         return NULL;
     }
     if (apr_dbd_select(drv, pool, h, &res, sql, 0) == 0
@@ -299,7 +301,7 @@ static void test_race(at_registry_t *reg, const char *cid)
             close(pipefd[1]);
             apr_pool_create(&cp, NULL);
             jti.jti = apr_psprintf(cp, "race-%d", i);
-            if (at_registry_open(cp, "sqlite3", file, &r, &err)) {
+            if (treg_open(cp, REG, &r, &err)) {
                 _exit(3);
             }
             if (read(pipefd[0], &g, 1) != 1) {
@@ -426,8 +428,8 @@ static void test_secret_key(at_registry_t *reg)
 
     CHECK(at_registry_secret_key(reg, pool, "csrf", &a, &err) == APR_SUCCESS
               && a && strlen(a) == 64, "created: %s", err.text);
-    CHECK(at_registry_open(pool, "sqlite3", file, &reg2, &err)
-              == APR_SUCCESS, "second connection");
+    CHECK(treg_open(pool, REG, &reg2, &err) == APR_SUCCESS,
+          "second connection");
     CHECK(at_registry_secret_key(reg2, pool, "csrf", &b, &err)
               == APR_SUCCESS && b && strcmp(a, b) == 0, "same for all");
     CHECK(at_registry_secret_key(reg2, pool, "other", &c, &err)
@@ -443,12 +445,8 @@ int main(void)
 
     apr_initialize();
     apr_pool_create(&pool, NULL);
-    if (mkdtemp(dir) == NULL) {
-        perror("mkdtemp");
-        return 2;
-    }
-    file = apr_pstrcat(pool, dir, "/reg.db", NULL);
-    if (at_registry_open(pool, "sqlite3", file, &reg, &err) != APR_SUCCESS) {
+    treg_init(pool);
+    if (treg_open(pool, REG, &reg, &err) != APR_SUCCESS) {
         fprintf(stderr, "open: %s\n", err.text);
         return 2;
     }
@@ -463,9 +461,7 @@ int main(void)
     test_consents(reg, cid, other);
     test_secret_key(reg);
     at_registry_close(reg);
-    if (system(apr_psprintf(pool, "rm -rf %s", dir)) != 0) {
-        fprintf(stderr, "could not remove %s\n", dir);
-    }
+    treg_cleanup();
     apr_pool_destroy(pool);
     UNIT_DONE();
 }

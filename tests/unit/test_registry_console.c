@@ -1,6 +1,7 @@
 /* The console's list reads (lib/at_registry_console.c) against a temporary
- * registry: pages in name order with the right total, search, offsets past
- * the end, and audit pages under each filter combination, newest first. */
+ * registry (SQLite, or PostgreSQL with AT_TEST_REGISTRY: registry_spec.h):
+ * pages in name order with the right total, search, offsets past the end,
+ * and audit pages under each filter combination, newest first. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <apr_strings.h>
 
 #include "unit.h"
+#include "registry_spec.h"
 #include "at_registry.h"
 #include "at_registry_console.h"
 
@@ -35,7 +37,6 @@ static const char *name_of(at_registry_t *reg, const char *id)
 
 int main(void)
 {
-    const char *dir;
     at_registry_t *reg;
     at_error_t err = {{0}};
     apr_array_header_t *ids, *rows;
@@ -44,11 +45,9 @@ int main(void)
 
     apr_initialize();
     apr_pool_create(&pool, NULL);
-    dir = unit_tmpdir();
-    CHECK(at_registry_open(pool, "sqlite3",
-                           apr_pstrcat(pool, dir, "/r.db", NULL), &reg,
-                           &err) == APR_SUCCESS,
-          "%s", err.text);
+    treg_init(pool);
+    CHECK(treg_open(pool, "r.db", &reg, &err) == APR_SUCCESS, "%s",
+          err.text);
     /* Created in reverse so that name order differs from insertion. */
     for (i = 29; i >= 0; i--) {
         at_app_t app = {0};
@@ -286,5 +285,6 @@ int main(void)
     }
 
     at_registry_close(reg);
+    treg_cleanup();
     UNIT_DONE();
 }
