@@ -16,7 +16,7 @@ if [ "$1" = "--tests" ]; then
     # through chromedriver (no npm).
     PKGS="$PKGS python3-pytest python3-requests python3-jwt python3-jwcrypto
           python3-authlib python3-lxml python3-requests-oauthlib groff-base
-          python3-selenium wrk valgrind chromium chromium-driver
+          python3-selenium wrk valgrind chromium chromium-driver fonts-dejavu-core
           clang libclang-rt-14-dev libapache2-mod-auth-openidc"
     # The demo's test and the authorization tests drive openid-client with
     # Node.js. The machine image may ship its own Node.js with npm (which
