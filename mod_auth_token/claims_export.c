@@ -249,6 +249,23 @@ static char *shared_names(request_rec *r, json_t *claims, const char *prefix,
     return shared;
 }
 
+/* 1 when some key of T starts with PREFIX (as apr_table compares keys:
+ * ignoring case). */
+static int table_has_prefix(const apr_table_t *t, const char *prefix,
+                            size_t len)
+{
+    const apr_array_header_t *arr = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    int i;
+
+    for (i = 0; i < arr->nelts; i++) {
+        if (e[i].key && !strncasecmp(e[i].key, prefix, len)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void at_claims_export(request_rec *r, json_t *claims, const char *env_prefix,
                       const char *hdr_prefix)
 {
@@ -256,12 +273,23 @@ void at_claims_export(request_rec *r, json_t *claims, const char *env_prefix,
     size_t env_len, hdr_len, i = 0;
     char *shared;
     json_t *v;
+    void (*env_put)(apr_table_t *, const char *, const char *);
 
     if (!env_prefix && !hdr_prefix) {
         return;
     }
     env_len = env_prefix ? strlen(env_prefix) : 0;
     hdr_len = hdr_prefix ? strlen(hdr_prefix) : 0;
+    /* Adding skips apr_table_setn's search for an entry to replace (most
+     * of the export's cost on a cache hit). It is the same thing when no
+     * name of ours is there yet, as no two exported names coincide
+     * (shared_names): always for headers, which at_claims_strip_headers
+     * has cleared of the prefix; for the environment unless something
+     * already set such a variable (a subrequest inherits its parent's). */
+    env_put = env_prefix && table_has_prefix(r->subprocess_env, env_prefix,
+                                             env_len)
+                  ? apr_table_setn
+                  : apr_table_addn;
     shared = shared_names(r, claims, env_prefix ? env_prefix : hdr_prefix,
                           env_prefix ? '_' : '-');
     json_object_foreach(claims, name, v)
@@ -276,9 +304,8 @@ void at_claims_export(request_rec *r, json_t *claims, const char *env_prefix,
             continue;
         }
         if (env_prefix) {
-            apr_table_setn(r->subprocess_env,
-                           mangle(r->pool, env_prefix, env_len, name, '_'),
-                           text);
+            env_put(r->subprocess_env,
+                    mangle(r->pool, env_prefix, env_len, name, '_'), text);
         }
         if (hdr_prefix) {
             if (has_control_char(text)) {
@@ -288,7 +315,7 @@ void at_claims_export(request_rec *r, json_t *claims, const char *env_prefix,
                               at_log_item(r->pool, name));
                 continue;
             }
-            apr_table_setn(r->headers_in,
+            apr_table_addn(r->headers_in,
                            mangle(r->pool, hdr_prefix, hdr_len, name, '-'),
                            text);
         }

@@ -253,7 +253,11 @@ ScriptAlias /cgi-bin/ {root}/cgi-bin/
     AuthTokenClaimsEnv On
 </Location>
 """ + loc("/hdr", 'Header always set X-Seen "%{TOKEN_CLAIM_sub}e"') + loc(
-        "/expr", require="Require expr %{reqenv:TOKEN_CLAIM_role} == 'admin'")
+        "/expr", require="Require expr %{reqenv:TOKEN_CLAIM_role} == 'admin'"
+    ) + loc("/preset", 'SetEnvIf X-Role (.*) TOKEN_CLAIM_role=$1',
+            'SetEnvIf X-Sub (.*) token_claim_sub=$1',
+            'Header always set X-Seen "%{TOKEN_CLAIM_sub}e"',
+            require="Require expr %{reqenv:TOKEN_CLAIM_role} == 'admin'")
     ALLOWED_LOG_IDS = AUTHZ_LOG_IDS
 
     @classmethod
@@ -323,6 +327,18 @@ ScriptAlias /cgi-bin/ {root}/cgi-bin/
         assert r.status_code in ((401, 403) if status == 403 else (200,))
         if status == 403:
             assert auth_params(challenge(r))["error"] == "insufficient_scope"
+
+
+    @pytest.mark.parametrize("role,status", [("admin", 200), ("user", 403)])
+    def test_env_340_08(self, httpd, role, status):
+        """A variable of the prefix set before authentication (here by
+        SetEnvIf from a request header, in either case) is replaced by the
+        token's claim, never read in its place."""
+        r = httpd.get("/preset/data.txt", token=mint(role=role, sub="dave"),
+                      headers={"X-Role": "admin", "X-Sub": "mallory"})
+        assert r.status_code in ((401, 403) if status == 403 else (200,))
+        if status == 200:
+            assert r.headers["X-Seen"] == "dave"
 
 
 class TestClaimsHeader:
