@@ -1,32 +1,49 @@
 #!/usr/bin/python3
 """Side by side (issue 14): this module, mod_auth_openidc and mod_oauth2
 (Debian's libapache2-mod-auth-openidc and libapache2-mod-oauth2:
-scripts/install-deps.sh --bench) protecting the same 100-byte file in one
-httpd (event MPM, 2 children, pinned to CPU 0; wrk -t2 -c32 on CPU 1).
-Each location checks the signature, iss, aud and the scope orders:read,
-the module's own way; before measuring, every location must accept the
-good token and refuse one with another iss, another aud, or without the
-scope, so the three do the same work.
+scripts/install-deps.sh --bench) protecting the same 100-byte file, each
+checking the signature, iss, aud and the scope orders:read its own way;
+before measuring, every location must accept the good token and refuse one
+with another iss, another aud, no orders:read or a past exp, so they all do
+the same work.
 
-Loads, each bounded to DURATION seconds, interleaved REPS times (medians):
-the same token on every request, and unique tokens (a wrk Lua script
-walking TOKENS pre-minted tokens, another jti each; far more than any of
-the caches holds), HS256 and ES256. Printed: httpd CPU microseconds per
-request over the static file's (utime+stime of every httpd process from
-/proc, steadier than rates on a busy machine) and the request rate as a
-ratio to the static file's.
+Two httpds (event MPM, 2 children each, both pinned to CPU 0; wrk -t2 -c32
+on CPU 1; only one is loaded at a time): one with this module's verified-
+token cache on (the default) and the two peers, one with
+AuthTokenVerifyCache Off and this module alone. Loads: the same token on
+every request, and unique tokens (a wrk Lua script walking TOKENS pre-
+minted tokens, another jti each: far more than any cache holds), for
+HS256, ES256, RS256 and EdDSA (the peers: HS256 and ES256).
 
-    bench/compare.py [--no-cache]   (DURATION=5 REPS=3 TOKENS=30000
-                                     AT_MODULE=path/to/mod_auth_token.so)
+Each load is paired with a run of the static file on the same httpd just
+before it, and reported as the difference of the pair: httpd CPU
+microseconds per request (utime+stime of every httpd process from /proc)
+over the static file's, and in brackets its request rate as a ratio to the
+static file's; medians of REPS pairs. Pairs cancel most of the drift of a
+shared VM; the figures still move by a few microseconds between runs.
 
---no-cache sets AuthTokenVerifyCache Off (this module only; the peers
-keep their defaults). Needs the build, wrk, python3-jwt, the two Debian
-modules and two CPUs. Bounded: about REPS x 13 x (DURATION + 1) seconds
-plus minting and start-up.
+The floor column is what OpenSSL itself needs for one verification on
+this machine (`openssl speed`; HMAC-SHA256 over 256 bytes). Under the
+table the goals of issue 14 are checked one by one.
+
+Last, the children's memory over RSS_REQUESTS requests with unique HS256
+tokens (cache on), minted in chunks and read line by line by wrk, with the
+children's RSS after each chunk.
+
+    bench/compare.py        (DURATION=3 REPS=3 TOKENS=30000
+                             RSS_REQUESTS=1000000
+                             AT_MODULE=path/to/mod_auth_token.so)
+
+Needs the build, wrk, python3-jwt, the two Debian modules and two CPUs.
+Bounded: about REPS x 48 x (DURATION + 1) seconds, then about 2 minutes
+for the memory run, plus minting and start-up.
 """
 import base64
+import hashlib
+import hmac
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -35,19 +52,22 @@ import time
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wrk_remote_jwks import (MODS, apachectl, children_rss,  # noqa: E402
                              free_port, httpd_cpu, server_conf, wrk)
 
-DURATION = int(os.environ.get("DURATION", "5"))
+DURATION = int(os.environ.get("DURATION", "3"))
 REPS = int(os.environ.get("REPS", "3"))
 TOKENS = int(os.environ.get("TOKENS", "30000"))
-CACHE = "Off" if "--no-cache" in sys.argv else "1024"
+RSS_REQUESTS = int(os.environ.get("RSS_REQUESTS", "1000000"))
 ISS = "https://auth.example.com"
-MODULES = ("token", "openidc", "oauth2")
-# The TLS port serving the JWK Set, the port of openidc's ES256 host.
+ALGS = ("HS256", "ES256", "RS256", "EdDSA")
+PEER_ALGS = ("HS256", "ES256")
+PEERS = ("openidc", "oauth2")
+# Ports: this module's two httpds, the TLS port serving the JWK Set and
+# the port of openidc's ES256 host.
 PORTS = {}
 
 # Walks the token file from a per-thread offset, one token per request.
@@ -69,73 +89,125 @@ function request()
 end
 """
 
+# Reads thread N's own token file (@FILE@.N) a line per request: memory
+# runs use each token once, without holding a million in Lua.
+STREAM_LUA = r"""
+local n = 0
+function setup(thread)
+  n = n + 1
+  thread:set("id", n)
+end
+local f
+function init(args)
+  f = assert(io.open("@FILE@." .. id))
+end
+function request()
+  local t = f:read("*l")
+  if not t then
+    f:seek("set", 0)
+    t = f:read("*l")
+  end
+  return wrk.format("GET", "@PATH@", {["Authorization"] = "Bearer " .. t})
+end
+"""
+
 
 def b64u(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def make_keys(root):
-    """HS256 secret and ES256 key in the forms each module reads."""
+def short(alg):
+    return alg[:2].lower()
+
+
+def pem_public(key):
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM,
+        serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def make_keys(keydir):
+    """Signing keys by algorithm, their public halves under KEYDIR, and
+    the JWKs the peers read."""
     secret = os.urandom(24).hex()
-    with open(root + "/keys/hs256.key", "w") as f:
+    with open(keydir + "/hs.key", "w") as f:
         f.write(secret)
-    key = ec.generate_private_key(ec.SECP256R1())
-    pub = key.public_key()
-    with open(root + "/keys/es256.pub", "wb") as f:
-        f.write(pub.public_bytes(serialization.Encoding.PEM,
-                                 serialization.PublicFormat
-                                 .SubjectPublicKeyInfo))
-    nums = pub.public_numbers()
-    jwk_es = {"kty": "EC", "crv": "P-256", "kid": "es1", "use": "sig",
-              "x": b64u(nums.x.to_bytes(32, "big")),
-              "y": b64u(nums.y.to_bytes(32, "big"))}
-    jwk_hs = {"kty": "oct", "kid": "hs1", "k": b64u(secret.encode())}
-    pem = key.private_bytes(serialization.Encoding.PEM,
-                            serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    return secret, pem, jwk_hs, jwk_es
+    signing = {"HS256": secret,
+               "ES256": ec.generate_private_key(ec.SECP256R1()),
+               "RS256": rsa.generate_private_key(public_exponent=65537,
+                                                 key_size=2048),
+               "EdDSA": ed25519.Ed25519PrivateKey.generate()}
+    for alg in ALGS[1:]:
+        with open("%s/%s.pub" % (keydir, short(alg)), "wb") as f:
+            f.write(pem_public(signing[alg]))
+    nums = signing["ES256"].public_key().public_numbers()
+    jwks = {"HS256": {"kty": "oct", "kid": "hs1",
+                      "k": b64u(secret.encode())},
+            "ES256": {"kty": "EC", "crv": "P-256", "kid": "es1",
+                      "use": "sig", "x": b64u(nums.x.to_bytes(32, "big")),
+                      "y": b64u(nums.y.to_bytes(32, "big"))}}
+    return signing, jwks
 
 
-def minter(secret, pem):
+def claims_of(now, jti, over):
+    c = {"iss": ISS, "sub": "bench-client", "aud": "orders-api",
+         "iat": now, "exp": now + 3600, "jti": jti,
+         "client_id": "bench-client", "scope": "orders:read orders:write"}
+    c.update(over)
+    return {k: v for k, v in c.items() if v is not None}
+
+
+def minter(signing):
     """mint(alg, jti, **claim overrides) -> token."""
     now = int(time.time())
 
     def mint(alg, jti="bench", **over):
-        claims = {"iss": ISS, "sub": "bench-client", "aud": "orders-api",
-                  "iat": now, "exp": now + 3600, "jti": jti,
-                  "client_id": "bench-client",
-                  "scope": "orders:read orders:write"}
-        claims.update(over)
-        claims = {k: v for k, v in claims.items() if v is not None}
-        if alg == "HS256":
-            return jwt.encode(claims, secret, "HS256",
-                              headers={"typ": "at+jwt", "kid": "hs1"})
-        return jwt.encode(claims, pem, "ES256",
-                          headers={"typ": "at+jwt", "kid": "es1"})
+        return jwt.encode(claims_of(now, jti, over), signing[alg], alg,
+                          headers={"typ": "at+jwt",
+                                   "kid": short(alg) + "1"})
     return mint
 
 
-def locations(root, port, secret, jwk_hs, jwk_es):
-    """/<module>-<alg> for each module and algorithm."""
+def hs256_stream(secret, first, count):
+    """COUNT HS256 tokens, jti FIRST..: signed with hmac directly, as
+    pyjwt is too slow for a million."""
+    head = b64u(json.dumps({"alg": "HS256", "typ": "at+jwt",
+                            "kid": "hs1"}).encode())
+    body = json.dumps(claims_of(int(time.time()), "@JTI@", {}),
+                      separators=(",", ":"))
+    key = secret.encode()
+    for i in range(first, first + count):
+        si = head + "." + b64u(body.replace("@JTI@", "m%09d" % i).encode())
+        sig = hmac.new(key, si.encode(), hashlib.sha256).digest()
+        yield si + "." + b64u(sig)
+
+
+def token_locations(keydir):
     out = []
-    for alg, key in (("hs", "HS256 %s/keys/hs256.key kid=hs1" % root),
-                     ("es", "ES256 %s/keys/es256.pub kid=es1" % root)):
+    for alg in ALGS:
+        key = ("%s/hs.key" % keydir if alg == "HS256"
+               else "%s/%s.pub" % (keydir, short(alg)))
         out.append("""
-<Location /token-{alg}>
+<Location /token-{s}>
     AuthType Bearer
     AuthName bench
-    AuthTokenVerifyKey {key}
+    AuthTokenVerifyKey {alg} {key} kid={s}1
     AuthTokenIssuer {iss}
     AuthTokenAudience orders-api
     AuthzSendForbiddenOnFailure On
     Require token-scope orders:read
-</Location>""".format(alg=alg, key=key, iss=ISS))
+</Location>""".format(s=short(alg), alg=alg, key=key, iss=ISS))
+    return "\n".join(out)
+
+
+def peer_locations(secret, jwks):
+    out = []
     # The two kinds of key at server level would make every HS256 token
     # (its kid absent from the JWK Set) force a refetch of the set, and
     # neither directive is taken in a <Location>: the ES256 location is
     # on a virtual host of its own.
     loc = """
-<Location /openidc-{alg}>
+<Location /openidc-{s}>
     AuthType oauth20
     <RequireAll>
         Require claim iss:{iss}
@@ -144,9 +216,9 @@ def locations(root, port, secret, jwk_hs, jwk_es):
         Require claim "scope~(^| )orders:read( |$)"
     </RequireAll>
 </Location>"""
-    out.append("OIDCOAuthRemoteUserClaim sub\n"
+    out.append("\nOIDCOAuthRemoteUserClaim sub\n"
                "OIDCOAuthVerifySharedKeys plain#hs1#%s" % secret
-               + loc.format(alg="hs", iss=ISS))
+               + loc.format(s="hs", iss=ISS))
     out.append("""
 Listen 127.0.0.1:{es}
 <VirtualHost 127.0.0.1:{es}>
@@ -154,10 +226,10 @@ Listen 127.0.0.1:{es}
     OIDCOAuthSSLValidateServer Off
     {loc}
 </VirtualHost>""".format(es=PORTS["es"], tls=PORTS["tls"],
-                         loc=loc.format(alg="es", iss=ISS)))
-    for alg, jwk in (("hs", jwk_hs), ("es", jwk_es)):
+                         loc=loc.format(s="es", iss=ISS)))
+    for alg in PEER_ALGS:
         out.append("""
-<Location /oauth2-{alg}>
+<Location /oauth2-{s}>
     AuthType oauth2
     OAuth2TokenVerify jwk '{jwk}' verify.exp=required&verify.iat=required
     <RequireAll>
@@ -168,22 +240,26 @@ Listen 127.0.0.1:{es}
         # in the expression makes httpd authenticate before judging it)
         Require expr "-n %{{REMOTE_USER}} && %{{ENV:OAUTH2_CLAIM_scope}} =~ /(^| )orders:read( |$)/"
     </RequireAll>
-</Location>""".format(alg=alg, iss=ISS, jwk=json.dumps(jwk)))
+</Location>""".format(s=short(alg), iss=ISS, jwk=json.dumps(jwks[alg])))
     return "\n".join(out)
 
 
-def conf(root, port, secret, jwk_hs, jwk_es):
-    return server_conf(root, port, CACHE, modules="""
+def conf_on(root, keydir, secret, jwks):
+    return server_conf(root, PORTS["on"], "1024", modules="""
 LoadModule auth_openidc_module {mods}/mod_auth_openidc.so
 LoadModule oauth2_module {mods}/mod_oauth2.so
 LoadModule ssl_module {mods}/mod_ssl.so
 Listen 127.0.0.1:{tls} https
 <VirtualHost 127.0.0.1:{tls}>
     SSLEngine on
-    SSLCertificateFile {root}/keys/tls.crt
-    SSLCertificateKeyFile {root}/keys/tls.key
-</VirtualHost>""".format(mods=MODS, tls=PORTS["tls"], root=root)) + \
-        locations(root, port, secret, jwk_hs, jwk_es)
+    SSLCertificateFile {keys}/tls.crt
+    SSLCertificateKeyFile {keys}/tls.key
+</VirtualHost>""".format(mods=MODS, tls=PORTS["tls"], keys=keydir)) + \
+        token_locations(keydir) + peer_locations(secret, jwks)
+
+
+def conf_off(root, keydir):
+    return server_conf(root, PORTS["off"], "Off") + token_locations(keydir)
 
 
 def status(url, token):
@@ -195,28 +271,41 @@ def status(url, token):
                           timeout=30).stdout
 
 
-def url_of(base, m, alg):
-    """The file at module M's location for ALG (see locations)."""
+def base_of(server):
+    return "http://127.0.0.1:%d" % PORTS[server]
+
+
+def url_of(server, m, alg):
+    """The file at module M's location for ALG on SERVER."""
+    base = base_of(server)
     if m == "openidc" and alg == "ES256":
         base = "http://127.0.0.1:%d" % PORTS["es"]
-    return "%s/%s-%s/file.txt" % (base, m, alg[:2].lower())
+    return "%s/%s-%s/file.txt" % (base, m, short(alg))
 
 
-def check_equivalent(base, mint):
+def check_equivalent(mint):
     """Every location takes the good token and refuses the bad ones."""
-    for alg in ("HS256", "ES256"):
-        good = mint(alg)
+    for server, m, alg in locations_measured():
+        url = url_of(server, m, alg)
+        if status(url, mint(alg)) != "200":
+            sys.exit("%s does not accept its %s token" % (url, alg))
         bad = {"another iss": mint(alg, iss="https://evil.example.com"),
                "another aud": mint(alg, aud="billing"),
                "no orders:read": mint(alg, scope="orders:write"),
                "expired": mint(alg, exp=int(time.time()) - 3600)}
-        for m in MODULES:
-            url = url_of(base, m, alg)
-            if status(url, good) != "200":
-                sys.exit("%s does not accept its %s token" % (url, alg))
-            for why, tok in bad.items():
-                if status(url, tok) == "200":
-                    sys.exit("%s accepts a token with %s" % (url, why))
+        for why, tok in bad.items():
+            if status(url, tok) == "200":
+                sys.exit("%s accepts a token with %s" % (url, why))
+
+
+def locations_measured():
+    """(server, module, alg) of every protected location."""
+    out = []
+    for alg in ALGS:
+        out += [("on", "token", alg), ("off", "token", alg)]
+        if alg in PEER_ALGS:
+            out += [("on", m, alg) for m in PEERS]
+    return out
 
 
 def measure(root, url, token=None, script=None):
@@ -231,123 +320,266 @@ def measure(root, url, token=None, script=None):
     return rate, ticks * 1e6 / os.sysconf("SC_CLK_TCK") / max(total, 1)
 
 
+def write_lua(root, name, template, tfile, path):
+    lua = "%s/%s.lua" % (root, name)
+    with open(lua, "w") as f:
+        f.write(template.replace("@FILE@", tfile).replace("@PATH@", path))
+    return lua
+
+
 def walker(root, name, path, tokens):
     tfile = "%s/%s.tokens" % (root, name)
     with open(tfile, "w") as f:
         f.write("\n".join(tokens) + "\n")
-    lua = "%s/%s.lua" % (root, name)
-    with open(lua, "w") as f:
-        f.write(WALK_LUA.replace("@FILE@", tfile).replace("@PATH@", path))
-    return lua
+    return write_lua(root, name, WALK_LUA, tfile, path)
+
+
+def openssl_floor():
+    """Microseconds OpenSSL needs for one verification, by algorithm."""
+    out = subprocess.run(
+        ["openssl", "speed", "-mr", "-seconds", "1", "ecdsap256", "rsa2048",
+         "ed25519"], capture_output=True, text=True, timeout=120).stdout
+    floor = {}
+    for line in out.splitlines():
+        f = line.split(":")
+        if line.startswith("+F2:") and f[2] == "2048":
+            floor["RS256"] = 1e6 / float(f[4])
+        elif line.startswith("+F4:") and f[2] == "256":
+            floor["ES256"] = 1e6 / float(f[4])
+        elif line.startswith("+F6:") and f[3] == "Ed25519":
+            floor["EdDSA"] = 1e6 / float(f[5])
+    out = subprocess.run(
+        ["openssl", "speed", "-mr", "-seconds", "1", "-bytes", "256",
+         "-hmac", "sha256"], capture_output=True, text=True,
+        timeout=60).stdout
+    m = re.search(r"^\+F:\d+:[^:]+:([\d.]+)", out, re.M)
+    if m:
+        floor["HS256"] = 256 * 1e6 / float(m.group(1))
+    return floor
+
+
+def cases(roots, mint, lua):
+    """(label, server, module, url, token, script) of every load."""
+    out = []
+    same = {a: mint(a) for a in ALGS}
+    for alg in ALGS:
+        for server in ("on", "off"):
+            for m in ("token",) + (PEERS if server == "on" and
+                                   alg in PEER_ALGS else ()):
+                url = url_of(server, m, alg)
+                out.append(("%s same" % alg, server, m, url, same[alg], None))
+                out.append(("%s unique" % alg, server, m, url, None,
+                            lua[(server, m, alg)]))
+    return out
+
+
+def run_pairs(roots, todo):
+    """Medians over REPS of (rate ratio, us over static) per case, each
+    measured right after the static file on the same httpd; and the
+    static file's own median figures on the cache-on httpd."""
+    pairs, static = {}, []
+    for rep in range(REPS):
+        for label, server, m, url, token, script in todo:
+            s_rate, s_us = measure(roots[server], base_of(server)
+                                   + "/open/file.txt")
+            rate, us = measure(roots[server], url, token, script)
+            if server == "on":
+                static.append((s_rate, s_us))
+            pairs.setdefault((label, server, m), []).append(
+                (rate / s_rate, us - s_us))
+            print("  rep %d %-13s cache %-3s %-8s %8.0f req/s %7.1f us "
+                  "(static %8.0f req/s %6.1f us)"
+                  % (rep + 1, label, server, m, rate, us, s_rate, s_us),
+                  flush=True)
+    med = {k: (statistics.median(x[0] for x in v),
+               statistics.median(x[1] for x in v))
+           for k, v in pairs.items()}
+    return med, (statistics.median(x[0] for x in static),
+                 statistics.median(x[1] for x in static))
+
+
+def print_table(med, floor):
+    def cell(label, server, m):
+        v = med.get((label, server, m))
+        return "%+.1f (%.2f)" % (v[1], v[0]) if v else ""
+
+    print("| path | mod_auth_token | mod_auth_openidc | mod_oauth2 | "
+          "floor |")
+    print("| --- | --- | --- | --- | --- |")
+    for alg in ALGS:
+        for kind, what in (("same", "same token"),
+                           ("unique", "unique tokens")):
+            label = "%s %s" % (alg, kind)
+            print("| %s, %s, cache on / off | %s / %s | %s | %s | %.1f |"
+                  % (alg, what, cell(label, "on", "token"),
+                     cell(label, "off", "token"),
+                     cell(label, "on", "openidc"),
+                     cell(label, "on", "oauth2"), floor.get(alg, 0)))
+
+
+def check_goals(med, floor):
+    """Issue 14's goals, each with its figures and met/missed."""
+    def us(alg, kind, server):
+        return med[("%s %s" % (alg, kind), server, "token")][1]
+
+    goals = []
+    for alg in ALGS:
+        goals.append(("%s cache hit <= +3 us" % alg,
+                      us(alg, "same", "on"), 3.0))
+    for alg in ALGS:
+        off = us(alg, "unique", "off")
+        goals.append(("%s cache miss adds <= 2 us to cache off (%+.1f)"
+                      % (alg, off), us(alg, "unique", "on") - off, 2.0))
+    goals.append(("HS256 cache off <= +6 us", us("HS256", "unique", "off"),
+                  6.0))
+    for alg in ALGS[1:]:
+        goals.append(("%s cache off <= openssl verify %.1f + 10 us"
+                      % (alg, floor[alg]), us(alg, "unique", "off"),
+                      floor[alg] + 10))
+    for what, value, bound in goals:
+        print("  %-58s %+7.1f  %s" % (what, value,
+                                      "met" if value <= bound else "MISSED"))
+
+
+def rss_run(root, secret):
+    """RSS_REQUESTS requests, each with a token never sent before, in
+    chunks; the children's RSS after each."""
+    name = root + "/stream"
+    lua = write_lua(root, "stream", STREAM_LUA, name, "/token-hs/file.txt")
+    url = base_of("on") + "/token-hs/file.txt"
+    done, first, chunk, samples = 0, 0, 120000, []
+    while done < RSS_REQUESTS:
+        for t in (1, 2):
+            with open("%s.%d" % (name, t), "w") as f:
+                for tok in hs256_stream(secret, first, chunk // 2):
+                    f.write(tok + "\n")
+                first += chunk // 2
+        # each thread sends well under its 60,000 tokens in 2 s
+        rate, total, non2xx = wrk(url, script=lua, duration=2)
+        if non2xx:
+            sys.exit("memory run: %d answers other than 2xx" % non2xx)
+        done += total
+        samples.append((done, children_rss(root)))
+    print("children's RSS (KiB) after N requests with unique HS256 tokens "
+          "(cache on):")
+    print("  " + ", ".join("%d: %d" % s for s in samples))
+    base = samples[0][1]
+    print("  from the first chunk (%d requests) to the end: %+d KiB, "
+          "largest %+d KiB" % (samples[0][0], samples[-1][1] - base,
+                               max(s[1] for s in samples) - base))
+
+
+def start(root, conf_text, port):
+    with open(root + "/conf/httpd.conf", "w") as f:
+        f.write(conf_text)
+    subprocess.run(["chown", "-R", "www-data:www-data", root + "/logs"],
+                   check=True)
+    r = subprocess.run(["taskset", "-c", "0", "apachectl", "-d", root,
+                        "-f", "conf/httpd.conf", "-k", "start"],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        sys.exit("httpd did not start: " + r.stdout + r.stderr)
+    deadline = time.time() + 30
+    while status("http://127.0.0.1:%d/open/file.txt" % port, None) != "200":
+        if time.time() > deadline:
+            sys.exit("httpd does not answer")
+        time.sleep(0.2)
+
+
+def stop(root):
+    if os.path.exists(root + "/logs/httpd.pid"):
+        apachectl(root, "-k", "stop")
+        for _ in range(100):
+            if not os.path.exists(root + "/logs/httpd.pid"):
+                break
+            time.sleep(0.1)
+
+
+def setup_root(root, server):
+    os.chmod(root, 0o755)
+    for d in ("conf", "logs", "htdocs"):
+        os.makedirs(os.path.join(root, d))
+    dirs = ["open"] + ["token-%s" % short(a) for a in ALGS]
+    if server == "on":
+        dirs += ["%s-%s" % (m, short(a)) for m in PEERS for a in PEER_ALGS]
+    for d in dirs:
+        os.makedirs("%s/htdocs/%s" % (root, d))
+        with open("%s/htdocs/%s/file.txt" % (root, d), "w") as f:
+            f.write("x" * 99 + "\n")
 
 
 def main():
-    root = tempfile.mkdtemp(prefix="at-compare-")
-    os.chmod(root, 0o755)
-    for d in ("conf", "logs", "keys", "htdocs"):
-        os.makedirs(os.path.join(root, d))
-    port = free_port()
+    top = tempfile.mkdtemp(prefix="at-compare-")
+    os.chmod(top, 0o755)
+    keydir = top + "/keys"
+    os.makedirs(keydir)
+    roots = {s: "%s/%s" % (top, s) for s in ("on", "off")}
+    for server, root in roots.items():
+        os.makedirs(root)
+        setup_root(root, server)
+        PORTS[server] = free_port()
     PORTS["tls"] = free_port()
     PORTS["es"] = free_port()
     try:
-        secret, pem, jwk_hs, jwk_es = make_keys(root)
-        mint = minter(secret, pem)
-        for m in ("open",) + MODULES:
-            for alg in ("", "-hs", "-es"):
-                if m == "open" and alg:
-                    continue
-                os.makedirs("%s/htdocs/%s%s" % (root, m, alg))
-                with open("%s/htdocs/%s%s/file.txt" % (root, m, alg),
-                          "w") as f:
-                    f.write("x" * 99 + "\n")
+        signing, jwks = make_keys(keydir)
+        mint = minter(signing)
         # mod_auth_openidc takes EC keys only from an https JWK Set URL
         # (its cert-file directive crashes on an EC certificate): this
         # server's own static file on a TLS port (fetched once, cached).
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
                         "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                         "-subj", "/CN=127.0.0.1", "-days", "2",
-                        "-keyout", root + "/keys/tls.key",
-                        "-out", root + "/keys/tls.crt"],
+                        "-keyout", keydir + "/tls.key",
+                        "-out", keydir + "/tls.crt"],
                        check=True, capture_output=True, timeout=60)
-        with open(root + "/htdocs/jwks.json", "w") as f:
-            json.dump({"keys": [jwk_es]}, f)
-        with open(root + "/conf/httpd.conf", "w") as f:
-            f.write(conf(root, port, secret, jwk_hs, jwk_es))
-        subprocess.run(["chown", "-R", "www-data:www-data", root + "/logs"],
-                       check=True)
-        r = subprocess.run(["taskset", "-c", "0", "apachectl", "-d", root,
-                            "-f", "conf/httpd.conf", "-k", "start"],
-                           capture_output=True, text=True, timeout=60)
-        if r.returncode != 0:
-            sys.exit("httpd did not start: " + r.stdout + r.stderr)
-        base = "http://127.0.0.1:%d" % port
-        deadline = time.time() + 30
-        while status(base + "/open/file.txt", None) != "200":
-            if time.time() > deadline:
-                sys.exit("httpd does not answer")
-            time.sleep(0.2)
-        check_equivalent(base, mint)
+        with open(roots["on"] + "/htdocs/jwks.json", "w") as f:
+            json.dump({"keys": [jwks["ES256"]]}, f)
+        start(roots["on"], conf_on(roots["on"], keydir, signing["HS256"],
+                                   jwks), PORTS["on"])
+        start(roots["off"], conf_off(roots["off"], keydir), PORTS["off"])
+        check_equivalent(mint)
         # the refusals above are logged: report only what comes after
-        log_start = os.path.getsize(root + "/logs/error_log")
+        log_start = {s: os.path.getsize(r + "/logs/error_log")
+                     for s, r in roots.items()}
 
-        same = {a: mint(a) for a in ("HS256", "ES256")}
         lua = {}
-        for alg in ("HS256", "ES256"):
+        for alg in ALGS:
             toks = [mint(alg, jti="u%07d" % i) for i in range(TOKENS)]
-            for m in MODULES:
-                path = "/%s-%s/file.txt" % (m, alg[:2].lower())
-                lua[(m, alg)] = walker(root, "%s-%s" % (m, alg), path, toks)
-        cases = [("static", None, base + "/open/file.txt", None, None)]
-        for alg in ("HS256", "ES256"):
-            for m in MODULES:
-                url = url_of(base, m, alg)
-                cases.append(("%s same" % alg, m, url, same[alg], None))
-                cases.append(("%s unique" % alg, m, url, None,
-                              lua[(m, alg)]))
-        results = {}
-        rss_before = children_rss(root)
-        print("httpd on CPU 0, wrk -t2 -c32 on CPU 1, %d s runs, %d "
-              "repetitions, AuthTokenVerifyCache %s, %d unique tokens per "
-              "algorithm" % (DURATION, REPS, CACHE, TOKENS), flush=True)
-        for rep in range(REPS):
-            for name, m, url, token, script in cases:
-                rate, us = measure(root, url, token, script)
-                results.setdefault((name, m), []).append((rate, us))
-                print("  rep %d %-14s %-8s %9.0f req/s %8.1f us CPU/req"
-                      % (rep + 1, name, m or "", rate, us), flush=True)
-        med = {k: (statistics.median(x[0] for x in v),
-                   statistics.median(x[1] for x in v))
-               for k, v in results.items()}
-        s_rate, s_us = med[("static", None)]
+            for server, m, a in locations_measured():
+                if a == alg:
+                    lua[(server, m, alg)] = walker(
+                        roots[server], "%s-%s" % (m, short(alg)),
+                        "/%s-%s/file.txt" % (m, short(alg)), toks)
+        floor = openssl_floor()
+        print("httpds on CPU 0, wrk -t2 -c32 on CPU 1, %d s runs, each "
+              "after one of the static file, %d repetitions, %d unique "
+              "tokens per algorithm" % (DURATION, REPS, TOKENS), flush=True)
+        med, (s_rate, s_us) = run_pairs(roots, cases(roots, mint, lua))
         print()
-        print("static: %.0f req/s, %.1f us httpd CPU per request"
-              % (s_rate, s_us))
-        print("httpd CPU us per request over static (request rate / "
-              "static's):")
-        print("children's RSS %d KiB before the loads, %d KiB after"
-              % (rss_before, children_rss(root)))
-        print("| load | mod_auth_token | mod_auth_openidc | mod_oauth2 |")
-        print("| --- | --- | --- | --- |")
-        for name in ("HS256 same", "HS256 unique", "ES256 same",
-                     "ES256 unique"):
-            cells = ["%+.1f (%.2f)" % (med[(name, m)][1] - s_us,
-                                       med[(name, m)][0] / s_rate)
-                     for m in MODULES]
-            print("| %s | %s |" % (name, " | ".join(cells)))
-        with open(root + "/logs/error_log") as f:
-            f.seek(log_start)
-            errors = [ln for ln in f if "error" in ln or "AT0" in ln]
-        for ln in errors[:5]:
-            print("error_log: " + ln.rstrip(), file=sys.stderr)
+        print("static file: %.0f req/s, %.1f us httpd CPU per request "
+              "(medians)" % (s_rate, s_us))
+        print("httpd CPU us per request over the static file's run just "
+              "before (request rate / static's); floor: openssl speed "
+              "verify, us")
+        print_table(med, floor)
+        print()
+        print("issue 14's goals:")
+        check_goals(med, floor)
+        print()
+        if RSS_REQUESTS:
+            rss_run(roots["on"], signing["HS256"])
+        for server, root in roots.items():
+            with open(root + "/logs/error_log") as f:
+                f.seek(log_start[server])
+                errors = [ln for ln in f if "error" in ln or "AT0" in ln]
+            for ln in errors[:5]:
+                print("error_log (%s): %s" % (server, ln.rstrip()),
+                      file=sys.stderr)
     finally:
-        if os.path.exists(root + "/logs/httpd.pid"):
-            apachectl(root, "-k", "stop")
-            for _ in range(100):
-                if not os.path.exists(root + "/logs/httpd.pid"):
-                    break
-                time.sleep(0.1)
+        for root in roots.values():
+            stop(root)
         if not os.environ.get("KEEP_ROOT"):
-            subprocess.run(["rm", "-rf", root])
+            subprocess.run(["rm", "-rf", top])
 
 
 if __name__ == "__main__":
