@@ -1,5 +1,5 @@
 # Delegated authorization in the demo (sourced by scripts/demo.sh, which
-# provides RUN, STATE, URL, RUN_USER, REG, admin and json_member): a demo
+# provides RUN, STATE, URL, RUN_USER, REG and scripts/demo-lib.sh): a demo
 # person in an htpasswd file for the Basic authentication that protects
 # /oauth/authorize and /oauth/consents, a public demo web application with
 # PKCE, and its callback page, which shows the person the curl that redeems
@@ -9,11 +9,7 @@ delegated_setup() {
     # The demo person, with a password generated once.
     PERSON=demo
     PERSON_PWFILE=$RUN/person-password
-    if [ ! -s "$PERSON_PWFILE" ]; then
-        umask 077
-        openssl rand -base64 18 | tr -d '\n/+=' > "$PERSON_PWFILE"
-        umask 022
-    fi
+    make_once "$PERSON_PWFILE" new_password
     PERSON_PASSWORD=$(cat "$PERSON_PWFILE")
     htpasswd -bcB "$STATE/conf/people.htpasswd" "$PERSON" \
         "$PERSON_PASSWORD" >/dev/null 2>&1

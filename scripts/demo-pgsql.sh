@@ -6,26 +6,20 @@
 #                                  and node 2 on :8082, each with the demo's
 #                                  issuer, protected API and console
 #   scripts/demo.sh --pgsql stop   stop both nodes and PostgreSQL
-# Plain http on loopback (scripts/demo.sh itself shows HTTPS). DEMO_PORT
+# It is scripts/demo.sh's demo (scripts/demo-lib.sh) with the registry on
+# PostgreSQL, on plain http on loopback (scripts/demo.sh itself shows
+# HTTPS) and without its person and web application. DEMO_PORT
 # moves node 1 (node 2 is the next port), DEMO_PG_PORT the database
 # (default 54329), DEMO_RUN the state folder (default demo/run-pgsql).
 # Running it again keeps the database, the signing key, the application
 # and the operator password.
 set -eu
 cd "$(dirname "$0")/.."
-REPO=$(pwd)
+. "$(pwd)/scripts/demo-lib.sh"
 RUN=${DEMO_RUN:-$REPO/demo/run-pgsql}
 PORT1=${DEMO_PORT:-8081}
 PORT2=$((PORT1 + 1))
 PG_PORT=${DEMO_PG_PORT:-54329}
-RUN_USER=www-data
-MODDIR=/usr/lib/apache2/modules
-ADMIN_BIN=$REPO/admin-cgi/token-admin
-
-die() {
-    echo "demo: $*" >&2
-    exit 1
-}
 
 # Where www-data (httpd) and postgres (the database) can reach: the demo
 # folder, unless it is in a clone they cannot enter (under /root).
@@ -42,13 +36,7 @@ stop_all() {
     for n in 1 2; do
         pidfile=$RUN/node$n/httpd.pid
         if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-            apachectl -d "$RUN/node$n" -f conf/httpd.conf -k stop \
-                >/dev/null 2>&1 || true
-            i=0
-            while kill -0 "$(cat "$pidfile" 2>/dev/null || echo 0)" \
-                  2>/dev/null && [ $i -lt 150 ]; do
-                sleep 0.1; i=$((i + 1))
-            done
+            stop_httpd "$RUN/node$n" "$(cat "$pidfile")" || true
             echo "demo node $n stopped"
         fi
         rm -f "$pidfile"
@@ -82,103 +70,36 @@ REG="pgsql:$CONNINFO"
 
 # One signing key, one console key and one operator for both nodes: the
 # nodes are one issuer, and a console form from one is good on the other.
-KEY=$RUN/keys/issuer-es256.key.pem
-if [ ! -s "$KEY" ]; then
-    umask 077
-    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-        -out "$KEY" 2>/dev/null
-    umask 022
-fi
+demo_secrets
 CONSOLE_KEY=$STATE/console.key
-if [ ! -s "$CONSOLE_KEY" ]; then
-    umask 077
-    openssl rand 32 > "$CONSOLE_KEY"
-    umask 022
-fi
+make_once "$CONSOLE_KEY" openssl rand 32
 chown "$RUN_USER:$RUN_USER" "$CONSOLE_KEY"
 chmod 600 "$CONSOLE_KEY"
-PWFILE=$RUN/operator-password
-if [ ! -s "$PWFILE" ]; then
-    umask 077
-    openssl rand -base64 18 | tr -d '\n/+=' > "$PWFILE"
-    umask 022
-fi
-OPERATOR_PASSWORD=$(cat "$PWFILE")
+demo_client
 
-admin() {
-    "$ADMIN_BIN" --registry "$REG" --actor demo "$@"
-}
-json_member() {
-    sed -n "s/^  \"$1\": \"\\([^\"]*\\)\",\\{0,1\\}\$/\\1/p"
-}
-admin scope list | grep -q "orders:read" \
-    || admin scope add orders:read --description "read the sample orders" \
-           >/dev/null
-CLIENT_FILE=$RUN/demo-client
-if [ ! -s "$CLIENT_FILE" ] || ! admin app show "$(head -1 "$CLIENT_FILE")" \
-        >/dev/null 2>&1; then
-    EXISTING=$(admin app list | awk '$4 == "demo-client" {print $1}')
-    if [ -n "$EXISTING" ]; then
-        OUT=$(admin --json app rotate-secret "$EXISTING")
-    else
-        OUT=$(admin --json app add --name demo-client \
-              --description "the demo's service client" \
-              --grant client_credentials,refresh_token --scope orders:read \
-              --audience orders-api --offline-client-credentials)
-    fi
-    umask 077
-    printf '%s\n' "$OUT" | json_member client_id > "$CLIENT_FILE"
-    printf '%s\n' "$OUT" | json_member client_secret >> "$CLIENT_FILE"
-    umask 022
-fi
-CLIENT_ID=$(sed -n 1p "$CLIENT_FILE")
-CLIENT_SECRET=$(sed -n 2p "$CLIENT_FILE")
-
-# Each node: demo/httpd.conf.in as scripts/demo.sh renders it for http,
-# with the registry on PostgreSQL and node 1's URL as both nodes' issuer
-# name.
+# Each node: a server as scripts/demo.sh makes it, on http, with the
+# registry on PostgreSQL (its password in the configuration: root's only),
+# node 1's URL as both nodes' issuer name and the shared console key.
 ISSUER=http://127.0.0.1:$PORT1
 for n in 1 2; do
     port=$(( n == 1 ? PORT1 : PORT2 ))
     nrun=$RUN/node$n
     nstate=$STATE/node$n
-    mkdir -p "$nrun/conf" "$nrun/keys" "$nstate/logs" "$nstate/conf" \
-             "$nstate/htdocs/api" "$nstate/console/bin"
-    chmod 755 "$nrun" "$nstate" "$nstate/logs" "$nstate/conf" \
-              "$nstate/htdocs" "$nstate/console"
+    mkdir -p "$nrun/conf" "$nrun/keys"
+    chmod 755 "$nrun"
     cp "$KEY" "$nrun/keys/issuer-es256.key.pem"
-    cp "$ADMIN_BIN" "$nstate/console/bin/token-admin"
-    chmod 755 "$nstate/console/bin" "$nstate/console/bin/token-admin"
-    rm -rf "$nstate/console/htdocs"
-    cp -r "$REPO/htdocs" "$nstate/console/htdocs"
+    server_state "$nstate"
     printf '{"orders": [{"id": 1, "item": "tea", "qty": 2}], "node": %d}\n' \
         "$n" > "$nstate/htdocs/api/orders.json"
     printf 'mod_auth_token demo node %d (PostgreSQL registry)\n' "$n" \
         > "$nstate/htdocs/index.html"
-    chmod -R a+rX "$nstate/htdocs" "$nstate/console/htdocs"
-    htpasswd -bcB "$nstate/conf/operators.htpasswd" operator \
-        "$OPERATOR_PASSWORD" >/dev/null 2>&1
-    chown "root:$RUN_USER" "$nstate/conf/operators.htpasswd"
-    chmod 640 "$nstate/conf/operators.htpasswd"
-    sed -e '/^@TLS@/d' -e "s|@RUN@|$nrun|g" -e "s|@STATE@|$nstate|g" \
-        -e "s|@REPO@|$REPO|g" -e "s|@PORT@|$port|g" \
-        -e "s|@MODDIR@|$MODDIR|g" -e "s|@URL@|http://127.0.0.1:$port|g" \
-        -e "s|@PROTO@|http|g" \
+    chmod -R a+rX "$nstate/htdocs"
+    render_conf "$nrun" "$nstate" "$port" http \
         -e "s|^AuthTokenRegistry .*|AuthTokenRegistry pgsql \"$CONNINFO\"|" \
         -e "s|^AuthTokenIssuerName .*|AuthTokenIssuerName $ISSUER|" \
-        -e "s|^\\( *\\)SetEnv AUTH_TOKEN_REGISTRY .*|\\1SetEnv AUTH_TOKEN_REGISTRY \"$REG\"\\n\\1SetEnv AUTH_TOKEN_CONSOLE_KEY $CONSOLE_KEY|" \
-        demo/httpd.conf.in > "$nrun/conf/httpd.conf"
+        -e "s|^\\( *\\)SetEnv AUTH_TOKEN_REGISTRY .*|\\1SetEnv AUTH_TOKEN_REGISTRY \"$REG\"\\n\\1SetEnv AUTH_TOKEN_CONSOLE_KEY $CONSOLE_KEY|"
     chmod 600 "$nrun/conf/httpd.conf"
-    apachectl -d "$nrun" -f conf/httpd.conf -t >/dev/null 2>&1 \
-        || { apachectl -d "$nrun" -f conf/httpd.conf -t; die "node $n: configuration refused"; }
-    apachectl -d "$nrun" -f conf/httpd.conf -k start \
-        || die "node $n did not start; see $nstate/logs/error_log"
-    i=0
-    until curl -fs -o /dev/null "http://127.0.0.1:$port/"; do
-        i=$((i + 1))
-        [ $i -lt 100 ] || die "node $n does not answer; see $nstate/logs/error_log"
-        sleep 0.1
-    done
+    start_server "node $n" "$nrun" "$nstate" "http://127.0.0.1:$port"
 done
 
 N1=http://127.0.0.1:$PORT1

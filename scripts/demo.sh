@@ -13,16 +13,9 @@
 # the first (the tests start one that way).
 set -eu
 cd "$(dirname "$0")/.."
-REPO=$(pwd)
+. "$(pwd)/scripts/demo-lib.sh"
 RUN=${DEMO_RUN:-$REPO/demo/run}
 PORT=${DEMO_PORT:-8080}
-RUN_USER=www-data
-MODDIR=/usr/lib/apache2/modules
-
-die() {
-    echo "demo: $*" >&2
-    exit 1
-}
 
 usage() {
     echo "usage: scripts/demo.sh [--http] | scripts/demo.sh stop" >&2
@@ -52,18 +45,7 @@ stop_server() {
         echo "demo was not running (removed the stale pid file of process $pid)"
         return 0
     fi
-    if [ -f "$RUN/conf/httpd.conf" ]; then
-        apachectl -d "$RUN" -f conf/httpd.conf -k stop >/dev/null 2>&1 \
-            || kill -TERM "$pid" 2>/dev/null || true
-    else
-        kill -TERM "$pid" 2>/dev/null || true
-    fi
-    i=0
-    while kill -0 "$pid" 2>/dev/null && [ $i -lt 150 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    if kill -0 "$pid" 2>/dev/null; then
+    if ! stop_httpd "$RUN" "$pid"; then
         echo "demo: httpd (pid $pid) did not stop within 15 s; see its error_log" >&2
         return 1
     fi
@@ -93,9 +75,9 @@ scripts/install-deps.sh
 scripts/build.sh
 stop_server quiet
 
-ADMIN_BIN=$REPO/admin-cgi/token-admin
 mkdir -p "$RUN/conf" "$RUN/keys"
 chmod 755 "$RUN"
+demo_secrets
 
 # What the server's User must reach. A clone under /root is not reachable
 # by www-data, and opening up /root is not ours to do; a second demo
@@ -107,19 +89,10 @@ elif [ -z "${DEMO_RUN:-}" ]; then
 else
     STATE=/var/lib/mod_auth_token-demo-$(printf '%s' "$RUN" | md5sum | cut -c1-8)
 fi
-mkdir -p "$STATE/var" "$STATE/logs" "$STATE/conf" "$STATE/htdocs/api" \
-         "$STATE/console/bin"
-chmod 755 "$STATE" "$STATE/logs" "$STATE/conf" "$STATE/htdocs" \
-          "$STATE/console"
+server_state "$STATE"
+mkdir -p "$STATE/var"
 chown "$RUN_USER:$RUN_USER" "$STATE/var"
 REG=$STATE/var/registry.db
-
-# The console runs as www-data: its own copy of the program and templates.
-cp "$ADMIN_BIN" "$STATE/console/bin/token-admin"
-chmod 755 "$STATE/console/bin" "$STATE/console/bin/token-admin"
-rm -rf "$STATE/console/htdocs"
-cp -r "$REPO/htdocs" "$STATE/console/htdocs"
-chmod -R a+rX "$STATE/console/htdocs"
 
 # The sample API: one document behind Require token-scope orders:read.
 cat > "$STATE/htdocs/api/orders.json" <<'EOF'
@@ -128,15 +101,6 @@ EOF
 printf 'mod_auth_token demo: see /api/orders.json, /oauth/*, /admin/\n' \
     > "$STATE/htdocs/index.html"
 chmod -R a+rX "$STATE/htdocs"
-
-# The issuer's signing key (ES256), made once; httpd reads it as root.
-KEY=$RUN/keys/issuer-es256.key.pem
-if [ ! -s "$KEY" ]; then
-    umask 077
-    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-        -out "$KEY" 2>/dev/null
-    umask 022
-fi
 
 # HTTPS: a local CA and a server certificate for 127.0.0.1 and localhost,
 # made once and kept in $RUN/tls (keys readable by root only: httpd loads
@@ -160,8 +124,7 @@ basicConstraints = critical, CA:TRUE, pathlen:0
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 EOF
-        openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-            -out "$TLS/ca.key" 2>/dev/null
+        new_ec_key > "$TLS/ca.key"
         openssl req -x509 -new -config "$TLS/ca.cnf" -key "$TLS/ca.key" \
             -sha256 -days 3650 -out "$TLS/ca.pem" 2>/dev/null
         rm -f "$TLS/server.pem"
@@ -183,8 +146,7 @@ subjectAltName = IP:127.0.0.1, DNS:localhost
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 EOF
-        openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-            -out "$TLS/server.key" 2>/dev/null
+        new_ec_key > "$TLS/server.key"
         openssl req -new -config "$TLS/server.cnf" -key "$TLS/server.key" \
             -out "$TLS/server.csr" 2>/dev/null
         openssl x509 -req -in "$TLS/server.csr" -CA "$TLS/ca.pem" \
@@ -204,81 +166,17 @@ if [ "$SCHEME" = https ]; then
     make_tls || die "could not make the demo's certificates in $RUN/tls"
 fi
 
-# The operator of the console, with a password generated once.
-PWFILE=$RUN/operator-password
-if [ ! -s "$PWFILE" ]; then
-    umask 077
-    openssl rand -base64 18 | tr -d '\n/+=' > "$PWFILE"
-    umask 022
-fi
-OPERATOR_PASSWORD=$(cat "$PWFILE")
-htpasswd -bcB "$STATE/conf/operators.htpasswd" operator \
-    "$OPERATOR_PASSWORD" >/dev/null 2>&1
-chown "root:$RUN_USER" "$STATE/conf/operators.htpasswd"
-chmod 640 "$STATE/conf/operators.htpasswd"
-
-# The value of a top-level string member of token-admin's --json output
-# (one member a line; client ids and secrets are base64url, no escapes).
-json_member() {
-    sed -n "s/^  \"$1\": \"\\([^\"]*\\)\",\\{0,1\\}\$/\\1/p"
-}
-
 # The registry, a scope and the demo application, registered once.
-CLIENT_FILE=$RUN/demo-client
-admin() {
-    "$ADMIN_BIN" --registry "$REG" --actor demo "$@"
-}
-if ! admin scope list | grep -q "orders:read"; then
-    admin scope add orders:read --description "read the sample orders" \
-        >/dev/null
-fi
-if [ ! -s "$CLIENT_FILE" ] || ! admin app show "$(head -1 "$CLIENT_FILE")" \
-        >/dev/null 2>&1; then
-    # (No python3 here: a fresh Debian has none until the tests need it.)
-    EXISTING=$(admin app list | awk '$4 == "demo-client" {print $1}')
-    if [ -n "$EXISTING" ]; then
-        # Registered by an earlier run whose note of the secret is gone:
-        # the secret was shown once, so give the application a new one.
-        OUT=$(admin --json app rotate-secret "$EXISTING")
-    else
-        OUT=$(admin --json app add --name demo-client \
-              --description "the demo's service client" \
-              --grant client_credentials,refresh_token --scope orders:read \
-              --audience orders-api --offline-client-credentials)
-    fi
-    umask 077
-    printf '%s\n' "$OUT" | json_member client_id > "$CLIENT_FILE"
-    printf '%s\n' "$OUT" | json_member client_secret >> "$CLIENT_FILE"
-    umask 022
-fi
-CLIENT_ID=$(sed -n 1p "$CLIENT_FILE")
-CLIENT_SECRET=$(sed -n 2p "$CLIENT_FILE")
+demo_client
 
 # A person, a web application and its callback (demo/delegated.sh).
 . "$REPO/demo/delegated.sh"
 delegated_setup
 
-if [ "$SCHEME" = https ]; then
-    TLS_SED='s/^@TLS@//'
-else
-    TLS_SED='/^@TLS@/d'
-fi
-sed -e "$TLS_SED" -e "s|@RUN@|$RUN|g" -e "s|@STATE@|$STATE|g" \
-    -e "s|@REPO@|$REPO|g" -e "s|@PORT@|$PORT|g" -e "s|@MODDIR@|$MODDIR|g" \
-    -e "s|@URL@|$URL|g" -e "s|@PROTO@|$SCHEME|g" \
-    demo/httpd.conf.in > "$RUN/conf/httpd.conf"
-apachectl -d "$RUN" -f conf/httpd.conf -t >/dev/null 2>&1 \
-    || { apachectl -d "$RUN" -f conf/httpd.conf -t; die "configuration refused"; }
-apachectl -d "$RUN" -f conf/httpd.conf -k start \
-    || die "httpd did not start; see $STATE/logs/error_log"
-# Waiting with the certificate checked, as every client will.
+render_conf "$RUN" "$STATE" "$PORT" "$SCHEME"
+start_server httpd "$RUN" "$STATE" "$URL" ${CA:+--cacert "$CA"}
+# What the printed commands add to curl.
 CURL_CA=${CA:+--cacert $CA}
-i=0
-until curl -fs $CURL_CA -o /dev/null "$URL/"; do
-    i=$((i + 1))
-    [ $i -lt 100 ] || die "httpd does not answer on $URL; see $STATE/logs/error_log"
-    sleep 0.1
-done
 
 cat <<EOF
 
