@@ -17,41 +17,19 @@
 # two CPUs. Bounded: about REPS x (4 x DURATION + 3) seconds.
 set -eu
 cd "$(dirname "$0")/.."
-REPO=$(pwd)
-DURATION=${DURATION:-5}
-REPS=${REPS:-3}
-CONNECTIONS=${CONNECTIONS:-32}
 PORT=${PORT:-18490}
-RUN_USER=${RUN_USER:-www-data}
 . bench/wrk_lib.sh
 
-
-ROOT=$(mktemp -d /tmp/at-bench-authorize.XXXXXX)
-chmod 755 "$ROOT"
-mkdir -p "$ROOT/conf" "$ROOT/logs" "$ROOT/htdocs" "$ROOT/keys" "$ROOT/var" \
-         "$ROOT/lua" "$ROOT/codes"
-chown "$RUN_USER:" "$ROOT/var"
-printf 'hello from the benchmark\n' > "$ROOT/htdocs/static.txt"
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-    -out "$ROOT/keys/es256.pem" 2>/dev/null
-chmod 644 "$ROOT/keys/es256.pem"
+bench_root authorize
+mkdir -p "$ROOT/codes"
 htpasswd -bcs "$ROOT/conf/people" alice bench-pw >/dev/null 2>&1
 chmod 644 "$ROOT/conf/people"
 
-cleanup() {
-    stop_httpd
-    rm -rf "$ROOT"
-}
-trap cleanup EXIT INT TERM
-
-URL=http://127.0.0.1:$PORT
 CALLBACK=$URL/static.txt
 REG=$ROOT/var/registry.db
-"$ADMIN" --registry "$REG" scope add read --description "bench" >/dev/null
-CLIENT_ID=$("$ADMIN" --registry "$REG" --json app add --name bench-web \
-            --type public --grant authorization_code --scope read \
-            --redirect-uri "$CALLBACK" \
-            | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')
+set -- $(register_app "$REG" --name bench-web --type public \
+         --grant authorization_code --redirect-uri "$CALLBACK")
+CLIENT_ID=$1
 VERIFIER=$(openssl rand -base64 48 | tr -d '\n=' | tr '/+' '_-')
 CHALLENGE=$(printf '%s' "$VERIFIER" | openssl dgst -sha256 -binary \
             | openssl base64 -A | tr -d '=' | tr '/+' '_-')
@@ -61,16 +39,10 @@ BASIC=$(printf 'alice:bench-pw' | base64 -w0)
 
 {
 httpd_conf_head authn_file authz_user auth_basic
+issuer_conf "\"$REG\"" token
 cat <<EOF
-LoadModule auth_token_module $MODULE
-AuthTokenRegistry $REG
-AuthTokenIssuerName $URL
-AuthTokenSigningKey ES256 $ROOT/keys/es256.pem
 # Codes are collected during one run and redeemed in the next.
 AuthTokenCodeLifetime 600
-<Location /oauth/token>
-    SetHandler oauth-token
-</Location>
 <Location /oauth/authorize>
     SetHandler oauth-authorize
     AuthType Basic
@@ -149,23 +121,6 @@ function request()
 end
 EOF
 
-# run NAME SECONDS PATH [SCRIPT ARG]: one measured run; requests/s to
-# $ROOT/NAME.txt, httpd CPU microseconds per request to $ROOT/NAME.cpu.
-# Anything but 2xx/3xx fails the benchmark.
-run() {
-    name=$1; secs=$2; path=$3; shift 3
-    before=$(httpd_ticks)
-    if [ $# -eq 2 ]; then
-        out=$(taskset -c 1 timeout $((secs + 30)) \
-              wrk -t2 -c"$CONNECTIONS" -d"${secs}s" -s "$1" "$URL$path" \
-              -- "$2")
-    else
-        out=$(taskset -c 1 timeout $((secs + 30)) \
-              wrk -t2 -c"$CONNECTIONS" -d"${secs}s" "$URL$path")
-    fi
-    record "$name" "$out" "$before" "$(httpd_ticks)"
-}
-
 echo "authorization benchmark: ${REPS} x ${DURATION}s per case, ${CONNECTIONS} connections, httpd on CPU 0, wrk on CPU 1"
 # Warm-up of every path (not measured).
 taskset -c 1 timeout 30 wrk -t2 -c"$CONNECTIONS" -d1s "$URL/static.txt" >/dev/null
@@ -173,12 +128,13 @@ rep=1
 while [ $rep -le "$REPS" ]; do
     rate_dir=$ROOT/codes/$rep
     mkdir -p "$rate_dir"
-    run static "$DURATION" /static.txt
+    measure static "$DURATION" "$URL/static.txt"
     # Enough codes for an exchange run at twice the authorization rate.
-    run authorize "$((2 * DURATION))" "$AUTHZ_PATH" "$ROOT/lua/authorize.lua" \
-        "$rate_dir"
+    measure authorize "$((2 * DURATION))" -s "$ROOT/lua/authorize.lua" \
+        "$URL$AUTHZ_PATH" -- "$rate_dir"
     cat "$rate_dir"/* > "$rate_dir.all"
-    run exchange "$DURATION" / "$ROOT/lua/exchange.lua" "$rate_dir.all"
+    measure exchange "$DURATION" -s "$ROOT/lua/exchange.lua" "$URL/" \
+        -- "$rate_dir.all"
     echo "  rep $rep (req/s | httpd CPU us/req): static $(tail -1 "$ROOT/static.txt") | $(tail -1 "$ROOT/static.cpu")  authorize $(tail -1 "$ROOT/authorize.txt") | $(tail -1 "$ROOT/authorize.cpu")  exchange $(tail -1 "$ROOT/exchange.txt") | $(tail -1 "$ROOT/exchange.cpu")  ($(wc -l < "$rate_dir.all") codes collected)"
     rep=$((rep + 1))
 done
@@ -186,8 +142,8 @@ done
 # PERF=1: where the exchange's time goes (perf, one more run).
 if [ "${PERF:-0}" = 1 ] && perf stat -e task-clock true >/dev/null 2>&1; then
     mkdir -p "$ROOT/codes/perf"
-    run perf_authorize "$((2 * DURATION))" "$AUTHZ_PATH" \
-        "$ROOT/lua/authorize.lua" "$ROOT/codes/perf"
+    measure perf_authorize "$((2 * DURATION))" -s "$ROOT/lua/authorize.lua" \
+        "$URL$AUTHZ_PATH" -- "$ROOT/codes/perf"
     cat "$ROOT/codes/perf"/* > "$ROOT/codes/perf.all"
     PIDS=$(pgrep -d, -P "$(cat "$ROOT/logs/httpd.pid")")
     if [ -n "${STRACE:-}" ]; then
@@ -199,7 +155,8 @@ if [ "${PERF:-0}" = 1 ] && perf stat -e task-clock true >/dev/null 2>&1; then
         -o "$ROOT/perf.data" \
         -- sleep "$DURATION" >/dev/null 2>&1 &
     PERFPID=$!
-    run perf_exchange "$DURATION" / "$ROOT/lua/exchange.lua" "$ROOT/codes/perf.all"
+    measure perf_exchange "$DURATION" -s "$ROOT/lua/exchange.lua" "$URL/" \
+        -- "$ROOT/codes/perf.all"
     wait $PERFPID || true
     if [ -n "${STRACE:-}" ]; then
         sleep 3; cat "$ROOT"/strace.* | head -25

@@ -23,145 +23,48 @@
 # CPUs. Bounded: about REPS x 2 x 4 x (DURATION + 2) seconds plus 30.
 set -eu
 cd "$(dirname "$0")/.."
-REPO=$(pwd)
-DURATION=${DURATION:-5}
-REPS=${REPS:-3}
+# 32 connections: the refresh tokens made for each run are counted for them.
 CONNECTIONS=32
-MODULE=$REPO/mod_auth_token/mod_auth_token.so
-ADMIN=$REPO/admin-cgi/token-admin
-MODDIR=/usr/lib/apache2/modules
-RUN_USER=www-data
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-PORT=$(free_port)
-URL=http://127.0.0.1:$PORT
+. bench/wrk_lib.sh
 
-[ -f "$MODULE" ] && [ -x "$ADMIN" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
-[ "$(nproc)" -ge 2 ] || { echo "needs two CPUs" >&2; exit 1; }
-
-ROOT=$(mktemp -d /tmp/at-bench-registry.XXXXXX)
-chmod 755 "$ROOT"
-mkdir -p "$ROOT/conf" "$ROOT/logs" "$ROOT/htdocs/api" "$ROOT/htdocs/plain" \
-         "$ROOT/keys" "$ROOT/var" "$ROOT/lua"
-chown "$RUN_USER:" "$ROOT/var"
-printf 'hello from the benchmark\n' > "$ROOT/htdocs/api/data.txt"
-cp "$ROOT/htdocs/api/data.txt" "$ROOT/htdocs/plain/data.txt"
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-    -out "$ROOT/keys/es256.pem" 2>/dev/null
-chmod 644 "$ROOT/keys/es256.pem"
-
-stop_httpd() {
-    if [ -f "$ROOT/logs/httpd.pid" ]; then
-        pid=$(cat "$ROOT/logs/httpd.pid")
-        apachectl -d "$ROOT" -f conf/httpd.conf -k stop >/dev/null 2>&1 || true
-        i=0
-        while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
-            sleep 0.1; i=$((i + 1))
-        done
-    fi
-}
+bench_root registry api plain
 cleanup() {
     stop_httpd
     scripts/pg-private.sh stop "$ROOT/pg" >/dev/null 2>&1 || true
     rm -rf "$ROOT"
 }
-trap cleanup EXIT INT TERM
 
 mkdir -p "$ROOT/pg"
 PG=$(taskset -c 0 scripts/pg-private.sh start "$ROOT/pg" "$(free_port)")
 
 # One application per registry: client credentials with refresh tokens.
-setup_registry() {  # SPEC -> prints "client_id secret"
-    "$ADMIN" --registry "$1" scope add read --description bench >/dev/null
-    "$ADMIN" --registry "$1" --json app add --name bench \
-        --grant client_credentials,refresh_token --scope read \
-        --offline-client-credentials | /usr/bin/python3 -c \
-        'import json,sys; d=json.load(sys.stdin); print(d["client_id"], d["client_secret"])'
-}
 SQLITE_SPEC=$ROOT/var/registry.db
 PG_SPEC="pgsql:$PG"
-set -- $(setup_registry "$SQLITE_SPEC")
+set -- $(register_app "$SQLITE_SPEC" --name bench \
+         --grant client_credentials,refresh_token --offline-client-credentials)
 SQLITE_ID=$1; SQLITE_SECRET=$2
-set -- $(setup_registry "$PG_SPEC")
+set -- $(register_app "$PG_SPEC" --name bench \
+         --grant client_credentials,refresh_token --offline-client-credentials)
 PG_ID=$1; PG_SECRET=$2
 
-start_httpd() {  # REGISTRY-DIRECTIVE-ARGS
-    cat > "$ROOT/conf/httpd.conf" <<EOF
-ServerRoot "$ROOT"
-ServerName 127.0.0.1
-Listen 127.0.0.1:$PORT
-PidFile "$ROOT/logs/httpd.pid"
-ErrorLog "$ROOT/logs/error_log"
-LogLevel warn
-User $RUN_USER
-Group $RUN_USER
-DocumentRoot "$ROOT/htdocs"
-Mutex file:$ROOT/logs
-DefaultRuntimeDir "$ROOT/logs"
-LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
-LoadModule authn_core_module $MODDIR/mod_authn_core.so
-LoadModule authz_core_module $MODDIR/mod_authz_core.so
-LoadModule authz_user_module $MODDIR/mod_authz_user.so
-LoadModule mime_module $MODDIR/mod_mime.so
-LoadModule auth_token_module $MODULE
 # More workers than wrk has connections: a server at MaxRequestWorkers
 # closes idle keep-alive connections, and a refresh token sent on one that
 # closes is lost to the run.
-StartServers 1
-ServerLimit 1
-ThreadsPerChild 64
-MaxRequestWorkers 64
-KeepAliveTimeout 30
-MaxKeepAliveRequests 0
-TypesConfig /etc/mime.types
-<Directory "$ROOT/htdocs">
-    Require all granted
-</Directory>
-AuthTokenRegistry $1
-AuthTokenIssuerName http://127.0.0.1:$PORT
-AuthTokenSigningKey ES256 $ROOT/keys/es256.pem
-<Location /oauth/token>
-    SetHandler oauth-token
-</Location>
-<Location /api>
-    AuthType Bearer
-    AuthName "bench"
-    AuthTokenVerifyLocal On
-    AuthTokenRevocationCheck On
-    Require valid-user
-</Location>
-<Location /plain>
-    AuthType Bearer
-    AuthName "bench"
-    AuthTokenVerifyLocal On
-    Require valid-user
-</Location>
-EOF
-    taskset -c 0 apachectl -d "$ROOT" -f conf/httpd.conf -k start
-    i=0
-    until curl -fs -o /dev/null "$URL/plain/data.txt" -H "Authorization: Bearer x" \
-          || [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/plain/data.txt")" = 401 ]; do
-        i=$((i + 1)); [ $i -lt 100 ] || { cat "$ROOT/logs/error_log" >&2; exit 1; }
-        sleep 0.1
-    done
-}
-
-json_field() {  # FIELD < JSON
-    /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+HTTPD_THREADS=64
+start_server() {  # REGISTRY-DIRECTIVE-ARGS
+    {
+        httpd_conf_head authz_user
+        issuer_conf "$1" token
+        bearer_conf
+    } > "$ROOT/conf/httpd.conf"
+    start_httpd /static.txt
 }
 
 # Lua for wrk: client credentials; refresh rotation from a queue of
 # refresh tokens per thread (each answer's new token goes back in).
 write_lua() {  # ID SECRET
+    post_lua token grant_type=client_credentials "$1:$2"
     basic=$(printf '%s:%s' "$1" "$2" | base64 -w0)
-    cat > "$ROOT/lua/token.lua" <<EOF
-wrk.method = "POST"
-wrk.body = "grant_type=client_credentials"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Authorization"] = "Basic $basic"
-EOF
     cat > "$ROOT/lua/refresh.lua" <<EOF
 local counter = 0
 local threads = {}
@@ -196,67 +99,29 @@ make_rts() {  # ID SECRET
         : > "$ROOT/lua/rts.$t"
         n=0
         while [ $n -lt 32 ]; do
-            curl -fs -u "$1:$2" -d grant_type=client_credentials \
-                -d scope="read offline_access" "$URL/oauth/token" \
+            cc_grant "$1" "$2" -d scope="read offline_access" \
                 | json_field refresh_token >> "$ROOT/lua/rts.$t"
             n=$((n + 1))
         done
     done
 }
 
-# CPU time (user + system, clock ticks) used so far by the httpd children
-# and the PostgreSQL server's processes.
-HZ=$(getconf CLK_TCK)
+# The server's CPU time: the httpd children's and the PostgreSQL server's
+# processes'.
 server_ticks() {
-    pids=$(pgrep -P "$(cat "$ROOT/logs/httpd.pid")")
     postmaster=$(head -1 "$ROOT/pg/data/postmaster.pid")
-    pids="$pids $postmaster $(pgrep -P "$postmaster")"
-    t=0
-    for pid in $pids; do
-        t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-    done
-    echo $t
-}
-
-# One wrk run of DURATION: NAME.txt gets requests/s, NAME.cpu the server
-# CPU microseconds per request; any non-2xx answer fails the run.
-measure() {  # NAME wrk-arguments...
-    name=$1; shift
-    before=$(server_ticks)
-    out=$(taskset -c 1 timeout $((DURATION + 30)) \
-          wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "$@")
-    after=$(server_ticks)
-    if printf '%s' "$out" | grep -q "Non-2xx"; then
-        printf '%s\n' "$out" >&2
-        echo "$name: non-2xx answers" >&2
-        exit 1
-    fi
-    printf '%s' "$out" | awk '/Requests\/sec/ {print $2}' >> "$ROOT/$name.txt"
-    printf '%s' "$out" | awk -v t=$((after - before)) -v hz="$HZ" \
-        '/requests in/ {printf "%.1f\n", t / hz * 1e6 / $1}' >> "$ROOT/$name.cpu"
-}
-
-rate() {  # NAME PATH [wrk options]
-    name=$1; path=$2; shift 2
-    taskset -c 1 timeout 30 wrk -t2 -c"$CONNECTIONS" -d1s "$@" "$URL$path" \
-        >/dev/null
-    measure "$name" "$@" "$URL$path"
+    echo $(($(httpd_ticks) + $(pid_ticks $postmaster $(pgrep -P "$postmaster"))))
 }
 
 # The refresh run may not warm up (it would use up the tokens): one run.
 refresh_rate() {  # NAME
-    measure "$1" -s "$ROOT/lua/refresh.lua" "$URL/oauth/token"
-}
-
-median() {
-    sort -n "$ROOT/$1" | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'
+    measure "$1" "$DURATION" -s "$ROOT/lua/refresh.lua" "$URL/oauth/token"
 }
 
 run_case() {  # LABEL DIRECTIVE-ARGS ID SECRET
-    start_httpd "$2"
+    start_server "$2"
     write_lua "$3" "$4"
-    tok=$(curl -fs -u "$3:$4" -d grant_type=client_credentials \
-          "$URL/oauth/token" | json_field access_token)
+    tok=$(cc_grant "$3" "$4" | json_field access_token)
     rate "$1-token" /oauth/token -s "$ROOT/lua/token.lua"
     make_rts "$3" "$4"
     refresh_rate "$1-refresh"
@@ -268,7 +133,7 @@ run_case() {  # LABEL DIRECTIVE-ARGS ID SECRET
 echo "registry benchmark: $REPS x ${DURATION}s per case, $CONNECTIONS connections; httpd and PostgreSQL on CPU 0, wrk on CPU 1"
 rep=1
 while [ $rep -le "$REPS" ]; do
-    run_case sqlite "$SQLITE_SPEC" "$SQLITE_ID" "$SQLITE_SECRET"
+    run_case sqlite "\"$SQLITE_SPEC\"" "$SQLITE_ID" "$SQLITE_SECRET"
     run_case pgsql "pgsql \"$PG\"" "$PG_ID" "$PG_SECRET"
     for c in sqlite-token pgsql-token sqlite-refresh pgsql-refresh pgsql-plain pgsql-checked; do
         printf '  rep %d %-15s %8s req/s %8s us CPU/req\n' "$rep" "$c" \
@@ -279,39 +144,19 @@ done
 
 # Propagation: a token accepted, revoked by the CLI (a process of its
 # own, as on another node), then polled every 10 ms until refused.
-start_httpd "pgsql \"$PG\""
+start_server "pgsql \"$PG\""
 # And first, what the check itself costs on PostgreSQL: its share of httpd's
-# CPU in the checked run, sampled with perf (call graphs by DWARF
-# unwinding), times the CPU per request. On a shared machine this is the
-# steadier figure: the On and Off rates above differ by more from one run
-# to the next than the check costs. Optional: perf may be missing.
-SHARE=""
-if command -v perf >/dev/null 2>&1 && perf stat -e task-clock true >/dev/null 2>&1; then
-    tok=$(curl -fs -u "$PG_ID:$PG_SECRET" -d grant_type=client_credentials \
-          "$URL/oauth/token" | json_field access_token)
-    taskset -c 1 timeout 30 wrk -t2 -c"$CONNECTIONS" -d1s \
-        -H "Authorization: Bearer $tok" "$URL/api/data.txt" >/dev/null
-    perf record -q -F 4999 --call-graph dwarf,8192 \
-        -p "$(pgrep -d, -P "$(cat "$ROOT/logs/httpd.pid")")" \
-        -o "$ROOT/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
-    PERF=$!
-    sleep 0.2
-    taskset -c 1 timeout $((DURATION + 30)) wrk -t2 -c"$CONNECTIONS" \
-        -d"$((DURATION - 1))s" -H "Authorization: Bearer $tok" \
-        "$URL/api/data.txt" >/dev/null
-    wait $PERF || true
-    SHARE=$(perf report -i "$ROOT/perf.data" --stdio --children \
-            --sort symbol -g none 2>/dev/null \
-            | awk '$4 == "at_revocation_is_revoked" {gsub("%", "", $1); s += $1} END {printf "%.3f", s}')
-fi
+# CPU in the checked run (perf, optional), times the CPU per request. On a
+# shared machine this is the steadier figure: the On and Off rates above
+# differ by more from one run to the next than the check costs.
+tok=$(cc_grant "$PG_ID" "$PG_SECRET" | json_field access_token)
+SHARE=$(perf_share at_revocation_is_revoked \
+        -H "Authorization: Bearer $tok" "$URL/api/data.txt")
 : > "$ROOT/propagation.txt"
 n=0
 while [ $n -lt 20 ]; do
-    tok=$(curl -fs -u "$PG_ID:$PG_SECRET" -d grant_type=client_credentials \
-          "$URL/oauth/token" | json_field access_token)
-    jti=$(printf '%s' "$tok" | /usr/bin/python3 -c '
-import base64,json,sys
-p=sys.stdin.read().split(".")[1]; print(json.loads(base64.urlsafe_b64decode(p+"="*(-len(p)%4)))["jti"])')
+    tok=$(cc_grant "$PG_ID" "$PG_SECRET" | json_field access_token)
+    jti=$(token_jti "$tok")
     curl -fs -o /dev/null -H "Authorization: Bearer $tok" "$URL/api/data.txt"
     /usr/bin/python3 - "$ADMIN" "$PG_SPEC" "$jti" "$URL" "$tok" >> "$ROOT/propagation.txt" <<'EOF'
 import subprocess, sys, time, urllib.request, urllib.error
