@@ -69,7 +69,8 @@ esac
 [ "$(id -u)" -eq 0 ] || die "run as root (it installs packages and starts httpd)"
 URL=$SCHEME://127.0.0.1:$PORT
 STOP="scripts/demo.sh stop"
-[ -z "${DEMO_RUN:-}" ] || STOP="DEMO_RUN=$RUN $STOP"
+# (the folder quoted for the shell, so the line can be copied as it is)
+[ -z "${DEMO_RUN:-}" ] || STOP="DEMO_RUN='$(printf '%s' "$RUN" | sed "s/'/'\\\\''/g")' $STOP"
 
 scripts/install-deps.sh
 scripts/build.sh
