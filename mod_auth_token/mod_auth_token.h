@@ -78,9 +78,9 @@ typedef struct at_srv_conf {
                                        AuthTokenIdentityClaim NAME of the
                                        server (claims_supported) */
 
-    /* Server-wide settings (GLOBAL_ONLY directives): read from the main
-     * server's configuration, typed getters in token_cache.c and
-     * jwks_config.c. */
+    /* Server-wide settings (GLOBAL_ONLY directives), read from the main
+     * server's configuration: by token_cache.c's child_init and through
+     * the getters of jwks_config.c. */
     long verify_cache;              /* -1 unset; 0 Off; default 1024 */
     long jwks_refresh;              /* -1 unset; default 3600 */
     long jwks_min_refetch;          /* -1 unset; default 30 */
