@@ -36,6 +36,9 @@ void *at_create_srv_conf(apr_pool_t *p, server_rec *s)
     sc->access_lifetime = -1;
     sc->refresh_lifetime = -1;
     sc->code_lifetime = -1;
+    sc->verify_cache = -1;
+    sc->jwks_refresh = -1;
+    sc->jwks_min_refetch = -1;
     return sc;
 }
 
@@ -64,6 +67,15 @@ void *at_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     sc->refresh_lifetime = MERGE_INT(refresh_lifetime);
     sc->code_lifetime = MERGE_INT(code_lifetime);
     sc->identity_names = MERGE_PTR(identity_names);
+    sc->verify_cache = MERGE_INT(verify_cache);
+    sc->jwks_refresh = MERGE_INT(jwks_refresh);
+    sc->jwks_min_refetch = MERGE_INT(jwks_min_refetch);
+    sc->fetch_ca = MERGE_PTR(fetch_ca);
+    /* Each server's own: post_config numbers them all (jwks_config.c). */
+    sc->jwks_named = add->jwks_named;
+    /* Made after the merge, on the main server's only. */
+    sc->jwks_sources = NULL;
+    sc->pages = NULL;
     return sc;
 }
 

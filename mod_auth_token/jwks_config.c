@@ -13,6 +13,11 @@
  * checks the form of each URL and loads each file, no more. The timing
  * directives are server-wide because a source is: two locations naming
  * one URL share its fetches, so they cannot have their own schedules.
+ *
+ * Everything is kept in the module's server configuration. A setter in a
+ * virtual host cannot reach the main server's, so each server lists the
+ * sources its sections name, and post_config numbers them all at once
+ * (at_jwks_number_sources): one id per URL, whichever servers name it.
  */
 #include <string.h>
 
@@ -36,42 +41,82 @@ APLOG_USE_MODULE(auth_token);
 #define MAX_REFRESH     (7L * 86400)
 #define MAX_MIN_REFETCH 86400L
 
-/* Reset in pre_config: the DSO may survive a restart. */
-static apr_array_header_t *sources; /* at_jwks_src_t *, by id */
-static long refresh = -1, min_refetch = -1;
-static const char *fetch_ca;
-
 /* ---- sources ------------------------------------------------------------ */
 
-/* The source for URL or (discovery) ISSUER, made on first use. */
-static at_jwks_src_t *source_for(apr_pool_t *p, const char *url,
-                                 const char *issuer)
+/* The source of LIST for URL or (discovery) ISSUER; NULL when none. */
+static at_jwks_src_t *find_source(const apr_array_header_t *list,
+                                  const char *url, const char *issuer)
 {
     at_jwks_src_t *src;
     int i;
 
-    if (!sources) {
-        sources = apr_array_make(p, 4, sizeof(at_jwks_src_t *));
-    }
-    for (i = 0; i < sources->nelts; i++) {
-        src = APR_ARRAY_IDX(sources, i, at_jwks_src_t *);
+    for (i = 0; list && i < list->nelts; i++) {
+        src = APR_ARRAY_IDX(list, i, at_jwks_src_t *);
         if (url ? src->url && !strcmp(src->url, url)
                 : src->issuer && !strcmp(src->issuer, issuer)) {
             return src;
         }
     }
+    return NULL;
+}
+
+/* The source for URL or (discovery) ISSUER in the configuration of CMD's
+ * server, made on first use there. */
+static at_jwks_src_t *source_for(cmd_parms *cmd, const char *url,
+                                 const char *issuer)
+{
+    at_srv_conf_t *sc = at_srv_conf(cmd->server);
+    apr_pool_t *p = cmd->pool;
+    at_jwks_src_t *src = find_source(sc->jwks_named, url, issuer);
+
+    if (src) {
+        return src;
+    }
+    if (!sc->jwks_named) {
+        sc->jwks_named = apr_array_make(p, 4, sizeof(at_jwks_src_t *));
+    }
     src = apr_pcalloc(p, sizeof(*src));
-    src->id = sources->nelts;
+    src->id = -1; /* numbered in post_config */
     src->url = url ? apr_pstrdup(p, url) : NULL;
     src->issuer = url ? NULL : apr_pstrdup(p, issuer);
     src->name = url ? src->url : apr_pstrcat(p, issuer, " (discovery)", NULL);
-    APR_ARRAY_PUSH(sources, at_jwks_src_t *) = src;
+    APR_ARRAY_PUSH(sc->jwks_named, at_jwks_src_t *) = src;
     return src;
 }
 
-const apr_array_header_t *at_jwks_sources(void)
+const apr_array_header_t *at_jwks_number_sources(apr_pool_t *pconf,
+                                                 server_rec *main_s)
 {
-    return sources && sources->nelts ? sources : NULL;
+    at_srv_conf_t *msc = at_srv_conf(main_s);
+    apr_array_header_t *all = apr_array_make(pconf, 4, sizeof(at_jwks_src_t *));
+    const at_jwks_src_t *same;
+    at_jwks_src_t *src;
+    server_rec *s;
+    int i;
+
+    /* A server without directives of its own shares the main server's
+     * configuration: meeting a source twice finds itself, a no-op. */
+    for (s = main_s; s; s = s->next) {
+        const apr_array_header_t *named = at_srv_conf(s)->jwks_named;
+
+        for (i = 0; named && i < named->nelts; i++) {
+            src = APR_ARRAY_IDX(named, i, at_jwks_src_t *);
+            same = find_source(all, src->url, src->issuer);
+            if (same) {
+                src->id = same->id;
+                continue;
+            }
+            src->id = all->nelts;
+            APR_ARRAY_PUSH(all, at_jwks_src_t *) = src;
+        }
+    }
+    msc->jwks_sources = all->nelts ? all : NULL;
+    return msc->jwks_sources;
+}
+
+const apr_array_header_t *at_jwks_sources(const at_srv_conf_t *sc)
+{
+    return sc->jwks_sources;
 }
 
 int at_jwks_is_url(const char *arg)
@@ -108,8 +153,7 @@ const char *at_jwks_add_url(cmd_parms *cmd, at_dir_conf_t *dc, const char *url)
     if (!dc->remote) {
         dc->remote = apr_array_make(cmd->pool, 1, sizeof(at_jwks_src_t *));
     }
-    APR_ARRAY_PUSH(dc->remote, at_jwks_src_t *) =
-        source_for(cmd->pool, url, NULL);
+    APR_ARRAY_PUSH(dc->remote, at_jwks_src_t *) = source_for(cmd, url, NULL);
     return NULL;
 }
 
@@ -159,7 +203,7 @@ const char *at_set_trust_issuer(cmd_parms *cmd, void *dcv, const char *issuer,
                                 "fragment; use jwks=URL instead",
                                 issuer);
         }
-        t.src = source_for(cmd->pool, NULL, issuer);
+        t.src = source_for(cmd, NULL, issuer);
     } else if (strncasecmp(how, "jwks=", 5) != 0) {
         return apr_psprintf(cmd->pool,
                             "AuthTokenTrustIssuer: unknown option '%s'; the "
@@ -174,7 +218,7 @@ const char *at_set_trust_issuer(cmd_parms *cmd, void *dcv, const char *issuer,
         if ((msg = check_url(cmd, how + 5))) {
             return msg;
         }
-        t.src = source_for(cmd->pool, how + 5, NULL);
+        t.src = source_for(cmd, how + 5, NULL);
     } else {
         if ((msg = at_conf_load_jwks(cmd, how + 5, &keys))) {
             return msg;
@@ -212,14 +256,15 @@ static const char *set_seconds(cmd_parms *cmd, const char *arg, long min,
 const char *at_set_jwks_refresh(cmd_parms *cmd, void *dummy, const char *arg)
 {
     return set_seconds(cmd, arg, 1, MAX_REFRESH, AT_JWKS_DEFAULT_REFRESH,
-                       &refresh);
+                       &at_srv_conf(cmd->server)->jwks_refresh);
 }
 
 const char *at_set_jwks_min_refetch(cmd_parms *cmd, void *dummy,
                                     const char *arg)
 {
     return set_seconds(cmd, arg, 1, MAX_MIN_REFETCH,
-                       AT_JWKS_DEFAULT_MIN_REFETCH, &min_refetch);
+                       AT_JWKS_DEFAULT_MIN_REFETCH,
+                       &at_srv_conf(cmd->server)->jwks_min_refetch);
 }
 
 /* At least one PEM certificate in PATH. */
@@ -253,23 +298,24 @@ const char *at_set_fetch_ca(cmd_parms *cmd, void *dummy, const char *arg)
                             "that issued the key servers' certificates",
                             path ? path : arg);
     }
-    fetch_ca = path;
+    at_srv_conf(cmd->server)->fetch_ca = path;
     return NULL;
 }
 
-long at_jwks_refresh(void)
+long at_jwks_refresh(const at_srv_conf_t *sc)
 {
-    return refresh > 0 ? refresh : AT_JWKS_DEFAULT_REFRESH;
+    return sc->jwks_refresh > 0 ? sc->jwks_refresh : AT_JWKS_DEFAULT_REFRESH;
 }
 
-long at_jwks_min_refetch(void)
+long at_jwks_min_refetch(const at_srv_conf_t *sc)
 {
-    return min_refetch > 0 ? min_refetch : AT_JWKS_DEFAULT_MIN_REFETCH;
+    return sc->jwks_min_refetch > 0 ? sc->jwks_min_refetch
+                                    : AT_JWKS_DEFAULT_MIN_REFETCH;
 }
 
-const char *at_jwks_fetch_ca(void)
+const char *at_jwks_fetch_ca(const at_srv_conf_t *sc)
 {
-    return fetch_ca;
+    return sc->fetch_ca;
 }
 
 const apr_array_header_t *at_dir_remote(const at_dir_conf_t *dc)
@@ -323,17 +369,7 @@ static int jwks_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     return check_level(ap_conftree) ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }
 
-static int jwks_config_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
-                                  apr_pool_t *ptemp)
-{
-    sources = NULL;
-    refresh = min_refetch = -1;
-    fetch_ca = NULL;
-    return OK;
-}
-
 void at_jwks_config_register_hooks(apr_pool_t *p)
 {
-    ap_hook_pre_config(jwks_config_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(jwks_check_config, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -97,14 +97,13 @@ static int on_prereq(void *ud, char *ip, char *local_ip, int remote_port,
                                         : CURL_PREREQFUNC_ABORT;
 }
 
-/* GET URL into *OUT (NUL terminated, from P). APR_SUCCESS on status 200;
- * else *WHY says why. */
-static apr_status_t http_get(apr_pool_t *p, const char *url, volatile int *stop,
-                             body_t *out, const char **why)
+/* GET URL into *OUT (NUL terminated, from P), trusting CA (NULL: the
+ * system store). APR_SUCCESS on status 200; else *WHY says why. */
+static apr_status_t http_get(apr_pool_t *p, const char *url, const char *ca,
+                             volatile int *stop, body_t *out, const char **why)
 {
     char errbuf[CURL_ERROR_SIZE];
     struct curl_slist *hdrs = NULL;
-    const char *ca = at_jwks_fetch_ca();
     at_error_t err = {{0}};
     CURL *c;
     CURLcode rc;
@@ -196,8 +195,8 @@ static apr_status_t http_get(apr_pool_t *p, const char *url, volatile int *stop,
 /* Discovery: the jwks_uri of SRC's issuer, from the first metadata place
  * that answers with metadata for exactly that issuer. */
 static apr_status_t discover(apr_pool_t *p, const at_jwks_src_t *src,
-                             volatile int *stop, const char **jwks_uri,
-                             const char **why)
+                             const char *ca, volatile int *stop,
+                             const char **jwks_uri, const char **why)
 {
     const char **urls = at_remote_discovery_urls(p, src->issuer);
     const char *reasons = NULL, *one;
@@ -206,7 +205,7 @@ static apr_status_t discover(apr_pool_t *p, const at_jwks_src_t *src,
     int i;
 
     for (i = 0; urls && urls[i]; i++) {
-        if (http_get(p, urls[i], stop, &b, &one) == APR_SUCCESS) {
+        if (http_get(p, urls[i], ca, stop, &b, &one) == APR_SUCCESS) {
             if (at_remote_metadata_jwks_uri(p, b.data, b.len, src->issuer,
                                             jwks_uri, &err) == APR_SUCCESS) {
                 return APR_SUCCESS;
@@ -224,8 +223,8 @@ static apr_status_t discover(apr_pool_t *p, const at_jwks_src_t *src,
 }
 
 apr_status_t at_fetch_jwks(apr_pool_t *p, const at_jwks_src_t *src,
-                           volatile int *stop, at_fetch_result_t *res,
-                           const char **why)
+                           const char *ca, volatile int *stop,
+                           at_fetch_result_t *res, const char **why)
 {
     const char *url = src->url;
     apr_array_header_t *keys = NULL;
@@ -234,10 +233,10 @@ apr_status_t at_fetch_jwks(apr_pool_t *p, const at_jwks_src_t *src,
     body_t b;
 
     memset(res, 0, sizeof(*res));
-    if (!url && (rv = discover(p, src, stop, &url, why)) != APR_SUCCESS) {
+    if (!url && (rv = discover(p, src, ca, stop, &url, why)) != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = http_get(p, url, stop, &b, why)) != APR_SUCCESS) {
+    if ((rv = http_get(p, url, ca, stop, &b, why)) != APR_SUCCESS) {
         return rv;
     }
     if (at_jwks_load_set(p, b.data, b.len, url, &keys, &res->skipped,

@@ -28,17 +28,15 @@
 /* Whole-transfer timeout of one HTTP request. */
 #define AT_FETCH_TIMEOUT_SEC 5
 
-struct at_jwks_live;
-
 /* One key set the server fetches: made at config time and shared by every
- * location naming the same URL (or trusting the same issuer by discovery).
+ * location of a server naming the same URL (or trusting the same issuer by
+ * discovery); the sources of several servers for one URL share its id.
  */
 typedef struct at_jwks_src {
-    int id;              /* its slot in the shared memory */
+    int id;              /* its slot in the shared memory (post_config) */
     const char *url;     /* the JWK Set URL; NULL for discovery */
     const char *issuer;  /* discovery: the issuer whose metadata names it */
     const char *name;    /* for messages: the URL, or "ISSUER (discovery)" */
-    struct at_jwks_live *live; /* this process's state (child_init) */
 } at_jwks_src_t;
 
 /* AuthTokenTrustIssuer ISSUER jwks=URL|PATH|discover. */
@@ -62,14 +60,21 @@ const char *at_set_jwks_min_refetch(cmd_parms *cmd, void *dummy,
                                     const char *arg);
 const char *at_set_fetch_ca(cmd_parms *cmd, void *dummy, const char *path);
 
-/* Every source of the configuration (at_jwks_src_t *), by id; NULL when
- * there is none. */
-const apr_array_header_t *at_jwks_sources(void);
+/* post_config: gives every source the servers' sections name its id, one
+ * per URL (or discovered issuer) for the whole configuration, and keeps
+ * one source per id in the main server MAIN_S's configuration. That list
+ * (at_jwks_src_t *, by id, from PCONF), or NULL when there is none. */
+const apr_array_header_t *at_jwks_number_sources(apr_pool_t *pconf,
+                                                 server_rec *main_s);
+/* The list at_jwks_number_sources kept in SC (the main server's); NULL
+ * when there is none. */
+const apr_array_header_t *at_jwks_sources(const at_srv_conf_t *sc);
 /* AuthTokenJWKSRefresh, AuthTokenJWKSMinRefetch (seconds, defaults
- * applied) and AuthTokenFetchCA (NULL: the system store). */
-long at_jwks_refresh(void);
-long at_jwks_min_refetch(void);
-const char *at_jwks_fetch_ca(void);
+ * applied) and AuthTokenFetchCA (NULL: the system store), from SC, the
+ * main server's configuration. */
+long at_jwks_refresh(const at_srv_conf_t *sc);
+long at_jwks_min_refetch(const at_srv_conf_t *sc);
+const char *at_jwks_fetch_ca(const at_srv_conf_t *sc);
 
 /* DC's fetched sets of AuthTokenJWKS URL (at_jwks_src_t *) and its trusted
  * issuers (at_trust_t); NULL when there are none. */
@@ -90,12 +95,14 @@ typedef struct at_fetch_result {
 } at_fetch_result_t;
 
 /* Fetches SRC's JWK Set (through the issuer's metadata for discovery) and
- * checks it is a JWK Set with at least one usable key (at_jwks_load_set). APR_SUCCESS with *RES filled from
- * P; otherwise *WHY says what went wrong (URL and reason, no secrets).
- * STOP, when it becomes non-zero, aborts a transfer (child exit). */
+ * checks it is a JWK Set with at least one usable key (at_jwks_load_set),
+ * trusting the CA certificates of the file CA (NULL: the system store).
+ * APR_SUCCESS with *RES filled from P; otherwise *WHY says what went wrong
+ * (URL and reason, no secrets). STOP, when it becomes non-zero, aborts a
+ * transfer (child exit). */
 apr_status_t at_fetch_jwks(apr_pool_t *p, const at_jwks_src_t *src,
-                           volatile int *stop, at_fetch_result_t *res,
-                           const char **why);
+                           const char *ca, volatile int *stop,
+                           at_fetch_result_t *res, const char **why);
 /* Once per process, before the first fetch. */
 void at_fetch_global_init(void);
 

@@ -68,20 +68,25 @@ typedef struct slot {
 } slot_t;
 
 /* This process's view of one source (under the process lock). */
-typedef struct at_jwks_live {
-    at_jwks_src_t *src;
+typedef struct live {
+    const at_jwks_src_t *src; /* the first of its id */
     slot_t *slot;
     at_jwks_set_t *current;
     apr_uint32_t seen_gen, seen_done, seen_answered;
 } live_t;
 
-/* Parent (post_config): shared memory and global mutex. */
+/* Per-process handles of the shared memory and the global mutex: made in
+ * post_config (before the fork), re-attached in child_init. */
 static apr_shm_t *shm;
 static slot_t *slots;
 static apr_global_mutex_t *gmutex;
 
-/* Child: the fetcher thread and the process lock. */
+/* Per-process state, made in child_init: the main server (whose
+ * configuration holds the settings), one live_t per source id, the
+ * fetcher thread and the process lock. */
 static server_rec *main_server;
+static live_t **lives;
+static int nlives;
 static apr_thread_mutex_t *plock;
 static apr_thread_cond_t *kick, *changed;
 static apr_thread_t *fetcher;
@@ -108,17 +113,30 @@ static apr_int64_t attempt_limit(const at_jwks_src_t *src)
     return (src->url ? 1 : 4) * AT_FETCH_TIMEOUT_SEC + 2;
 }
 
+/* This process's view of SRC; NULL before child_init set it up. */
+static live_t *live_of(const at_jwks_src_t *src)
+{
+    return lives && src->id >= 0 && src->id < nlives ? lives[src->id] : NULL;
+}
+
+/* The main server's configuration: AuthTokenJWKSRefresh and the like. */
+static const at_srv_conf_t *settings(void)
+{
+    return at_srv_conf(main_server);
+}
+
 /* ---- sets ----------------------------------------------------------- */
 
 at_jwks_set_t *at_jwks_acquire(at_jwks_src_t *src)
 {
+    live_t *lv = live_of(src);
     at_jwks_set_t *set;
 
-    if (!src->live) {
+    if (!lv) {
         return NULL;
     }
     apr_thread_mutex_lock(plock);
-    set = src->live->current;
+    set = lv->current;
     if (set) {
         set->refs++;
     }
@@ -212,7 +230,8 @@ static void fetch_if_due(live_t *lv, apr_pool_t *tp)
     sl->claim_until = now + attempt_limit(lv->src);
     apr_global_mutex_unlock(gmutex);
 
-    rv = at_fetch_jwks(tp, lv->src, &stop_transfers, &res, &why);
+    rv = at_fetch_jwks(tp, lv->src, at_jwks_fetch_ca(settings()),
+                       &stop_transfers, &res, &why);
 
     if (apr_global_mutex_lock(gmutex) != APR_SUCCESS) {
         return; /* the claim expires */
@@ -226,7 +245,7 @@ static void fetch_if_due(live_t *lv, apr_pool_t *tp)
     now = now_sec();
     had_set = sl->obtained;
     if (rv == APR_SUCCESS) {
-        wait = at_remote_ttl(res.max_age, at_jwks_refresh());
+        wait = at_remote_ttl(res.max_age, at_jwks_refresh(settings()));
         if (!sl->obtained || sl->len != res.len ||
             memcmp(sl->text, res.text, res.len) != 0) {
             memcpy(sl->text, res.text, res.len);
@@ -237,7 +256,7 @@ static void fetch_if_due(live_t *lv, apr_pool_t *tp)
         }
         sl->obtained = 1;
     } else {
-        wait = at_jwks_min_refetch();
+        wait = at_jwks_min_refetch(settings());
     }
     STORE(sl->next_at, now + wait);
     STORE(sl->answered, ticket);
@@ -314,7 +333,6 @@ static void import_if_new(live_t *lv)
 
 static void *APR_THREAD_FUNC fetcher_main(apr_thread_t *thd, void *data)
 {
-    const apr_array_header_t *srcs = at_jwks_sources();
     apr_pool_t *tp;
     int i;
 
@@ -322,11 +340,9 @@ static void *APR_THREAD_FUNC fetcher_main(apr_thread_t *thd, void *data)
     apr_thread_mutex_lock(plock);
     while (!stopping) {
         apr_thread_mutex_unlock(plock);
-        for (i = 0; i < srcs->nelts && !stop_transfers; i++) {
-            live_t *lv = APR_ARRAY_IDX(srcs, i, at_jwks_src_t *)->live;
-
-            fetch_if_due(lv, tp);
-            import_if_new(lv);
+        for (i = 0; i < nlives && !stop_transfers; i++) {
+            fetch_if_due(lives[i], tp);
+            import_if_new(lives[i]);
             apr_pool_clear(tp);
         }
         apr_thread_mutex_lock(plock);
@@ -346,18 +362,19 @@ static void *APR_THREAD_FUNC fetcher_main(apr_thread_t *thd, void *data)
 
 unsigned at_jwks_request_refetch(at_jwks_src_t *src)
 {
+    live_t *lv = live_of(src);
     slot_t *sl;
     apr_int64_t now = now_sec(), after;
     apr_uint32_t ticket;
 
-    if (!src->live) {
+    if (!lv) {
         return 0;
     }
-    sl = src->live->slot;
+    sl = lv->slot;
     after = LOAD(sl->refetch_after);
     if (now < after ||
         !__atomic_compare_exchange_n(&sl->refetch_after, &after,
-                                     now + at_jwks_min_refetch(), 0,
+                                     now + at_jwks_min_refetch(settings()), 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         return 0; /* rate-limited, or another request won just now */
     }
@@ -380,7 +397,7 @@ static int waited_for(const live_t *lv, unsigned ticket)
 
 int at_jwks_wait(at_jwks_src_t *src, unsigned ticket)
 {
-    live_t *lv = src->live;
+    live_t *lv = live_of(src);
     apr_time_t deadline, now;
     int ok;
 
@@ -403,17 +420,20 @@ int at_jwks_wait(at_jwks_src_t *src, unsigned ticket)
 
 long at_jwks_retry_after(const at_jwks_src_t *src)
 {
+    const live_t *lv = live_of(src);
     const slot_t *sl;
     apr_int64_t now = now_sec(), at;
+    long most;
 
-    if (!src->live) {
+    if (!lv) {
         return AT_FETCH_TIMEOUT_SEC;
     }
-    sl = src->live->slot;
+    sl = lv->slot;
     at = LOAD(sl->claim_until) > now ? now + AT_FETCH_TIMEOUT_SEC
                                      : LOAD(sl->next_at);
-    if (at - now > at_jwks_min_refetch()) {
-        return at_jwks_min_refetch();
+    most = at_jwks_min_refetch(settings());
+    if (at - now > most) {
+        return most;
     }
     return at - now < 1 ? 1 : (long)(at - now);
 }
@@ -432,7 +452,7 @@ static int store_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 static int store_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
-    const apr_array_header_t *srcs = at_jwks_sources();
+    const apr_array_header_t *srcs = at_jwks_number_sources(pconf, s);
     apr_size_t size;
     apr_status_t rv;
     int i;
@@ -465,7 +485,6 @@ static int store_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 static apr_status_t stop_fetcher(void *data)
 {
-    const apr_array_header_t *srcs = at_jwks_sources();
     apr_status_t rv;
     int i;
 
@@ -479,18 +498,18 @@ static apr_status_t stop_fetcher(void *data)
         apr_thread_join(&rv, fetcher);
         fetcher = NULL;
     }
-    for (i = 0; i < srcs->nelts; i++) {
-        live_t *lv = APR_ARRAY_IDX(srcs, i, at_jwks_src_t *)->live;
-
-        at_jwks_release(lv->current);
-        lv->current = NULL;
+    for (i = 0; i < nlives; i++) {
+        at_jwks_release(lives[i]->current);
+        lives[i]->current = NULL;
     }
     return APR_SUCCESS;
 }
 
+/* S is the main server. */
 static void store_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    const apr_array_header_t *srcs = at_jwks_sources();
+    const apr_array_header_t *srcs = at_jwks_sources(at_srv_conf(s));
+    live_t **made;
     apr_status_t rv;
     int i;
 
@@ -516,14 +535,17 @@ static void store_child_init(apr_pool_t *pchild, server_rec *s)
         return;
     }
     at_fetch_global_init();
+    made = apr_pcalloc(pchild, srcs->nelts * sizeof(*made));
     for (i = 0; i < srcs->nelts; i++) {
-        at_jwks_src_t *src = APR_ARRAY_IDX(srcs, i, at_jwks_src_t *);
+        const at_jwks_src_t *src = APR_ARRAY_IDX(srcs, i, at_jwks_src_t *);
         live_t *lv = apr_pcalloc(pchild, sizeof(*lv));
 
         lv->src = src;
         lv->slot = &slots[src->id];
-        src->live = lv;
+        made[src->id] = lv;
     }
+    lives = made;
+    nlives = srcs->nelts;
     stopping = kicked = waiters = 0;
     stop_transfers = 0;
     /* A pre-cleanup: apr_thread_create hangs the thread's pool under

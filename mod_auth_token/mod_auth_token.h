@@ -77,6 +77,22 @@ typedef struct at_srv_conf {
     apr_array_header_t *identity_names; /* const char *: every
                                        AuthTokenIdentityClaim NAME of the
                                        server (claims_supported) */
+
+    /* Server-wide settings (GLOBAL_ONLY directives), read from the main
+     * server's configuration: by token_cache.c's child_init and through
+     * the getters of jwks_config.c. */
+    long verify_cache;              /* -1 unset; 0 Off; default 1024 */
+    long jwks_refresh;              /* -1 unset; default 3600 */
+    long jwks_min_refetch;          /* -1 unset; default 30 */
+    const char *fetch_ca;           /* NULL: the system store */
+    apr_array_header_t *jwks_named; /* at_jwks_src_t *: the key sets this
+                                       server's sections name, one per URL
+                                       (or discovered issuer); not merged */
+
+    /* Derived in post_config, on the main server's only (from pconf). */
+    apr_array_header_t *jwks_sources; /* at_jwks_src_t *: every server's
+                                       sources, one per URL, by id */
+    struct at_pages *pages;         /* issuer_pages.c: templates, CSS */
 } at_srv_conf_t;
 
 /* Typed getters of the server configuration (config_server.c): they

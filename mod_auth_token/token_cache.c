@@ -1,11 +1,12 @@
 /* The httpd side of the verified-token cache: AuthTokenVerifyCache
- * ENTRIES|Off (server config, default 1024) and, in each child, one
- * at_jws_cache_t (lib/at_jose_cache.c) of that many entries, released with
- * the child's pool. authn_bearer.c asks at_token_cache() for it; the cache
- * itself (exact token bytes compared in constant time, the verifying key,
- * the parsed header and claims shared read-only, nothing kept past the
- * token's exp, never blocking) is the library's, so the module, the bench
- * and the unit tests exercise the same code.
+ * ENTRIES|Off (kept in the main server's config, default 1024) and, in
+ * each child, one at_jws_cache_t (lib/at_jose_cache.c) of that many
+ * entries, released with the child's pool. authn_bearer.c asks
+ * at_token_cache() for it; the cache itself (exact token bytes compared in
+ * constant time, the verifying key, the parsed header and claims shared
+ * read-only, nothing kept past the token's exp, never blocking) is the
+ * library's, so the module, the bench and the unit tests exercise the
+ * same code.
  */
 #include <string.h>
 
@@ -23,12 +24,13 @@ APLOG_USE_MODULE(auth_token);
 #define AT_CACHE_DEFAULT_ENTRIES 1024
 #define AT_CACHE_MAX_ENTRIES     (1024 * 1024)
 
-static long configured_entries = -1; /* -1: directive not given */
-static at_jws_cache_t *cache;        /* this process's; NULL: none */
+/* Per-process cache (NULL: none), made in child_init. */
+static at_jws_cache_t *cache;
 
 const char *at_set_verify_cache(cmd_parms *cmd, void *dummy, const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    at_srv_conf_t *sc = at_srv_conf(cmd->server);
     char *end;
     apr_int64_t v;
 
@@ -36,7 +38,7 @@ const char *at_set_verify_cache(cmd_parms *cmd, void *dummy, const char *arg)
         return err;
     }
     if (!strcasecmp(arg, "Off")) {
-        configured_entries = 0;
+        sc->verify_cache = 0;
         return NULL;
     }
     v = apr_strtoi64(arg, &end, 10);
@@ -47,24 +49,19 @@ const char *at_set_verify_cache(cmd_parms *cmd, void *dummy, const char *arg)
                             arg, AT_CACHE_MAX_ENTRIES,
                             AT_CACHE_DEFAULT_ENTRIES);
     }
-    configured_entries = (long)v;
+    sc->verify_cache = (long)v;
     return NULL;
 }
 
-/* The DSO may survive a restart: forget the previous configuration. */
-static int cache_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
-                            apr_pool_t *ptemp)
-{
-    configured_entries = -1;
-    return OK;
-}
-
+/* S is the main server, whose configuration holds the directive. */
 static void cache_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    long n =
-        configured_entries < 0 ? AT_CACHE_DEFAULT_ENTRIES : configured_entries;
+    long n = at_srv_conf(s)->verify_cache;
     apr_status_t rv;
 
+    if (n < 0) {
+        n = AT_CACHE_DEFAULT_ENTRIES;
+    }
     rv = at_jws_cache_create(pchild, (apr_size_t)n, &cache);
     if (rv != APR_SUCCESS) {
         cache = NULL;
@@ -81,6 +78,5 @@ at_jws_cache_t *at_token_cache(void)
 
 void at_token_cache_register_hooks(apr_pool_t *p)
 {
-    ap_hook_pre_config(cache_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(cache_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 }

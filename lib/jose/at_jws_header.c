@@ -24,6 +24,7 @@ typedef struct hdr_slot {
     at_alg_t alg;
 } hdr_slot_t;
 
+/* Per-process cache, zeroed at load and filled on the request path. */
 static hdr_slot_t slots[AT_HDR_SLOTS];
 static int busy;
 

@@ -37,7 +37,7 @@ typedef struct csrf_key {
     unsigned char key[32];
 } csrf_key_t;
 
-/* registry key -> csrf_key_t *, made in child_init, then only read. */
+/* Per-process cache (registry key -> csrf_key_t *), made in child_init. */
 static apr_hash_t *keys;
 
 static void *make_key(apr_pool_t *p, server_rec *s)

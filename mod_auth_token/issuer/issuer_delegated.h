@@ -111,9 +111,9 @@ int at_authz_success(request_rec *r, const at_authz_req_t *req,
 
 /* --- pages (issuer_pages.c) --------------------------------------------- */
 
-/* post_config: reads the templates and the stylesheet. Where: the build
- * tree's htdocs/ beside the module, else the installed
- * share/mod_auth_token/htdocs. */
+/* post_config: reads the templates and the stylesheet into the
+ * configuration of S, the main server. Where: the build tree's htdocs/
+ * beside the module, else the installed share/mod_auth_token/htdocs. */
 void at_pages_post_config(apr_pool_t *pconf, server_rec *s);
 /* A fresh document from the template NAME ("consent.xhtml"...), with the
  * stylesheet in its <style id="style">. NULL when it cannot be had (the

@@ -5,7 +5,9 @@
  *
  * The templates are read once per configuration pass in post_config,
  * while httpd still runs as root (the build tree may be unreadable to the
- * server's User); a request parses its template from memory. Every page
+ * server's User), into the main server's configuration (at_pages_t, from
+ * the configuration pool: children inherit it, a restart reads them
+ * again); a request parses its template from memory. Every page
  * carries no-store and cannot be framed (frame-ancestors 'none',
  * X-Frame-Options DENY); its Content-Security-Policy allows nothing but
  * the inlined stylesheet, by its hash.
@@ -18,6 +20,7 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
+#include "http_main.h"
 #include "http_protocol.h"
 #include "http_request.h"
 #include "apr_file_io.h"
@@ -40,12 +43,22 @@ static const char *const template_names[] = {
 /* The console's stylesheet, then the few rules of the person's pages. */
 static const char *const css_names[] = {"console.css", "consent.css", NULL};
 
-/* Read in post_config, from the configuration pool; children inherit. */
-static const char *templates[3];
-static apr_size_t template_lens[3];
-static const char *css;
-static const char *csp;
-static const char *htdocs_dir;
+/* What post_config read, hung off the main server's configuration. */
+typedef struct at_pages {
+    const char *templates[3]; /* by template_names; NULL: unreadable */
+    apr_size_t template_lens[3];
+    const char *css;          /* the inlined stylesheet */
+    const char *csp;          /* its Content-Security-Policy */
+    const char *htdocs_dir;   /* where they were read, for messages */
+} at_pages_t;
+
+/* The main server's pages: the configuration of a virtual host is merged
+ * before post_config, so only the main server's has them. NULL before
+ * post_config. */
+static const at_pages_t *pages(void)
+{
+    return ap_server_conf ? at_srv_conf(ap_server_conf)->pages : NULL;
+}
 
 /* The build tree's htdocs/ when the module runs from it, else the
  * installed directory. */
@@ -102,6 +115,7 @@ static const char *style_hash(apr_pool_t *p, const char *text)
 
 void at_pages_post_config(apr_pool_t *pconf, server_rec *s)
 {
+    at_pages_t *pg = apr_pcalloc(pconf, sizeof(*pg));
     const char *parts[2] = {NULL, NULL};
     apr_status_t rv;
     apr_size_t len;
@@ -109,48 +123,50 @@ void at_pages_post_config(apr_pool_t *pconf, server_rec *s)
 
     /* libxml2 sets up its globals once, before any thread parses. */
     xmlInitParser();
-    htdocs_dir = find_htdocs(pconf);
+    pg->htdocs_dir = find_htdocs(pconf);
     for (i = 0; template_names[i]; i++) {
-        templates[i] = read_file(pconf, htdocs_dir, template_names[i],
-                                 &template_lens[i], &rv);
-        if (!templates[i]) {
+        pg->templates[i] = read_file(pconf, pg->htdocs_dir, template_names[i],
+                                     &pg->template_lens[i], &rv);
+        if (!pg->templates[i]) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
                          "AT01251: cannot read the page template %s/%s: "
                          "oauth-authorize and oauth-consents will answer "
                          "500 (make install puts the templates there)",
-                         htdocs_dir, template_names[i]);
+                         pg->htdocs_dir, template_names[i]);
         }
     }
     for (i = 0; css_names[i]; i++) {
-        parts[i] = read_file(pconf, htdocs_dir, css_names[i], &len, &rv);
+        parts[i] = read_file(pconf, pg->htdocs_dir, css_names[i], &len, &rv);
         if (!parts[i]) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
                          "AT01252: cannot read the stylesheet %s/%s: the "
-                         "person's pages will be unstyled", htdocs_dir,
+                         "person's pages will be unstyled", pg->htdocs_dir,
                          css_names[i]);
             parts[i] = "";
         }
     }
     /* One <style> element: one hash for the policy. */
-    css = html_clean(pconf, apr_pstrcat(pconf, parts[0], "\n", parts[1],
-                                        NULL));
-    csp = apr_pstrcat(pconf, "default-src 'none'; style-src ",
-                      style_hash(pconf, css),
-                      "; frame-ancestors 'none'; base-uri 'none'", NULL);
+    pg->css = html_clean(pconf, apr_pstrcat(pconf, parts[0], "\n", parts[1],
+                                            NULL));
+    pg->csp = apr_pstrcat(pconf, "default-src 'none'; style-src ",
+                          style_hash(pconf, pg->css),
+                          "; frame-ancestors 'none'; base-uri 'none'", NULL);
+    at_srv_conf(s)->pages = pg;
 }
 
 xmlDocPtr at_page_new(request_rec *r, const char *name)
 {
+    const at_pages_t *pg = pages();
     xmlDocPtr doc = NULL;
     xmlNodePtr style;
     int i;
 
     for (i = 0; template_names[i] && strcmp(template_names[i], name); i++) {
     }
-    if (template_names[i] && templates[i]) {
+    if (pg && template_names[i] && pg->templates[i]) {
         /* No network, no entity expansion: the templates are ours, but a
          * parse of memory should never reach further. */
-        doc = xmlReadMemory(templates[i], (int)template_lens[i], name,
+        doc = xmlReadMemory(pg->templates[i], (int)pg->template_lens[i], name,
                             "UTF-8",
                             XML_PARSE_NONET | XML_PARSE_NOERROR
                                 | XML_PARSE_NOWARNING);
@@ -158,7 +174,7 @@ xmlDocPtr at_page_new(request_rec *r, const char *name)
     if (!doc || !xmlDocGetRootElement(doc)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "AT01253: the page template %s/%s is missing or not "
-                      "well-formed XHTML", htdocs_dir ? htdocs_dir : "?",
+                      "well-formed XHTML", pg ? pg->htdocs_dir : "?",
                       name);
         if (doc) {
             xmlFreeDoc(doc);
@@ -167,7 +183,7 @@ xmlDocPtr at_page_new(request_rec *r, const char *name)
     }
     if ((style = html_by_id(doc, "style")) != NULL) {
         html_clear(style);
-        html_text(style, css);
+        html_text(style, pg->css);
         xmlUnsetProp(style, BAD_CAST "id");
     }
     return doc;
@@ -175,10 +191,13 @@ xmlDocPtr at_page_new(request_rec *r, const char *name)
 
 void at_page_headers(request_rec *r, apr_table_t *headers)
 {
+    const at_pages_t *pg = pages();
+
     apr_table_setn(headers, "Cache-Control", "no-store");
     apr_table_setn(headers, "Pragma", "no-cache");
     apr_table_setn(headers, "Content-Security-Policy",
-                   csp ? csp : "default-src 'none'; frame-ancestors 'none'");
+                   pg ? pg->csp
+                      : "default-src 'none'; frame-ancestors 'none'");
     apr_table_setn(headers, "X-Frame-Options", "DENY");
     apr_table_setn(headers, "X-Content-Type-Options", "nosniff");
     /* The page's URL carries the request (state, challenge): it is not

@@ -42,7 +42,7 @@ struct at_jtiq {
     int writing;                  /* a leader is at work */
 };
 
-/* registry key -> at_jtiq_t *, made in child_init, then only read. */
+/* Per-process cache (registry key -> at_jtiq_t *), made in child_init. */
 static apr_hash_t *queues;
 
 static void *make_queue(apr_pool_t *p, server_rec *s)

@@ -58,7 +58,7 @@ struct at_revcache {
     volatile apr_uint64_t confirmed;  /* apr_time_t of the last success */
 };
 
-/* registry key -> at_revcache_t *, made in child_init, then only read. */
+/* Per-process cache (registry key -> at_revcache_t *): child_init. */
 static apr_hash_t *caches;
 
 static void *make_cache(apr_pool_t *p, server_rec *s)

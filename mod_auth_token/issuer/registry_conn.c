@@ -71,8 +71,8 @@ struct at_conn {
     apr_pool_t *pool;
 };
 
-/* driver "\n" params -> registry_state_t *, built in child_init and only
- * read afterwards, so requests need no lock to look a registry up. */
+/* Per-process cache (registry key -> registry_state_t *), made in
+ * child_init and only read afterwards, so requests need no lock. */
 static apr_hash_t *registries;
 
 const char *at_issuer_registry_key(apr_pool_t *p, server_rec *s)

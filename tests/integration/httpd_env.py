@@ -227,6 +227,21 @@ class HttpdEnv:
         self.stop()
         self.start()
 
+    def graceful(self, timeout=20):
+        """`apachectl -k graceful`, then waits until the parent has read
+        the configuration again (AH00489 once more in the log): from then
+        on new connections go to the new generation's children."""
+        before = self.read_log().count("AH00489")
+        r = self.apachectl("-k", "graceful")
+        if r.returncode != 0:
+            raise RuntimeError("graceful failed: %s%s" % (r.stdout, r.stderr))
+        deadline = time.time() + timeout
+        while self.read_log().count("AH00489") <= before:
+            if time.time() > deadline:
+                raise RuntimeError("no AH00489 after graceful: %s"
+                                   % self.read_log()[-3000:])
+            time.sleep(0.1)
+
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)

@@ -1,12 +1,15 @@
 """Configuration of remote key sets and trusted issuers: every mistake stops
 `apachectl configtest` with the file, the line and what to do; the good
-forms pass (and fetch nothing: see test_remote_jwks.py)."""
+forms pass (and fetch nothing: see test_remote_jwks.py); a graceful restart
+reads the server-wide settings again."""
 import re
+import time
 
 import pytest
 
 from httpd_env import HttpdEnv
 from jwks_server import Signer, jwk_set
+from remote_env import FETCH_FAILED, ISSUER, httpd  # noqa: F401
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +158,105 @@ def test_config_001_06(env, lines):
             + section(*lines))
     ok, out = configtest(env, conf)
     assert ok, out
+
+
+K1 = Signer("k1", "ES256")
+
+
+class TestGracefulRereads:
+    """A graceful restart reads the server-wide settings again: a changed
+    AuthTokenJWKSRefresh or AuthTokenJWKSMinRefetch is taken, a removed one
+    is back at its default, and without AuthTokenFetchCA the system store
+    (which does not hold the test CA) is used. A URL that the main server
+    and a virtual host both name is one source: one fetch."""
+    ALLOWED_LOG_IDS = FETCH_FAILED
+
+    @classmethod
+    def configure(cls, env):
+        cls.ks = cls.key_server()
+        cls.ks.serve("/jwks", jwk_set(K1))
+        cls.ks.serve("/broken", "", mode="fail")
+        return cls.conf(ca=True, refresh=600, min_refetch=7)
+
+    @classmethod
+    def conf(cls, ca, refresh=None, min_refetch=None):
+        lines = []
+        if ca:
+            lines.append("AuthTokenFetchCA {root}/keys/fetch-ca.pem")
+        if refresh:
+            lines.append("AuthTokenJWKSRefresh %d" % refresh)
+        if min_refetch:
+            lines.append("AuthTokenJWKSMinRefetch %d" % min_refetch)
+        url = cls.ks.url("/jwks")
+        return "\n".join(lines) + """
+Alias /a "{root}/htdocs/api"
+Alias /v "{root}/htdocs/api"
+Alias /b "{root}/htdocs/api"
+<Location /a>
+    AuthType Bearer
+    AuthName a
+    AuthTokenJWKS %s
+    Require valid-user
+</Location>
+<Location /b>
+    AuthType Bearer
+    AuthName b
+    AuthTokenJWKS %s
+    Require valid-user
+</Location>
+<VirtualHost 127.0.0.1:{port}>
+    <Location /v>
+        AuthType Bearer
+        AuthName v
+        AuthTokenJWKS %s
+        Require valid-user
+    </Location>
+</VirtualHost>
+""" % (url, cls.ks.url("/broken"), url)
+
+    def wait_line(self, httpd, since, *parts):
+        """The first error-log line after offset SINCE holding all PARTS
+        (waits up to 20 s for it)."""
+        deadline = time.time() + 20
+        while True:
+            for line in httpd.read_log()[since:].splitlines():
+                if all(p in line for p in parts):
+                    return line
+            assert time.time() < deadline, (parts, httpd.read_log()[since:])
+            time.sleep(0.1)
+
+    def step(self, httpd, since, fetched, refresh, min_refetch):
+        """The generation started after log offset SINCE published the set
+        with the REFRESH schedule, fetching it once for both servers (the
+        key server had seen FETCHED fetches before), and retries the broken
+        source after MIN_REFETCH."""
+        jwks, broken = self.ks.url("/jwks"), self.ks.url("/broken")
+        self.wait_line(httpd, since, "AT01151", jwks,
+                       "next fetch in %d s" % refresh)
+        self.wait_line(httpd, since, "AT01153", broken,
+                       "next attempt in %d s" % min_refetch)
+        tok = K1.token(ISSUER)
+        for path in ("/a/data.txt", "/v/data.txt"):
+            assert httpd.get(path, token=tok).status_code == 200, path
+        time.sleep(1)
+        assert self.ks.count("/jwks") == fetched + 1
+        published = [l for l in httpd.read_log()[since:].splitlines()
+                     if "AT01151" in l and jwks in l]
+        assert len(published) == 1, published
+
+    def test_config_002_01(self, httpd):
+        self.step(httpd, 0, 0, 600, 7)
+        for refresh, min_refetch in ((900, 11), (None, None)):
+            since = len(httpd.read_log())
+            fetched = self.ks.count("/jwks")
+            httpd.install(self.conf(True, refresh, min_refetch))
+            httpd.graceful()
+            self.step(httpd, since, fetched, refresh or 3600,
+                      min_refetch or 30)
+        since = len(httpd.read_log())
+        httpd.install(self.conf(False))
+        httpd.graceful()
+        line = self.wait_line(httpd, since, "AT01153", self.ks.url("/jwks"))
+        assert "certificate" in line, line
+        assert httpd.get("/a/data.txt",
+                         token=K1.token(ISSUER)).status_code == 503

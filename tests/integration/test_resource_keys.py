@@ -395,3 +395,50 @@ AuthTokenVerifyCache 3
         with ThreadPoolExecutor(16) as ex:
             results = list(ex.map(one, jobs))
         assert all(results)
+
+
+def cache_slot(token, nslots):
+    """The slot of TOKEN in a cache of NSLOTS entries: FNV-1a over its last
+    48 bytes, seeded with its length (token_hash in at_jose_cache.c)."""
+    data = token.encode()
+    h = 14695981039346656037 ^ len(data)
+    for c in data[-48:]:
+        h = ((h ^ c) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return h % nslots
+
+
+class TestVerifyCacheRestart:
+    """A graceful restart reads AuthTokenVerifyCache again: Off and a size
+    of 1 are taken, and without the directive the default (1024) is back.
+    The cache keeps a token seen twice; A A B B A A A on one keep-alive
+    connection (one child) hits 3 times with room for both, once with one
+    entry (B evicts A), never when Off."""
+    CONF = TestVerifyCache.CONF
+    ALLOWED_LOG_IDS = AUTHZ_LOG_IDS
+
+    @classmethod
+    def setup_env(cls, env):
+        TestVerifyCache.setup_env(env)
+
+    def hits(self, httpd):
+        import requests
+        a = mint("ES256", jti="restart-a")
+        b = next(t for t in (mint("ES256", jti="restart-b%d" % i)
+                             for i in range(100))
+                 if cache_slot(t, 1024) != cache_slot(a, 1024))
+        httpd.mark_log()
+        with requests.Session() as s:
+            for tok in (a, a, b, b, a, a, a):
+                r = s.get(httpd.url + "/a/data.txt", timeout=10,
+                          headers={"Authorization": "Bearer " + tok})
+                assert r.status_code == 200
+        return httpd.read_log()[httpd.log_offset:].count("AT00115:")
+
+    def test_cache_260_01(self, httpd):
+        assert self.hits(httpd) == 3
+        for line, want in (("AuthTokenVerifyCache Off\n", 0),
+                           ("AuthTokenVerifyCache 1\n", 1),
+                           ("", 3)):
+            httpd.install(line + self.CONF)
+            httpd.graceful()
+            assert self.hits(httpd) == want, line
