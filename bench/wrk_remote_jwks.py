@@ -8,12 +8,14 @@ them interleaved REPS times for DURATION seconds; medians. Then a flood
 of tokens with random kids (about 1,000 per second, a second wrk with a
 Lua pacer) runs against /remote while the first wrk measures the good
 token's rate there, interleaved with the same measurement without the
-flood.
+flood and during a control flood at the same pace whose requests carry no
+token (what any 1,000 requests a second cost, kids apart).
 
 Reported: requests/s of each, remote/file, and the httpd CPU time per
 request of each (utime+stime from /proc, steadier than rates on a busy
 machine); key-server fetches during the
-steady runs (must be 0); good-token rate with flood / without; fetches
+steady runs (must be 0); good-token rate with flood / without, and with
+flood / with the control; fetches
 during the floods against the bound (one per AuthTokenJWKSMinRefetch per
 flood); the children's RSS before and after (flat: one copy of the set).
 
@@ -22,7 +24,7 @@ flood); the children's RSS before and after (flat: one copy of the set).
 
 --no-cache sets AuthTokenVerifyCache Off, so every request verifies its
 signature with the key set. Needs the build, wrk and two CPUs. Bounded:
-about REPS x 4 x (DURATION + 1) seconds plus startup.
+about REPS x 5 x (DURATION + 1) seconds plus startup.
 """
 import json
 import os
@@ -86,6 +88,20 @@ function delay()
   return @DELAY@
 end
 """.replace("@ISS@", ISS)
+
+
+# The control: the same pace of requests to the same location without a
+# token (401 before any key work), so the flood's own HTTP cost, and its
+# wrk sharing CPU 1 with the measuring one, are measured apart from what
+# the unknown kids cost.
+CONTROL_LUA = r"""
+function request()
+  return wrk.format("GET", "/remote/file.txt")
+end
+function delay()
+  return @DELAY@
+end
+"""
 
 
 def free_port():
@@ -278,27 +294,38 @@ def main():
                 requests += total
         steady_fetches = ks.count("/jwks") - fetches0
 
-        lua = root + "/flood.lua"
-        with open(lua, "w") as f:
-            # each connection: DELAY ms pause plus about 1 ms of latency
-            f.write(FLOOD_LUA.replace("@DELAY@", str(max(
-                1, FLOOD_CONNS * 1000 // FLOOD_RATE - 1))))
-        quiet, flooded, flood_rates, flood_fetches = [], [], [], []
-        for _ in range(REPS):
-            rate, total, _ = wrk(base + "/remote/file.txt", token)
-            quiet.append(rate)
-            requests += total
-            n0 = ks.count("/jwks")
+        # each connection: DELAY ms pause plus about 1 ms of latency
+        delay = str(max(1, FLOOD_CONNS * 1000 // FLOOD_RATE - 1))
+        lua, control_lua = root + "/flood.lua", root + "/control.lua"
+        for path, text in ((lua, FLOOD_LUA), (control_lua, CONTROL_LUA)):
+            with open(path, "w") as f:
+                f.write(text.replace("@DELAY@", delay))
+
+        def under_flood(script):
+            """The good token's rate while SCRIPT floods; the flood's."""
             flood = subprocess.Popen(
                 ["taskset", "-c", "1", "wrk", "-t1", "-c%d" % FLOOD_CONNS,
-                 "-d%ds" % (DURATION + 1), "-s", lua, base + "/"],
+                 "-d%ds" % (DURATION + 1), "-s", script, base + "/"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             time.sleep(0.5)
             rate, total, bad = wrk(base + "/remote/file.txt", token)
             assert bad == 0, "good token refused during the flood"
             out = flood.communicate(timeout=DURATION + 30)[0]
-            flood_rates.append(float(re.search(r"Requests/sec:\s+([\d.]+)",
-                                               out).group(1)))
+            return rate, total, float(re.search(
+                r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+        quiet, flooded, flood_rates, flood_fetches = [], [], [], []
+        control = []
+        for _ in range(REPS):
+            rate, total, _ = wrk(base + "/remote/file.txt", token)
+            quiet.append(rate)
+            requests += total
+            rate, total, _ = under_flood(control_lua)
+            control.append(rate)
+            requests += total
+            n0 = ks.count("/jwks")
+            rate, total, frate = under_flood(lua)
+            flood_rates.append(frate)
             flood_fetches.append(ks.count("/jwks") - n0)
             flooded.append(rate)
             requests += total
@@ -328,6 +355,10 @@ def main():
               statistics.median(quiet), statistics.median(flooded),
               statistics.median(flood_rates),
               statistics.median(flooded) / statistics.median(quiet)))
+    print("good token during as many token-less requests/s (the control): "
+          "%.0f req/s; unknown-kid flood / control %.3f" % (
+              statistics.median(control),
+              statistics.median(flooded) / statistics.median(control)))
     print("fetches per %d s flood (MinRefetch %d s, bound %d): %s" % (
         DURATION + 1, MINREFETCH, bound, flood_fetches))
     print("children RSS: %d KiB before, %d KiB after %d requests" % (
@@ -340,6 +371,9 @@ def main():
                       "steady_fetches": steady_fetches,
                       "flood_ratio": round(statistics.median(flooded)
                                            / statistics.median(quiet), 3),
+                      "flood_over_control": round(
+                          statistics.median(flooded)
+                          / statistics.median(control), 3),
                       "flood_fetches": flood_fetches,
                       "rss_kib": [rss0, rss1], "requests": requests,
                       "ok": ok}))
