@@ -194,37 +194,35 @@ def wrk(url, token=None, script=None, duration=DURATION, conns=32):
     return rate, total, int(non2xx.group(1)) if non2xx else 0
 
 
-def httpd_cpu(root):
-    """utime+stime (clock ticks) of the httpd parent and its children."""
+def httpd_stats(root):
+    """(pid, is_parent, /proc stat fields after the command name) of the
+    httpd parent and each of its children."""
     with open(root + "/logs/httpd.pid") as f:
         parent = f.read().strip()
-    total = 0
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             with open("/proc/%s/stat" % pid) as f:
                 st = f.read().rsplit(")", 1)[1].split()
-            if pid == parent or st[1] == parent:
-                total += int(st[11]) + int(st[12])
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
+        except (OSError, IndexError):
+            continue
+        if pid == parent or st[1] == parent:
+            yield pid, pid == parent, st
+
+
+def httpd_cpu(root):
+    """utime+stime (clock ticks) of the httpd parent and its children."""
+    return sum(int(st[11]) + int(st[12]) for _, _, st in httpd_stats(root))
 
 
 def children_rss(root):
     """Summed RSS (KiB) of the httpd children (not the parent)."""
-    with open(root + "/logs/httpd.pid") as f:
-        parent = f.read().strip()
     total = 0
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
+    for pid, is_parent, _ in httpd_stats(root):
+        if is_parent:
             continue
         try:
-            with open("/proc/%s/stat" % pid) as f:
-                st = f.read().split()
-            if st[3] != parent:
-                continue
             with open("/proc/%s/status" % pid) as f:
                 total += int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
         except (OSError, AttributeError):
