@@ -211,9 +211,19 @@ def httpd_stats(root):
             yield pid, pid == parent, st
 
 
+def httpd_times(root):
+    """(utime, stime) in clock ticks, summed over the httpd parent and its
+    children."""
+    user = system = 0
+    for _, _, st in httpd_stats(root):
+        user += int(st[11])
+        system += int(st[12])
+    return user, system
+
+
 def httpd_cpu(root):
     """utime+stime (clock ticks) of the httpd parent and its children."""
-    return sum(int(st[11]) + int(st[12]) for _, _, st in httpd_stats(root))
+    return sum(httpd_times(root))
 
 
 def children_rss(root):
