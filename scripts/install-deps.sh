@@ -26,9 +26,10 @@ if [ "$1" = "--tests" ]; then
     command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 fi
 if [ "$1" = "--bench" ]; then
-    # bench/compare.sh: the peers it measures against, and wrk.
+    # bench/: wrk; compare.py's peers; the profilers of perf_where.py and
+    # the callgrind_*.py scripts.
     PKGS="$PKGS python3-jwt wrk libapache2-mod-auth-openidc
-          libapache2-mod-oauth2"
+          libapache2-mod-oauth2 linux-perf valgrind"
 fi
 missing=""
 for p in $PKGS; do
