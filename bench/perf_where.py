@@ -101,6 +101,11 @@ def main():
             loads.append((alg, "off", path, None,
                           C.walker(roots["off"], "perf-" + C.short(alg),
                                    path, toks)))
+        print("httpd (2 children) on CPU 0, wrk -t2 -c32 on CPU 1, perf "
+              "record -C 0 for %d s of each load; %d unique tokens per "
+              "algorithm; %s" % (DURATION, TOKENS,
+                                 time.strftime("%Y-%m-%d %H:%M UTC",
+                                               time.gmtime())), flush=True)
         dso, sym, floor = {}, {}, {}
         for name, server, path, token, script in loads:
             url = C.base_of(server) + path
