@@ -264,6 +264,23 @@ class HttpdEnv:
     def mark_log(self):
         self.log_offset = len(self.read_log())
 
+    def access_logged(self, *needles, timeout=5):
+        """True once a line of the access log holds every one of NEEDLES.
+        httpd writes the line just after the answer, so the client can
+        read its answer first: polled, up to TIMEOUT seconds."""
+        deadline = time.time() + timeout
+        while True:
+            try:
+                with open(self.path("logs/access_log"),
+                          errors="replace") as f:
+                    if any(all(n in line for n in needles) for line in f):
+                        return True
+            except OSError:
+                pass
+            if time.time() > deadline:
+                return False
+            time.sleep(0.05)
+
     BAD = re.compile(r"\[(?:[a-z_]+:)?(error|warn|crit|alert|emerg)\]")
 
     def log_problems(self, text, allowed=()):

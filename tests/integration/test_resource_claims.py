@@ -187,8 +187,7 @@ class TestUserClaim:
     def test_claims_330_04(self, httpd):
         """REMOTE_USER reaches the access log."""
         httpd.get("/default/data.txt", token=mint(sub="carol"))
-        with open(httpd.path("logs/access_log")) as f:
-            assert " carol [" in f.read()
+        assert httpd.access_logged(" carol [", "/default/data.txt")
 
     @pytest.mark.parametrize("uid,status,user", [
         (1001, 200, "1001"),        # a number is the user, as its JSON text
@@ -216,8 +215,7 @@ class TestUserClaim:
         """The numeric user reaches the access log."""
         assert httpd.get("/uid/data.txt", token=mint(uid=4242)).status_code \
             == 200
-        with open(httpd.path("logs/access_log")) as f:
-            assert " 4242 [" in f.read()
+        assert httpd.access_logged(" 4242 [", "/uid/data.txt")
 
 
 EXPORT_CLAIMS = {
