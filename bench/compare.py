@@ -41,8 +41,9 @@ children's RSS after each chunk.
                              AT_MODULE=path/to/mod_auth_token.so)
 
 Needs the build, wrk, python3-jwt, the two Debian modules and two CPUs.
-Bounded: about REPS x 48 x (DURATION + 1) seconds, then about 2 minutes
-for the memory run, plus minting and start-up.
+Bounded: about REPS x (48 x (DURATION + 1) + 16) seconds (16: the openssl
+timings), then about 2 minutes for the memory run, plus minting and
+start-up.
 """
 import base64
 import hashlib

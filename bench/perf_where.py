@@ -53,13 +53,18 @@ def perf_load(root, name, url, token=None, script=None):
     if "Non-2xx" in out:
         sys.exit("%s: answers other than 2xx:\n%s" % (name, out))
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    per = 1e6 / rate        # a share of CPU 0's time, in us per request
-    return report(data, "dso", per), report(data, "dso,sym", per), rate
+    sym = report(data, 1e6 / rate)  # shares of CPU 0, in us per request
+    dso = {}
+    for key, us in sym.items():
+        d = key.split(" [", 1)[0]
+        dso[d] = dso.get(d, 0) + us
+    return dso, sym, rate
 
 
-def report(data, keys, per):
+def report(data, per):
+    """{"object [.] symbol": us per request} of one perf recording."""
     out = subprocess.run(["perf", "report", "-i", data, "--no-children",
-                          "--sort", keys, "-g", "none", "--stdio"],
+                          "--sort", "dso,sym", "-g", "none", "--stdio"],
                          capture_output=True, text=True, timeout=300).stdout
     got = {}
     for line in out.splitlines():
