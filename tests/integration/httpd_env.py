@@ -94,6 +94,9 @@ class HttpdEnv:
         self.extra = ""
         self.log_offset = 0
         self.running = False
+        # Set once `apachectl -k start` succeeded: from then on a parent
+        # may be running even before it has written its pid file.
+        self.launched = False
         self.write_file("htdocs/index.html", "hello\n")
         self.write_file("htdocs/api/data.txt", "protected data\n")
 
@@ -167,6 +170,7 @@ class HttpdEnv:
         if r.returncode != 0:
             raise RuntimeError("httpd did not start: %s%s\n%s" % (
                 r.stdout, r.stderr, self.read_log()[-3000:]))
+        self.launched = True
         deadline = time.time() + 20
         while time.time() < deadline:
             try:
@@ -209,6 +213,14 @@ class HttpdEnv:
 
     def stop(self):
         pid = self.pid()
+        # apachectl returns when the parent has detached, before it writes
+        # its pid file: a stop right then must wait for the file, or that
+        # httpd outlives the test (seen once after a clean-clone run).
+        deadline = time.time() + 10
+        while pid is None and self.launched and time.time() < deadline:
+            time.sleep(0.1)
+            pid = self.pid()
+        self.launched = False
         if pid is None:
             self.running = False
             return
