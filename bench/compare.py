@@ -15,15 +15,17 @@ every request, and unique tokens (a wrk Lua script walking TOKENS pre-
 minted tokens, another jti each: far more than any cache holds), for
 HS256, ES256, RS256 and EdDSA (the peers: HS256 and ES256).
 
-Each load is paired with a run of the static file on the same httpd just
-before it, and reported as the difference of the pair: httpd CPU
+Loads and runs of the static file alternate (S T S T ... S); each load is
+set against the mean of the two static runs beside it, so drift over those
+seconds moves both sides alike, and reported as the difference: httpd CPU
 microseconds per request (utime+stime of every httpd process from /proc)
 over the static file's, and in brackets its request rate as a ratio to the
-static file's; medians of REPS pairs. A second table gives the user CPU
+static file's; medians of REPS repetitions. A second table gives the user CPU
 alone: the system part is the same socket and file work for a token as for
 the static file, and it is where a shared VM's noise lands (the static
-file's own figure moves by 10 us between runs). Pairs cancel most of the
-drift; the figures still move by a few microseconds between runs.
+file's own figure moves by 10 us between runs). The static runs beside
+each load cancel most of the drift; the figures still move by a few
+microseconds between runs.
 
 The floor column is what OpenSSL itself needs for one verification
 (`openssl speed`, 1 s on the httpds' CPU right after each of this module's
@@ -387,28 +389,36 @@ def cases(roots, mint, lua):
 def run_pairs(roots, todo):
     """Medians over REPS per case of the request rate as a ratio to the
     static file's, the httpd CPU and user CPU us per request over the
-    static file's, each measured right after the static file on the same
-    httpd, and for this module's loads of (CPU over static - OpenSSL's
-    own time), OpenSSL timed right after the load; with the static
-    file's own median figures on the cache-on httpd."""
+    static file's, and for this module's loads of (CPU over static -
+    OpenSSL's own time), OpenSSL timed right after the load; with the
+    static file's own median figures on the cache-on httpd. Loads and
+    static-file runs alternate, S T S T ... S, and each load is set
+    against the mean of the static runs on either side of it, so a
+    machine that speeds up or slows down over those seconds moves both
+    sides alike."""
     pairs, static = {}, []
-    for rep in range(REPS):
-        for label, server, m, url, token, script in todo:
-            s_rate, s_us, s_user = measure(roots[server], base_of(server)
-                                           + "/open/file.txt")
-            rate, us, user = measure(roots[server], url, token, script)
-            floor = (openssl_floor(label.split()[0]) if m == "token"
-                     else None)
-            if server == "on":
-                static.append((s_rate, s_us))
-            pairs.setdefault((label, server, m), []).append(
-                (rate / s_rate, us - s_us, user - s_user, floor))
-            print("  rep %d %-13s cache %-3s %-8s %8.0f req/s %7.1f us "
-                  "(user %5.1f; static %8.0f req/s %6.1f us, user %5.1f)%s"
-                  % (rep + 1, label, server, m, rate, us, user, s_rate,
-                     s_us, s_user,
-                     "; openssl %.1f us" % floor if floor else ""),
-                  flush=True)
+    seq = [(rep, case) for rep in range(REPS) for case in todo]
+    first = seq[0][1][1]
+    before = measure(roots[first], base_of(first) + "/open/file.txt")
+    for i, (rep, (label, server, m, url, token, script)) in enumerate(seq):
+        rate, us, user = measure(roots[server], url, token, script)
+        floor = (openssl_floor(label.split()[0]) if m == "token"
+                 else None)
+        # The static run after this load, on the next load's httpd.
+        nxt = seq[i + 1][1][1] if i + 1 < len(seq) else server
+        after = measure(roots[nxt], base_of(nxt) + "/open/file.txt")
+        s_rate, s_us, s_user = ((b + a) / 2 for b, a in zip(before, after))
+        before = after
+        if server == "on":
+            static.append((s_rate, s_us))
+        pairs.setdefault((label, server, m), []).append(
+            (rate / s_rate, us - s_us, user - s_user, floor))
+        print("  rep %d %-13s cache %-3s %-8s %8.0f req/s %7.1f us "
+              "(user %5.1f; static %8.0f req/s %6.1f us, user %5.1f)%s"
+              % (rep + 1, label, server, m, rate, us, user, s_rate,
+                 s_us, s_user,
+                 "; openssl %.1f us" % floor if floor else ""),
+              flush=True)
     med = {}
     for k, v in pairs.items():
         med[k] = {"ratio": statistics.median(x[0] for x in v),
@@ -583,14 +593,14 @@ def main():
                         roots[server], "%s-%s" % (m, short(alg)),
                         "/%s-%s/file.txt" % (m, short(alg)), toks)
         print("httpds on CPU 0, wrk -t2 -c32 on CPU 1, %d s runs, each "
-              "after one of the static file, %d repetitions, %d unique "
+              "between two of the static file, %d repetitions, %d unique "
               "tokens per algorithm" % (DURATION, REPS, TOKENS), flush=True)
         med, (s_rate, s_us) = run_pairs(roots, cases(roots, mint, lua))
         print()
         print("static file: %.0f req/s, %.1f us httpd CPU per request "
               "(medians)" % (s_rate, s_us))
         print("httpd CPU (user+system) us per request over the static "
-              "file's run just before (request rate / static's); floor: "
+              "file's runs beside it (request rate / static's); floor: "
               "openssl speed verify on the httpds' CPU right after, us")
         print_table(med, "cpu")
         print()
