@@ -281,6 +281,8 @@ int main(int argc, char **argv)
     rules.leeway = 30;
     rules.user_claim = "sub";
 
+    /* As an httpd child has them: the header memo and the cache. */
+    at_jws_header_memo_create(p);
     if (at_jws_cache_create(p, 1024, &cache) != APR_SUCCESS) {
         fprintf(stderr, "cannot create the cache\n");
         return 1;

@@ -6,7 +6,9 @@
  * constant time, the verifying key, the parsed header and claims shared
  * read-only, nothing kept past the token's exp, never blocking) is the
  * library's, so the module, the bench and the unit tests exercise the
- * same code.
+ * same code. The library's header memo (a few parsed JWS headers) is made
+ * here too, whatever the setting: it is what spares a token seen for the
+ * first time the parse of a header seen before.
  */
 #include <string.h>
 
@@ -59,6 +61,7 @@ static void cache_child_init(apr_pool_t *pchild, server_rec *s)
     long n = at_srv_conf(s)->verify_cache;
     apr_status_t rv;
 
+    at_jws_header_memo_create(pchild);
     if (n < 0) {
         n = AT_CACHE_DEFAULT_ENTRIES;
     }

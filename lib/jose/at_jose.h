@@ -146,6 +146,13 @@ apr_status_t at_jws_verify_keys(const at_jws_t *jws,
                                 const apr_array_header_t *keys,
                                 const at_key_t **used, at_error_t *err);
 
+/* A per-process memo of header segments already parsed and checked
+ * (lib/jose/at_jws_header.c), so a token with a header seen before skips
+ * its parse. Made once per process (httpd: child_init), gone with P;
+ * until then, and in programs that never make it, every header is
+ * parsed. APR_EEXIST when this process has one already. */
+apr_status_t at_jws_header_memo_create(apr_pool_t *p);
+
 /* A per-process cache of tokens that parsed and verified (lib/
  * at_jose_cache.c): a repeated token then costs neither the JSON parse nor
  * the signature check. Claims are not cached: check them on every use.

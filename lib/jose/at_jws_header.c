@@ -8,7 +8,9 @@
  * Direct-mapped, a few slots, guarded by one flag that is only ever tried:
  * a busy memo is a miss, no request waits. The kept header trees are
  * shared read-only, as the verified-token cache already shares them
- * (jansson's reference counts are atomic). */
+ * (jansson's reference counts are atomic). The slots are made by
+ * at_jws_header_memo_create (httpd: child_init) and go with its pool;
+ * without them (the CLI) every header is parsed. */
 #include <string.h>
 #include "at_jose_int.h"
 
@@ -24,9 +26,31 @@ typedef struct hdr_slot {
     at_alg_t alg;
 } hdr_slot_t;
 
-/* Per-process cache, zeroed at load and filled on the request path. */
-static hdr_slot_t slots[AT_HDR_SLOTS];
+/* Per-process cache, made in child_init; NULL: none. */
+static hdr_slot_t *slots;
 static int busy;
+
+static apr_status_t memo_release(void *data)
+{
+    hdr_slot_t *s = data;
+    int i;
+
+    slots = NULL;
+    for (i = 0; i < AT_HDR_SLOTS; i++) {
+        json_decref(s[i].header);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t at_jws_header_memo_create(apr_pool_t *p)
+{
+    if (slots != NULL) {
+        return APR_EEXIST;
+    }
+    slots = apr_pcalloc(p, AT_HDR_SLOTS * sizeof(*slots));
+    apr_pool_cleanup_register(p, slots, memo_release, apr_pool_cleanup_null);
+    return APR_SUCCESS;
+}
 
 static int try_lock(void)
 {
@@ -62,7 +86,7 @@ int at_jws_header_get(apr_pool_t *p, const char *seg, size_t len,
     json_t *h = NULL;
     at_alg_t alg = AT_ALG_UNKNOWN;
 
-    if (len == 0 || len > AT_HDR_MAX) {
+    if (slots == NULL || len == 0 || len > AT_HDR_MAX) {
         return 0;
     }
     s = slot_of(seg, len);
@@ -90,7 +114,8 @@ void at_jws_header_put(const char *seg, size_t len, const at_jws_t *jws)
     hdr_slot_t *s;
     json_t *old;
 
-    if (len == 0 || len > AT_HDR_MAX || jws->header == NULL) {
+    if (slots == NULL || len == 0 || len > AT_HDR_MAX
+        || jws->header == NULL) {
         return;
     }
     s = slot_of(seg, len);
