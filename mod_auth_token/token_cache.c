@@ -1,6 +1,6 @@
 /* The httpd side of the verified-token cache: AuthTokenVerifyCache
  * ENTRIES|Off (kept in the main server's config, default 1024) and, in
- * each child, one at_jws_cache_t (lib/at_jose_cache.c) of that many
+ * each child, one at_jws_cache_t (lib/jose/at_jose_cache.c) of that many
  * entries, released with the child's pool. authn_bearer.c asks
  * at_token_cache() for it; the cache itself (exact token bytes compared in
  * constant time, the verifying key, the parsed header and claims shared

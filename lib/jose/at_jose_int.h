@@ -1,6 +1,6 @@
 /* Internals of the JOSE layer shared by its files (at_alg.c, at_key.c,
  * at_jwk.c, at_jws.c): the per-algorithm table and the per-key state
- * precomputed at load time. Not for use outside lib/at_*.c. */
+ * precomputed at load time. Not for use outside lib/jose/. */
 #ifndef AT_JOSE_INT_H
 #define AT_JOSE_INT_H
 

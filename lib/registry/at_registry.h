@@ -193,7 +193,7 @@ apr_status_t at_jti_record(at_registry_t *reg, apr_pool_t *p,
                            const char *jti, const char *client_id,
                            long long exp, at_error_t *err);
 /* The same for N jtis in one transaction (all or none): the issuer's group
- * commit (lib/at_registry_jti_batch.c, helper D). */
+ * commit (lib/registry/at_registry_jti_batch.c). */
 typedef struct at_jti_rec {
     const char *jti;
     const char *client_id;
