@@ -153,9 +153,10 @@ apr_status_t at_jws_verify_keys(const at_jws_t *jws,
  * parsed. APR_EEXIST when this process has one already. */
 apr_status_t at_jws_header_memo_create(apr_pool_t *p);
 
-/* A per-process cache of tokens that parsed and verified (lib/
- * at_jose_cache.c): a repeated token then costs neither the JSON parse nor
- * the signature check. Claims are not cached: check them on every use.
+/* A per-process cache of tokens that parsed and verified
+ * (lib/jose/at_jose_cache.c): a repeated token then costs neither the JSON
+ * parse nor the signature check. Claims are not cached: check them on
+ * every use.
  * Thread-safe and never blocking (a busy slot is a miss). JSON values of a
  * parsed or cached token are shared once put here: treat them read-only. */
 typedef struct at_jws_cache at_jws_cache_t;
