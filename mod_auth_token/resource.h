@@ -136,9 +136,9 @@ void at_claims_export(request_rec *r, json_t *claims, const char *env_prefix,
 
 /* ---- token_cache.c: per-process cache of verified tokens ------------ */
 
-/* This process's cache (at_jws_cache_get/put in lib/jose/at_jose.h), created in
- * child_init; NULL under AuthTokenVerifyCache Off or before child_init,
- * which the library takes as "no cache". */
+/* This process's cache (at_jws_cache_get/put in lib/jose/at_jose.h),
+ * created in child_init; NULL under AuthTokenVerifyCache Off or before
+ * child_init, which the library takes as "no cache". */
 at_jws_cache_t *at_token_cache(void);
 
 #endif /* AT_RESOURCE_H */

@@ -1,6 +1,7 @@
 /* Internals of the JOSE layer shared by its files (at_alg.c, at_key.c,
- * at_jwk.c, at_jws.c): the per-algorithm table and the per-key state
- * precomputed at load time. Not for use outside lib/jose/. */
+ * at_jwk.c, at_jws.c, at_jws_header.c, at_jose_cache.c): the per-algorithm
+ * table and the per-key state precomputed at load time. Not for use
+ * outside lib/jose/. */
 #ifndef AT_JOSE_INT_H
 #define AT_JOSE_INT_H
 

@@ -1,7 +1,8 @@
-/* The console's list reads (lib/registry/at_registry_console.c) against a temporary
- * registry (SQLite, or PostgreSQL with AT_TEST_REGISTRY: registry_spec.h):
- * pages in name order with the right total, search, offsets past the end,
- * and audit pages under each filter combination, newest first. */
+/* The console's list reads (lib/registry/at_registry_console.c) against a
+ * temporary registry (SQLite, or PostgreSQL with AT_TEST_REGISTRY:
+ * registry_spec.h): pages in name order with the right total, search,
+ * offsets past the end, and audit pages under each filter combination,
+ * newest first. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
